@@ -1,0 +1,305 @@
+"""Function (forward/backward on backend arrays), grad mode, graph tags, anomaly mode and the iterative
+backward engine. Imports: backend, helpers. Tensors are only touched through `.data`, `.grad`,
+`.requires_grad`, `.grad_fn` and the factory `tensor_type._wrap`.
+
+Graph API (what visualize/ reads):
+  tensor.grad_fn          -> the Function that made the tensor, None for leaves
+  fn.name                 -> e.g. "MatMul", "LSTMCell"
+  fn.parents              -> the input Tensors, in order
+  fn.tag                  -> dict set by `tag(...)` while the op ran: module, layer, direction, step, ...
+  fn.out_shape, fn.dtype  -> the result's shape and dtype
+  fn.released             -> True once backward freed the saved arrays
+  fn.grad_norms           -> per parent, the norm of the gradient sent along that edge (None for no gradient),
+  fn.out_grad_norm           and the norm of the gradient that reached the result; both are filled in only by
+                             a backward run inside `record_grad_norms()`.
+"""
+
+import contextlib
+import traceback
+
+from . import backend as B
+
+_state = {"grad": True, "anomaly": False, "record_norms": False}
+_tag = {}
+_META = frozenset(("parents", "needs_input_grad", "tag", "out_shape", "dtype", "released", "grad_norms",
+                   "out_grad_norm", "created_at", "retained", "inplace_hint"))
+
+
+def is_grad_enabled():
+    return _state["grad"]
+
+
+@contextlib.contextmanager
+def _set_state(key, value):
+    old = _state[key]
+    _state[key] = value
+    try:
+        yield
+    finally:
+        _state[key] = old
+
+
+def no_grad():
+    """Context manager: ops run without recording a graph (inference, optimizer updates)."""
+    return _set_state("grad", False)
+
+
+def enable_grad():
+    return _set_state("grad", True)
+
+
+def detect_anomaly():
+    """Context manager: a NaN or Inf made in forward or backward raises at once, naming the op and the
+    line of user code that created it. Slower: every op checks its result and records a stack."""
+    return _set_state("anomaly", True)
+
+
+def record_grad_norms():
+    """Context manager: a backward run inside it stores gradient norms on every graph edge, for visualize/."""
+    return _set_state("record_norms", True)
+
+
+class tag:
+    """Context manager that labels the graph nodes made inside it, merged over any enclosing tag:
+    `with tr.tag(module="rnn", layer=0, direction=0, step=t): ...`. Layers use it so tools can lay
+    the graph out in time; keys are free-form."""
+
+    __slots__ = ("items", "old")
+
+    def __init__(self, **items):
+        self.items = items
+
+    def __enter__(self):
+        global _tag
+        self.old = _tag
+        _tag = {**_tag, **self.items}
+        return self
+
+    def __exit__(self, *exc):
+        global _tag
+        _tag = self.old
+
+
+def current_tag():
+    return _tag
+
+
+def _user_frame():
+    """The innermost stack frame outside this package: where the user's code made the op."""
+    stack = traceback.extract_stack()[:-2]
+    for frame in reversed(stack):
+        if "/tinygrad_rnn/" not in frame.filename.replace("\\", "/"):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    return f"{stack[-1].filename}:{stack[-1].lineno}" if stack else "<unknown>"
+
+
+class Function:
+    """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
+    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
+
+    tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    @classmethod
+    def apply(cls, *parents, **kwargs):
+        fn = cls.__new__(cls)
+        fn.needs_input_grad = needs = tuple(p.requires_grad for p in parents)
+        requires = _state["grad"] and True in needs
+        out = fn.forward(*[p.data for p in parents], **kwargs)
+        if _state["anomaly"]:
+            fn.created_at = _user_frame()
+            if B.is_floating(out.dtype) and not B.all_finite(out):
+                raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; op created at {fn.created_at}")
+        result = cls.tensor_type._wrap(out, requires)
+        if requires:
+            fn.parents = parents
+            fn.tag = _tag
+            fn.out_shape = out.shape
+            fn.dtype = out.dtype
+            fn.released = False
+            result.grad_fn = fn
+        return result
+
+    def forward(self, *arrays, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    def release(self):
+        """Drop the arrays saved for backward, keeping the graph's structure and metadata."""
+        self.__dict__ = {k: v for k, v in self.__dict__.items() if k in _META}
+        self.released = True
+
+    def __repr__(self):
+        return f"<{self.name} {tuple(self.out_shape)}{' ' + str(self.tag) if self.tag else ''}>"
+
+
+def topological_order(root_fn):
+    """Functions reachable from `root_fn`, each after all Functions that feed it. Iterative: an unrolled
+    graph can be many thousands of nodes deep."""
+    order, visited = [], set()
+    stack = [(root_fn, False)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for p in fn.parents:
+            g = p.grad_fn
+            if g is not None and id(g) not in visited:
+                stack.append((g, False))
+    return order
+
+
+def _norm(a):
+    return float(B.to_host(B.xp.sqrt(B.xp.sum(a * a))))
+
+
+class IndexGrad:
+    """A gradient that is zero except `values` at the basic index `idx` (ints and slices). Returning it from
+    backward lets x[t] over T steps cost O(T) instead of T full-size zero arrays."""
+
+    __slots__ = ("idx", "values")
+
+    def __init__(self, idx, values):
+        self.idx, self.values = idx, values
+
+
+class OuterGrad:
+    """A gradient equal to left.T @ right (2-D). The engine collects these per input and multiplies once:
+    the T per-step contributions to a shared recurrent weight become one (G*H, T*N) @ (T*N, H) product."""
+
+    __slots__ = ("left", "right")
+
+    def __init__(self, left, right):
+        self.left, self.right = left, right
+
+
+class _Accumulator:
+    """Sum of the gradients reaching one tensor: dense arrays, IndexGrads (added in place into a buffer we
+    own) and OuterGrads (kept as factors until the value is needed)."""
+
+    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self.dense, self.owned, self.lefts, self.rights = shape, dtype, None, False, [], []
+
+    def add(self, d):
+        if isinstance(d, OuterGrad):
+            self.lefts.append(d.left)
+            self.rights.append(d.right)
+        elif isinstance(d, IndexGrad):
+            if not self.owned:
+                self.dense = B.zeros(self.shape, d.values.dtype) if self.dense is None else B.copy(self.dense)
+                self.owned = True
+            B.add_at_index(self.dense, d.idx, d.values)
+        elif self.dense is None:
+            self.dense = d
+        else:
+            self.dense = self.dense + d
+            self.owned = True
+
+    def value(self):
+        out = self.dense
+        if self.lefts:
+            xp = B.xp
+            left = self.lefts[0] if len(self.lefts) == 1 else xp.concat(self.lefts, axis=0)
+            right = self.rights[0] if len(self.rights) == 1 else xp.concat(self.rights, axis=0)
+            prod = xp.matmul(xp.permute_dims(left, (1, 0)), right)
+            out = prod if out is None else out + prod
+        return out
+
+
+def _check_not_released(order):
+    for fn in order:
+        if fn.released:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time: its saved arrays were freed by the first "
+                "backward. Pass retain_graph=True to the first backward() if you need two; to carry a hidden "
+                "state into the next batch, cut it from the old graph with h = h.detach()."
+            )
+
+
+def backward(root, grad, retain_graph=False):
+    """Reverse-mode sweep from `root` (a Tensor) seeded with `grad` (a backend array of root's shape).
+    Each Function's backward runs once, after every gradient reaching its result has been summed."""
+    record = _state["record_norms"]
+    anomaly = _state["anomaly"]
+    if root.grad_fn is None:
+        _accumulate_leaf(root, grad)
+        return
+    order = topological_order(root.grad_fn)
+    _check_not_released(order)
+    acc = {id(root.grad_fn): _Accumulator(root.shape, root.dtype)}
+    acc[id(root.grad_fn)].add(grad)
+    leaves = {}
+    with _set_state("grad", False):
+        for fn in reversed(order):
+            a = acc.pop(id(fn), None)
+            if a is None:
+                continue
+            g = a.value()
+            retained = fn.__dict__.get("retained")
+            if retained is not None and retained() is not None:
+                t = retained()
+                t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.data + g, False)
+            in_grads = fn.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            if record:
+                fn.out_grad_norm = _norm(g)
+                fn.grad_norms = tuple(None if d is None else _norm(_dense(d, p)) for d, p in zip(in_grads, fn.parents))
+            if anomaly:
+                for d, p in zip(in_grads, fn.parents):
+                    if d is not None and not B.all_finite(_dense(d, p)):
+                        raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in backward; "
+                                           f"op created at {fn.__dict__.get('created_at', '<unknown>')}")
+            for p, d, need in zip(fn.parents, in_grads, fn.needs_input_grad):
+                if not need or d is None:
+                    continue
+                pfn = p.grad_fn
+                if pfn is None:
+                    if id(p) not in leaves:
+                        leaves[id(p)] = (p, _Accumulator(p.shape, p.dtype))
+                    leaves[id(p)][1].add(d)
+                else:
+                    target = acc.get(id(pfn))
+                    if target is None:
+                        target = acc[id(pfn)] = _Accumulator(p.shape, p.dtype)
+                    target.add(d)
+            if not retain_graph:
+                fn.release()
+    # Leaves are written once, at the end, so their lazy per-step gradients become one product.
+    for p, a in leaves.values():
+        _accumulate_leaf(p, a.value())
+
+
+def _dense(d, p):
+    """The array a lazy gradient stands for (used only by the optional norm and anomaly checks)."""
+    if isinstance(d, (IndexGrad, OuterGrad)):
+        a = _Accumulator(p.shape, p.dtype)
+        a.add(d)
+        return a.value()
+    return d
+
+
+def cls_tensor():
+    return Function.tensor_type
+
+
+def _accumulate_leaf(t, g):
+    if not t.requires_grad:
+        return
+    if t.grad is None:
+        # Own the gradient buffer: `g` may be a view of another array or shared by two edges.
+        t.grad = cls_tensor()._wrap(B.copy(g), False)
+    else:
+        t.grad.data = t.grad.data + g

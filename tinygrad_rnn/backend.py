@@ -1,0 +1,196 @@
+"""The array library, chosen once at import: NumPy by default, CuPy with TINYGRAD_RNN_GPU=1.
+Every NumPy/CuPy difference (host copies, scatter-add, random numbers, 0-d results) lives here and
+nowhere else. TINYGRAD_RNN_GPU=strict selects `array_api_strict` arrays on a non-CPU device: a
+stand-in for a GPU that refuses implicit host conversions, used by CI to prove the device path."""
+
+import numpy as np  # also the host library: user data and checkpoints pass through it
+
+from .helpers import getenv, prod
+
+_FLAG = "TINYGRAD_RNN_GPU"
+_MODE = getenv(_FLAG, "0", {"", "0", "1", "strict"}) or "0"
+
+if _MODE == "1":
+    try:
+        import cupy as xp
+    except ImportError as e:
+        raise RuntimeError(
+            f"{_FLAG}=1 selects the CuPy backend, but CuPy is not installed: "
+            "pip install 'tinygrad_rnn[gpu]' (or unset the flag to use NumPy)"
+        ) from e
+    try:
+        if xp.cuda.runtime.getDeviceCount() < 1:
+            raise RuntimeError("no CUDA device")
+    except Exception as e:
+        raise RuntimeError(
+            f"{_FLAG}=1 selects the CuPy backend, but no usable GPU was found ({e}); unset the flag to use NumPy"
+        ) from e
+    NAME = "cupy"
+    DEVICE = None
+    _array_type = xp.ndarray
+    # Array-API spellings that older CuPy releases lack.
+    if not hasattr(xp, "concat"):
+        xp.concat = xp.concatenate
+    if not hasattr(xp, "permute_dims"):
+        xp.permute_dims = xp.transpose
+    if not hasattr(xp, "astype"):
+        xp.astype = lambda a, dtype, copy=True: a.astype(dtype, copy=copy)
+elif _MODE == "strict":
+    try:
+        import array_api_strict as xp
+    except ImportError as e:
+        raise RuntimeError(f"{_FLAG}=strict needs the test extra: pip install array-api-strict") from e
+    NAME = "strict"
+    DEVICE = xp.Device("device1")
+    _array_type = type(xp.asarray(0.0))
+else:
+    xp = np
+    NAME = "numpy"
+    DEVICE = None
+    _array_type = np.ndarray
+
+float32, float64, int64, bool_ = xp.float32, xp.float64, xp.int64, xp.bool
+FLOAT_DTYPES = (float32, float64)
+
+
+def is_array(a):
+    """True for an array of the active backend."""
+    return isinstance(a, _array_type)
+
+
+def is_foreign_array(a):
+    """An array object of another library (a CuPy/torch/array-api array while this backend is different)."""
+    if is_array(a) or isinstance(a, (np.ndarray, np.generic)):
+        return False
+    return hasattr(a, "__array_namespace__") or hasattr(a, "__cuda_array_interface__") or hasattr(a, "__dlpack__")
+
+
+def asarray(data, dtype=None):
+    """Host data (lists, scalars, NumPy arrays) or backend arrays -> a backend array on the device."""
+    if NAME == "numpy":
+        return np.asarray(data, dtype=dtype)
+    if NAME == "cupy":
+        return xp.asarray(data, dtype=dtype)
+    if is_array(data):
+        return data if dtype is None or data.dtype == dtype else xp.astype(data, dtype)
+    host = np.asarray(data)
+    return xp.asarray(host, dtype=dtype, device=DEVICE)
+
+
+def to_host(a):
+    """A backend array -> a NumPy array (an explicit device-to-host copy)."""
+    if NAME == "numpy":
+        return a
+    if NAME == "cupy":
+        return xp.asnumpy(a)
+    return np.asarray(xp.asarray(a, device=xp.Device("CPU_DEVICE")))
+
+
+def host_dtype(dtype):
+    """The NumPy dtype matching a backend dtype."""
+    return np.dtype(str(dtype).split(".")[-1]) if NAME == "strict" else np.dtype(dtype)
+
+
+def dtype_from_host(np_dtype):
+    return getattr(xp, np.dtype(np_dtype).name)
+
+
+def is_floating(dtype):
+    return dtype in FLOAT_DTYPES
+
+
+def zeros(shape, dtype):
+    return xp.zeros(shape, dtype=dtype, device=DEVICE) if DEVICE is not None else xp.zeros(shape, dtype=dtype)
+
+
+def ones(shape, dtype):
+    return xp.ones(shape, dtype=dtype, device=DEVICE) if DEVICE is not None else xp.ones(shape, dtype=dtype)
+
+
+def full(shape, value, dtype):
+    if DEVICE is not None:
+        return xp.full(shape, value, dtype=dtype, device=DEVICE)
+    return xp.full(shape, value, dtype=dtype)
+
+
+def arange(n, dtype=None):
+    if DEVICE is not None:
+        return xp.arange(n, dtype=dtype, device=DEVICE)
+    return xp.arange(n, dtype=dtype)
+
+
+def copy(a):
+    return xp.asarray(a, copy=True) if NAME == "strict" else a.copy()
+
+
+def all_finite(a):
+    return bool(to_host(xp.all(xp.isfinite(a))))
+
+
+# ----- random numbers: always drawn on the host, so a seed gives the same numbers on every backend.
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def host_rng():
+    return _rng
+
+
+# ----- indexing. NumPy and CuPy index natively; the strict stand-in only offers `take`, so there we
+# turn any index into flat positions computed on the host, the way a device kernel would gather.
+def _host_index(idx):
+    if isinstance(idx, tuple):
+        return tuple(_host_index(i) for i in idx)
+    if is_array(idx):
+        return to_host(idx)
+    return idx
+
+
+def _flat_positions(shape, idx):
+    return np.arange(prod(shape)).reshape(shape)[_host_index(idx)]
+
+
+def getitem(a, idx):
+    if NAME != "strict":
+        return a[idx]
+    pos = _flat_positions(a.shape, idx)
+    flat = xp.take(xp.reshape(a, (-1,)), asarray(pos.reshape(-1)), axis=0)
+    return xp.reshape(flat, pos.shape)
+
+
+def index_add(shape, idx, values):
+    """zeros(shape) with `values` added at a[idx]; repeated indices accumulate (the backward of a[idx])."""
+    out = zeros(shape, values.dtype)
+    if NAME == "numpy":
+        np.add.at(out, idx, values)
+        return out
+    if NAME == "cupy":
+        import cupyx
+
+        cupyx.scatter_add(out, idx, values)
+        return out
+    pos = asarray(_flat_positions(shape, idx).reshape(-1))
+    onehot = xp.astype(xp.reshape(pos, (-1, 1)) == xp.reshape(arange(prod(shape)), (1, -1)), values.dtype)
+    flat = xp.matmul(xp.reshape(values, (1, -1)), onehot)
+    return xp.reshape(flat, shape)
+
+
+def add_at_index(buf, idx, values):
+    """buf[idx] += values in place, for a basic index (ints and slices) into a buffer the caller owns."""
+    if NAME == "strict":
+        buf[idx] = buf[idx] + values
+    else:
+        buf[idx] += values
+
+
+def embedding_backward(indices, grad, num_embeddings):
+    """Rows of `grad` (N, E) summed into a (num_embeddings, E) table at `indices` (N,)."""
+    if NAME == "numpy":
+        out = np.zeros((num_embeddings, grad.shape[1]), dtype=grad.dtype)
+        np.add.at(out, indices, grad)
+        return out
+    return index_add((num_embeddings, grad.shape[1]), (indices,), grad)

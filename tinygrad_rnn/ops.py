@@ -1,0 +1,331 @@
+"""Primitive differentiable ops with hand-written backward, on backend arrays. Elementwise ops see
+inputs of equal shape: broadcasting is done once, in the Tensor, through `Expand`.
+Imports: backend, autograd."""
+
+from . import backend as B
+from .autograd import Function, IndexGrad
+
+xp = B.xp
+
+
+def unbroadcast(grad, shape):
+    """Sum `grad` down to `shape`, undoing NumPy broadcasting (leading axes and size-1 axes)."""
+    if grad.shape == tuple(shape):
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1)
+    out = xp.sum(grad, axis=axes, keepdims=True) if axes else grad
+    return xp.reshape(out, shape) if lead or out.shape != tuple(shape) else out
+
+
+def stable_sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow: exp is only taken of non-positive numbers."""
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+# ----- elementwise binary (equal shapes)
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, -g if self.needs_input_grad[1] else None
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        return (g * self.b if na else None), (g * self.a if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        ga = g / self.b if na else None
+        gb = -g * self.a / (self.b * self.b) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    """a ** b elementwise. d/db uses log(a), taken only where a > 0 (PyTorch's convention: 0 elsewhere
+    when a == 0 and b >= 0)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        ga = g * self.b * self.a ** (self.b - 1) if na else None
+        gb = None
+        if nb:
+            safe = xp.where(self.a > 0, self.a, xp.ones_like(self.a))
+            gb = g * self.y * xp.log(safe)
+        return ga, gb
+
+
+class Maximum(Function):
+    """Elementwise max; ties split the gradient evenly, as torch.maximum does."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.maximum(a, b)
+
+    def backward(self, g):
+        gt = xp.astype(self.a > self.b, g.dtype)
+        eq = xp.astype(self.a == self.b, g.dtype) * 0.5
+        return g * (gt + eq), g * (1.0 - gt - eq)
+
+
+# ----- elementwise unary
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, g):
+        return -g
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.y = xp.exp(a)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return xp.log(a)
+
+    def backward(self, g):
+        return g / self.a
+
+
+class Tanh(Function):
+    def forward(self, a):
+        self.y = xp.tanh(a)
+        return self.y
+
+    def backward(self, g):
+        return g * (1.0 - self.y * self.y)
+
+
+class Sigmoid(Function):
+    def forward(self, a):
+        self.y = stable_sigmoid(a)
+        return self.y
+
+    def backward(self, g):
+        return g * self.y * (1.0 - self.y)
+
+
+class Relu(Function):
+    def forward(self, a):
+        self.mask = a > 0
+        return xp.where(self.mask, a, xp.zeros_like(a))
+
+    def backward(self, g):
+        return xp.where(self.mask, g, xp.zeros_like(g))
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return xp.abs(a)
+
+    def backward(self, g):
+        return g * xp.sign(self.a)
+
+
+class Clip(Function):
+    """clip(a, lo, hi); the gradient passes where lo <= a <= hi, as torch.clamp's does."""
+
+    def forward(self, a, lo=None, hi=None):
+        self.mask = xp.ones_like(a, dtype=B.bool_)
+        if lo is not None:
+            self.mask = self.mask & (a >= lo)
+        if hi is not None:
+            self.mask = self.mask & (a <= hi)
+        return xp.clip(a, lo, hi)
+
+    def backward(self, g):
+        return xp.where(self.mask, g, xp.zeros_like(g))
+
+
+class Where(Function):
+    """where(cond, a, b) with `cond` a constant boolean array of the same shape."""
+
+    def forward(self, a, b, cond=None):
+        self.cond = cond
+        return xp.where(cond, a, b)
+
+    def backward(self, g):
+        z = xp.zeros_like(g)
+        na, nb = self.needs_input_grad
+        return (xp.where(self.cond, g, z) if na else None), (xp.where(self.cond, z, g) if nb else None)
+
+
+class Cast(Function):
+    def forward(self, a, dtype=None):
+        self.in_dtype = a.dtype
+        return xp.astype(a, dtype)
+
+    def backward(self, g):
+        return xp.astype(g, self.in_dtype)
+
+
+# ----- reductions
+class Sum(Function):
+    def forward(self, a, axis=None, keepdims=False):
+        self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
+        return xp.sum(a, axis=axis, keepdims=keepdims)
+
+    def backward(self, g):
+        if not self.keepdims and self.axis is not None:
+            g = xp.reshape(g, _kept_shape(self.shape, self.axis))
+        elif not self.keepdims:
+            g = xp.reshape(g, (1,) * len(self.shape))
+        return xp.broadcast_to(g, self.shape)
+
+
+class Max(Function):
+    """Max over axes; the gradient is shared evenly by the tied maxima (like torch.amax)."""
+
+    def forward(self, a, axis=None, keepdims=False):
+        self.a, self.axis, self.keepdims = a, axis, keepdims
+        self.y = xp.max(a, axis=axis, keepdims=True)
+        return self.y if keepdims else xp.reshape(self.y, _reduced_shape(a.shape, axis))
+
+    def backward(self, g):
+        g = xp.reshape(g, self.y.shape)
+        mask = xp.astype(self.a == self.y, g.dtype)
+        count = xp.sum(mask, axis=self.axis, keepdims=True)
+        return mask * (g / count)
+
+
+def _axes(ndim, axis):
+    if axis is None:
+        return tuple(range(ndim))
+    axis = (axis,) if isinstance(axis, int) else axis
+    return tuple(a % ndim for a in axis)
+
+
+def _kept_shape(shape, axis):
+    axes = _axes(len(shape), axis)
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _reduced_shape(shape, axis):
+    axes = _axes(len(shape), axis)
+    return tuple(s for i, s in enumerate(shape) if i not in axes)
+
+
+# ----- movement
+class Reshape(Function):
+    def forward(self, a, shape=None):
+        self.in_shape = a.shape
+        return xp.reshape(a, shape)
+
+    def backward(self, g):
+        return xp.reshape(g, self.in_shape)
+
+
+class Permute(Function):
+    def forward(self, a, axes=None):
+        self.axes = axes
+        return xp.permute_dims(a, axes)
+
+    def backward(self, g):
+        inverse = [0] * len(self.axes)
+        for i, ax in enumerate(self.axes):
+            inverse[ax] = i
+        return xp.permute_dims(g, tuple(inverse))
+
+
+class Expand(Function):
+    """Broadcast to a larger shape (a view); backward sums over the broadcast axes."""
+
+    def forward(self, a, shape=None):
+        self.in_shape = a.shape
+        return xp.broadcast_to(a, shape)
+
+    def backward(self, g):
+        return unbroadcast(g, self.in_shape)
+
+
+class GetItem(Function):
+    """a[idx] for basic slices and integer arrays; backward scatter-adds, so repeated indices accumulate."""
+
+    def forward(self, a, idx=None):
+        self.in_shape, self.idx = a.shape, idx
+        return B.getitem(a, idx)
+
+    def backward(self, g):
+        if _is_basic(self.idx):
+            return IndexGrad(self.idx, g)
+        return B.index_add(self.in_shape, self.idx, g)
+
+
+def _is_basic(idx):
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in parts)
+
+
+class Concat(Function):
+    def forward(self, *arrays, axis=0):
+        self.axis = axis
+        self.sizes = [a.shape[axis] for a in arrays]
+        return xp.concat(arrays, axis=axis)
+
+    def backward(self, g):
+        out, start = [], 0
+        nd = g.ndim
+        for size, need in zip(self.sizes, self.needs_input_grad):
+            if need:
+                idx = tuple(slice(start, start + size) if d == self.axis % nd else slice(None) for d in range(nd))
+                out.append(g[idx])
+            else:
+                out.append(None)
+            start += size
+        return tuple(out)
+
+
+# ----- linear algebra
+class MatMul(Function):
+    """Batched matrix product of arrays with ndim >= 2; batch dimensions broadcast."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return xp.matmul(a, b)
+
+    def backward(self, g):
+        na, nb = self.needs_input_grad
+        ga = unbroadcast(xp.matmul(g, _mT(self.b)), self.a.shape) if na else None
+        gb = unbroadcast(xp.matmul(_mT(self.a), g), self.b.shape) if nb else None
+        return ga, gb
+
+
+def _mT(a):
+    axes = tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2)
+    return xp.permute_dims(a, axes)
