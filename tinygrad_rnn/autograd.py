@@ -15,6 +15,7 @@ Graph API (what visualize/ reads):
 """
 
 import contextlib
+import os
 import traceback
 
 from . import backend as B
@@ -84,11 +85,15 @@ def current_tag():
     return _tag
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _user_frame():
-    """The innermost stack frame outside this package: where the user's code made the op."""
+    """The innermost stack frame outside this package: where the user's code made the op. (Matched on the
+    package's own directory, so a checkout or project that is itself named tinygrad_rnn still counts as user code.)"""
     stack = traceback.extract_stack()[:-2]
     for frame in reversed(stack):
-        if "/tinygrad_rnn/" not in frame.filename.replace("\\", "/"):
+        if not os.path.abspath(frame.filename).startswith(_PACKAGE_DIR):
             return f"{frame.filename}:{frame.lineno} in {frame.name}"
     return f"{stack[-1].filename}:{stack[-1].lineno}" if stack else "<unknown>"
 
@@ -112,7 +117,8 @@ class Function:
         if _state["anomaly"]:
             fn.created_at = _user_frame()
             if B.is_floating(out.dtype) and not B.all_finite(out):
-                raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; op created at {fn.created_at}")
+                raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; "
+                                   f"op created at {fn.created_at}")
         result = cls.tensor_type._wrap(out, requires)
         if requires:
             fn.parents = parents
@@ -203,6 +209,8 @@ class _Accumulator:
             B.add_at_index(self.dense, d.idx, d.values)
         elif self.dense is None:
             self.dense = d
+        elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
+            self.dense += d  # our own buffer: add in place, no new array per incoming gradient
         else:
             self.dense = self.dense + d
             self.owned = True
@@ -241,7 +249,8 @@ def backward(root, grad, retain_graph=False):
     acc = {id(root.grad_fn): _Accumulator(root.shape, root.dtype)}
     acc[id(root.grad_fn)].add(grad)
     leaves = {}
-    with _set_state("grad", False):
+    # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
+    with _set_state("grad", False), B.quiet():
         for fn in reversed(order):
             a = acc.pop(id(fn), None)
             if a is None:
@@ -254,15 +263,19 @@ def backward(root, grad, retain_graph=False):
             in_grads = fn.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
+            if len(in_grads) != len(fn.parents):
+                raise RuntimeError(f"{fn.name}.backward returned {len(in_grads)} gradients for "
+                                   f"{len(fn.parents)} inputs")
             if record:
                 fn.out_grad_norm = _norm(g)
-                fn.grad_norms = tuple(None if d is None else _norm(_dense(d, p)) for d, p in zip(in_grads, fn.parents))
+                fn.grad_norms = tuple(None if d is None else _norm(_dense(d, p))
+                                      for d, p in zip(in_grads, fn.parents, strict=True))
             if anomaly:
-                for d, p in zip(in_grads, fn.parents):
+                for d, p in zip(in_grads, fn.parents, strict=True):
                     if d is not None and not B.all_finite(_dense(d, p)):
                         raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in backward; "
                                            f"op created at {fn.__dict__.get('created_at', '<unknown>')}")
-            for p, d, need in zip(fn.parents, in_grads, fn.needs_input_grad):
+            for p, d, need in zip(fn.parents, in_grads, fn.needs_input_grad, strict=True):
                 if not need or d is None:
                     continue
                 pfn = p.grad_fn

@@ -18,7 +18,7 @@ def _objective(fn, inputs, upstream):
         rng = B.np.random.default_rng(1234)
         upstream = [Tensor(rng.standard_normal(o.shape), dtype=o.dtype) for o in outs]
     total = None
-    for o, g in zip(outs, upstream):
+    for o, g in zip(outs, upstream, strict=True):
         term = (o * g).sum()
         total = term if total is None else total + term
     return total, upstream

@@ -1,5 +1,6 @@
 """Primitive differentiable ops with hand-written backward, on backend arrays. Elementwise ops see
-inputs of equal shape: broadcasting is done once, in the Tensor, through `Expand`.
+inputs of equal shape: broadcasting is done once, in the Tensor, through `Expand`. Ops that can make inf/NaN
+from finite inputs run under B.quiet() (no NumPy warnings; backward runs quiet as a whole).
 Imports: backend, autograd."""
 
 from . import backend as B
@@ -54,7 +55,8 @@ class Mul(Function):
 class Div(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return a / b
+        with B.quiet():
+            return a / b
 
     def backward(self, g):
         na, nb = self.needs_input_grad
@@ -69,7 +71,8 @@ class Pow(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.y = a**b
+        with B.quiet():
+            self.y = a**b
         return self.y
 
     def backward(self, g):
@@ -106,7 +109,8 @@ class Neg(Function):
 
 class Exp(Function):
     def forward(self, a):
-        self.y = xp.exp(a)
+        with B.quiet():
+            self.y = xp.exp(a)
         return self.y
 
     def backward(self, g):
@@ -116,7 +120,8 @@ class Exp(Function):
 class Log(Function):
     def forward(self, a):
         self.a = a
-        return xp.log(a)
+        with B.quiet():
+            return xp.log(a)
 
     def backward(self, g):
         return g / self.a
@@ -287,9 +292,7 @@ class GetItem(Function):
         return B.index_add(self.in_shape, self.idx, g)
 
 
-def _is_basic(idx):
-    parts = idx if isinstance(idx, tuple) else (idx,)
-    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in parts)
+_is_basic = B.is_basic_index
 
 
 class Concat(Function):
@@ -301,7 +304,7 @@ class Concat(Function):
     def backward(self, g):
         out, start = [], 0
         nd = g.ndim
-        for size, need in zip(self.sizes, self.needs_input_grad):
+        for size, need in zip(self.sizes, self.needs_input_grad, strict=True):
             if need:
                 idx = tuple(slice(start, start + size) if d == self.axis % nd else slice(None) for d in range(nd))
                 out.append(g[idx])

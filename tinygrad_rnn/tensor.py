@@ -11,14 +11,23 @@ float32, float64, int64, bool_ = B.float32, B.float64, B.int64, B.bool_
 
 
 def _to_array(data, dtype):
-    """User data -> backend array. Floats default to float32; integers and bools keep their kind."""
+    """User data -> backend array. Python floats default to float32; NumPy and backend arrays keep their dtype
+    (as torch.tensor does), on every backend; integers and bools keep their kind."""
     if isinstance(data, Tensor):
         data = data.data
+    if isinstance(data, (B.np.ndarray, B.np.generic)):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"Tensor: data must be numeric (bool, int or float), got a NumPy array of dtype "
+                            f"{data.dtype}")
+        if dtype is None:
+            kind, wide = data.dtype.kind, data.dtype.itemsize >= 8
+            dtype = bool_ if kind == "b" else int64 if kind in "iu" else float64 if wide else float32
     if B.is_array(data):
         arr = data
     elif B.is_foreign_array(data):
-        raise TypeError(f"Tensor: got a {type(data).__module__}.{type(data).__name__} array, but the active backend is "
-                        f"{B.NAME}; mixing arrays of different backends is not supported (TINYGRAD_RNN_GPU selects one)")
+        raise TypeError(f"Tensor: got a {type(data).__module__}.{type(data).__name__} array, but the active backend "
+                        f"is {B.NAME}; mixing arrays of different backends is not supported (TINYGRAD_RNN_GPU selects "
+                        "one)")
     else:
         try:
             host = B.np.asarray(data)
@@ -38,8 +47,9 @@ def _to_array(data, dtype):
 class Tensor:
     """An n-dimensional array that records the ops made from it, for reverse-mode autodiff.
 
-    Tensor(data, requires_grad=False, dtype=None): float data becomes float32 unless dtype says otherwise
-    (tr.float64 for gradient checks); integer data stays int64 (class indices, token ids).
+    Tensor(data, requires_grad=False, dtype=None): Python float data becomes float32 unless dtype says otherwise
+    (tr.float64 for gradient checks), a NumPy array keeps its float dtype; integer data becomes int64 (class
+    indices, token ids).
     `.data` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "__weakref__")
@@ -94,7 +104,8 @@ class Tensor:
 
     def item(self):
         if self.numel() != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, got shape {self.shape}")
+            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
+                             f"got shape {self.shape}")
         return self.numpy().reshape(()).item()
 
     def tolist(self):
@@ -177,16 +188,22 @@ class Tensor:
         if isinstance(x, Tensor):
             return x
         if isinstance(x, (int, float, bool)):
-            dtype = self.dtype if B.is_floating(self.dtype) else None
+            # A Python number takes the tensor's float dtype (x * 2.0 stays float32); next to an integer tensor a
+            # float is float32, as in PyTorch.
+            dtype = self.dtype if B.is_floating(self.dtype) else (float32 if isinstance(x, float) else None)
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
         return Tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
 
     def _broadcasted(self, other, reverse=False):
         other = self._const(other)
         a, b = (other, self) if reverse else (self, other)
-        if a.dtype != b.dtype and B.is_floating(a.dtype) and B.is_floating(b.dtype):
-            wide = float64 if float64 in (a.dtype, b.dtype) else a.dtype
-            a, b = a.astype(wide), b.astype(wide)
+        if a.dtype != b.dtype:
+            fa, fb = B.is_floating(a.dtype), B.is_floating(b.dtype)
+            if fa and fb:
+                wide = float64 if float64 in (a.dtype, b.dtype) else a.dtype
+                a, b = a.astype(wide), b.astype(wide)
+            elif fa or fb:  # int/bool with float -> the float dtype (the strict stand-in, like CuPy, will not guess)
+                a, b = (a, b.astype(a.dtype)) if fa else (a.astype(b.dtype), b)
         if a.shape != b.shape:
             shape = broadcast_shape(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
@@ -315,12 +332,16 @@ class Tensor:
     def logsumexp(self, axis=-1, keepdims=False):
         """log(sum(exp(x))) over `axis`, stable for any magnitude: the max is subtracted first (as a constant,
         which leaves the gradient unchanged)."""
+        axis = _norm_axis(axis)
         m = Tensor._wrap(xp.max(self.data, axis=axis, keepdims=True), False)
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
-        return out if keepdims else out.squeeze(axis)
+        return out if keepdims else out.reshape(ops._reduced_shape(self.shape, axis))
 
     def log_softmax(self, axis=-1):
-        return self - self.logsumexp(axis, keepdims=True)
+        """(x - m) - log(sum(exp(x - m))) with m = max(x), a constant. Not x - logsumexp(x): at |x| ~ 1e4 in float32
+        the rounding of logsumexp (spacing ~1e-3) would swamp the small result."""
+        z = self - Tensor._wrap(xp.max(self.data, axis=axis, keepdims=True), False)
+        return z - z.exp().sum(axis, keepdims=True).log()
 
     def softmax(self, axis=-1):
         return self.log_softmax(axis).exp()
@@ -394,7 +415,7 @@ def broadcast_shape(a, b):
     n = max(len(a), len(b))
     pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
     out = []
-    for x, y in zip(pa, pb):
+    for x, y in zip(pa, pb, strict=True):
         if x != y and x != 1 and y != 1:
             raise ValueError(f"broadcast: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
         out.append(max(x, y))
@@ -424,8 +445,8 @@ def matmul(a, b):
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
     if a2.shape[-1] != b2.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: the first has {a2.shape[-1]} columns, "
-                         f"the second {b2.shape[-2]} rows")
+        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: the first has {a2.shape[-1]} "
+                         f"columns, the second {b2.shape[-2]} rows")
     broadcast_shape(a2.shape[:-2], b2.shape[:-2])
     if a2.dtype != b2.dtype:
         a2, b2 = a2.astype(float64), b2.astype(float64)
@@ -445,7 +466,8 @@ def cat(tensors, axis=0):
     ref = tensors[0].shape
     axis = axis % len(ref)
     for t in tensors:
-        if len(t.shape) != len(ref) or any(s != r for i, (s, r) in enumerate(zip(t.shape, ref)) if i != axis):
+        if len(t.shape) != len(ref) or any(s != r for i, (s, r) in enumerate(zip(t.shape, ref, strict=True))
+                                           if i != axis):
             raise ValueError(f"cat: shapes {ref} and {t.shape} differ outside axis {axis}")
     if len(tensors) == 1:
         return tensors[0]

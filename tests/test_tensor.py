@@ -1,0 +1,188 @@
+"""Tensor at the user's boundary: clear errors (type and message), repr, host conversion, dtype rules and
+comparisons. Runs on every backend; the test that builds arrays of another library is NumPy-backend only."""
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import backend as B
+
+
+# ----- errors
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(5, 2\) are not aligned"):
+        tr.ones(2, 3) @ tr.ones(5, 2)
+    with pytest.raises(ValueError, match=r"\(4,\) and \(3,\)"):
+        tr.ones(4) @ tr.ones(3)
+    with pytest.raises(ValueError, match=r"at least 1 dimension.*\(\)"):
+        tr.matmul(tr.Tensor(2.0), tr.ones(2))
+    with pytest.raises(ValueError, match=r"broadcast: shapes \(2,\) and \(3,\)"):
+        tr.ones(2, 3, 4) @ tr.ones(3, 4, 1)
+
+
+def test_broadcast_failure_names_both_shapes():
+    with pytest.raises(ValueError, match=r"broadcast: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        tr.ones(2, 3) + tr.ones(4)
+    with pytest.raises(ValueError, match=r"\(3, 1\) and \(2, 2\)"):
+        tr.where(tr.Tensor([True, False]), tr.ones(3, 1), tr.ones(2, 2))
+
+
+def test_backward_errors():
+    x = tr.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"only for scalar outputs.*shape \(2,\)"):
+        (x * 2).backward()
+    with pytest.raises(ValueError, match=r"gradient has shape \(3,\), expected \(2,\)"):
+        (x * 2).backward(np.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tr.Tensor([1.0, 2.0]).sum().backward()
+    with tr.no_grad():
+        y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="no_grad"):
+        y.backward()
+
+
+@pytest.mark.no_strict
+def test_mixing_backends_is_a_type_error_naming_both():
+    import array_api_strict as xps
+
+    foreign = xps.asarray([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"array_api_strict.*active backend is numpy"):
+        tr.Tensor(foreign)
+    with pytest.raises(TypeError, match=r"array_api_strict.*active backend is numpy"):
+        tr.Tensor([1.0, 2.0]) + foreign
+
+
+@pytest.mark.parametrize("data", ["abc", ["a", "b"], [object()], None, {"a": 1}, np.array(["x"]),
+                                  np.array([1 + 2j]), [1 + 2j]], ids=repr)
+def test_non_numeric_data_is_a_type_error(data):
+    with pytest.raises(TypeError, match="numeric"):
+        tr.Tensor(data)
+
+
+def test_requires_grad_needs_floating_dtype():
+    with pytest.raises(TypeError, match=r"only floating point.*int64"):
+        tr.Tensor([1, 2], requires_grad=True)
+    with pytest.raises(TypeError, match="only floating point"):
+        tr.Tensor([True]).requires_grad_()
+    assert tr.Tensor([1, 2], dtype=tr.float64, requires_grad=True).requires_grad
+
+
+def test_other_boundary_errors():
+    with pytest.raises(TypeError, match="0-d"):
+        len(tr.Tensor(1.0))
+    with pytest.raises(ValueError, match=r"item\(\).*shape \(2,\)"):
+        tr.ones(2).item()
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(tr.ones(2))
+    with pytest.raises(ValueError, match="not a permutation"):
+        tr.ones(2, 3).permute(0, 0)
+    with pytest.raises(ValueError, match=r"cat: shapes \(2, 3\) and \(2, 4\) differ outside axis 0"):
+        tr.cat([tr.ones(2, 3), tr.ones(2, 4)])
+    with pytest.raises(ValueError, match="same shape"):
+        tr.stack([tr.ones(2), tr.ones(3)])
+    with pytest.raises(ValueError, match=r"split: sizes \[1, 1\] do not add up to 3"):
+        tr.split(tr.ones(3), [1, 1])
+    with pytest.raises(ValueError, match="at least one of min and max"):
+        tr.ones(2).clip()
+
+
+# ----- repr and host conversion
+def test_repr_is_readable():
+    assert repr(tr.Tensor([1.0, 2.5])) == "tensor([1. , 2.5])"
+    assert repr(tr.Tensor([[1, 2]])) == "tensor([[1, 2]], dtype=int64)"
+    x64 = tr.Tensor([1.0], dtype=tr.float64, requires_grad=True)
+    assert repr(x64) == "tensor([1.], dtype=float64, requires_grad=True)"
+    x = tr.Tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2., 4.], grad_fn=<Mul>)"
+    assert repr(tr.Tensor(3.0)) == "tensor(3.)"
+    big = repr(tr.zeros(100, 100))
+    assert "..." in big and len(big) < 600
+
+
+def test_item_numpy_tolist():
+    x = tr.Tensor([[1.5, 2.0], [3.0, 4.0]])
+    host = x.numpy()
+    assert isinstance(host, np.ndarray) and host.dtype == np.float32
+    np.testing.assert_array_equal(host, [[1.5, 2.0], [3.0, 4.0]])
+    assert x.tolist() == [[1.5, 2.0], [3.0, 4.0]]
+    v = x[0, 0].item()
+    assert type(v) is float and v == 1.5
+    assert type(tr.Tensor([7]).item()) is int and tr.Tensor([[7]]).item() == 7
+    assert tr.Tensor([True]).item() is True
+    assert x.sum().item() == pytest.approx(10.5)
+    assert (len(x), x.ndim, x.numel(), x.size(), x.size(1)) == (2, 2, 4, (2, 2), 2)
+
+
+# ----- dtype rules
+def test_dtype_defaults_and_requests():
+    assert tr.Tensor([1.0, 2.0]).dtype == tr.float32
+    assert tr.Tensor(1.5).dtype == tr.float32
+    assert tr.Tensor([1.0], dtype=tr.float64).dtype == tr.float64
+    assert tr.Tensor([1, 2]).dtype == tr.int64 and tr.Tensor(np.array([1, 2], np.int32)).dtype == tr.int64
+    assert tr.Tensor([True, False]).dtype == tr.bool_
+    # NumPy arrays keep their float dtype, on every backend (as torch.tensor does)
+    assert tr.Tensor(np.zeros(2)).dtype == tr.float64
+    assert tr.Tensor(np.zeros(2, np.float32)).dtype == tr.float32
+    assert tr.Tensor(np.zeros(2), dtype=tr.float32).dtype == tr.float32
+    for f in (tr.zeros, tr.ones, tr.randn, tr.rand):
+        assert f(2, 3).dtype == tr.float32 and f(2, dtype=tr.float64).dtype == tr.float64
+    assert tr.arange(3).dtype == tr.int64
+
+
+def test_python_numbers_do_not_promote_and_ints_meet_floats():
+    x = tr.Tensor([1.0, 2.0])
+    assert (x * 2.0).dtype == tr.float32 and (2 + x).dtype == tr.float32 and (x**2).dtype == tr.float32
+    i = tr.Tensor([1, 2])
+    assert (i + 1).dtype == tr.int64
+    np.testing.assert_array_equal((i * 2).numpy(), [2, 4])
+    assert (i + 0.5).dtype == tr.float32
+    np.testing.assert_allclose((i + 0.5).numpy(), [1.5, 2.5])
+    assert (i * tr.Tensor([0.5, 0.5], dtype=tr.float64)).dtype == tr.float64
+
+
+def test_mixed_float_precision_promotes_with_input_dtype_grads():
+    a = tr.Tensor([1.0, 2.0], requires_grad=True)
+    b = tr.Tensor([3.0, 4.0], dtype=tr.float64, requires_grad=True)
+    for y in (a + b, b * a, a @ b, tr.cat([a, b.astype(tr.float32)])):
+        assert y.dtype in (tr.float64, tr.float32)
+    y = (a * b).sum() + (a @ b)
+    assert y.dtype == tr.float64
+    y.backward()
+    assert a.grad.dtype == tr.float32 and b.grad.dtype == tr.float64
+    np.testing.assert_allclose(a.grad.numpy(), [6.0, 8.0])
+    np.testing.assert_allclose(b.grad.numpy(), [2.0, 4.0])
+
+
+def test_astype_to_int_leaves_the_graph():
+    x = tr.Tensor([1.7, -2.2], requires_grad=True)
+    n = x.astype(tr.int64)
+    assert n.dtype == tr.int64 and not n.requires_grad and n.tolist() == [1, -2]
+    assert x.long().tolist() == [1, -2]
+
+
+# ----- comparisons
+@pytest.mark.parametrize("op, expected", [("__lt__", [True, False, False]), ("__le__", [True, True, False]),
+                                          ("__gt__", [False, False, True]), ("__ge__", [False, True, True]),
+                                          ("__eq__", [False, True, False]), ("__ne__", [True, False, True])])
+def test_comparisons_give_bool_tensors_without_grad(op, expected):
+    x = tr.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for other in (2.0, tr.Tensor([2.0, 2.0, 2.0]), tr.Tensor(2.0), 2):
+        r = getattr(x, op)(other)
+        assert r.dtype == tr.bool_ and not r.requires_grad and r.grad_fn is None
+        assert r.tolist() == expected
+    assert getattr(tr.Tensor([1, 2, 3]), op)(2).tolist() == expected
+
+
+def test_comparison_broadcasts_and_tensors_stay_hashable():
+    r = tr.Tensor([[1.0], [3.0]]) > tr.Tensor([0.0, 2.0, 4.0])
+    assert r.shape == (2, 3) and r.tolist() == [[True, False, False], [True, True, False]]
+    x = tr.ones(2)
+    assert {x: 1}[x] == 1
+
+
+def test_device_arrays_stay_on_the_backend():
+    x = tr.Tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).tanh()
+    assert B.is_array(y.data) and B.is_array(x.data)
+    y.sum().backward()
+    assert B.is_array(x.grad.data)
