@@ -8,8 +8,29 @@
 from . import backend
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms, tag
 from .gradcheck import gradcheck
-from .tensor import (Tensor, arange, bool_, cat, concat, float32, float64, full, int64, matmul, ones, ones_like,
-                     rand, randn, split, stack, tensor, where, zeros, zeros_like)
+from .serialization import load, save
+from .tensor import (
+    Tensor,
+    arange,
+    bool_,
+    cat,
+    concat,
+    float32,
+    float64,
+    full,
+    int64,
+    matmul,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    split,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
 
 __version__ = "0.1.0"
 
@@ -23,3 +44,6 @@ __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "det
            "tag", "gradcheck", "manual_seed", "float32", "float64", "int64", "bool_", "cat", "concat", "stack",
            "split", "where", "matmul", "zeros", "ones", "full", "zeros_like", "ones_like", "arange", "randn", "rand",
            "backend"]
+__all__ += ["save", "load", "nn", "optim"]
+
+from . import nn, optim  # noqa: E402  (after Tensor exists: torch-style tr.nn / tr.optim access)

@@ -188,8 +188,8 @@ class Module:
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for k, v in values.items():
-            t = own[k]
-            t.data = B.asarray(v, dtype=t.dtype)
+            t = own[k]  # copied, so later in-place updates (optimizers) never write into the caller's arrays
+            t.data = B.asarray(B.np.array(v, dtype=B.host_dtype(t.dtype), copy=True), dtype=t.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # ----- calling and printing

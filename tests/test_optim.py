@@ -1,0 +1,217 @@
+# Optimizers, LR schedulers and gradient clipping: 20 float64 steps against torch.optim (skipped without torch),
+# param groups, zero_grad, state dicts that resume with the identical next step, and argument errors.
+import math
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import nn, optim
+
+SHAPES = [(3, 4), (4,), (2, 2, 2)]
+
+CONFIGS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.1)),
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.02, weight_decay=0.3, amsgrad=True)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.003, alpha=0.9, weight_decay=0.05, momentum=0.7)),
+    ("RMSprop", dict(lr=0.003, centered=True, momentum=0.5)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.05, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.2, eps=1e-6)),
+]
+
+
+def _init(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in SHAPES]
+
+
+def _grad(k, i, value):
+    """A deterministic gradient that depends on the current parameter values (so any divergence grows)."""
+    return np.sin(3.0 * value) + 0.5 * np.cos(k + i + 1.0) * value ** 2
+
+
+def _run_ours(name, kwargs, steps, values=None, opt=None, params=None, start=0):
+    if params is None:
+        params = [nn.Parameter(v, dtype=tr.float64) for v in (values or _init())]
+        opt = getattr(optim, name)(params, **kwargs)
+    for k in range(start, start + steps):
+        for i, p in enumerate(params):
+            p.grad = tr.Tensor(_grad(k, i, p.numpy()), dtype=tr.float64)
+        opt.step()
+    return params, opt
+
+
+@pytest.mark.parametrize("name,kwargs", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
+def test_matches_torch_for_20_steps_float64(name, kwargs):
+    torch = pytest.importorskip("torch")
+    params, _ = _run_ours(name, kwargs, 20)
+    tparams = [torch.tensor(v, requires_grad=True) for v in _init()]
+    topt = getattr(torch.optim, name)(tparams, **kwargs)
+    for k in range(20):
+        for i, p in enumerate(tparams):
+            p.grad = torch.tensor(_grad(k, i, p.detach().numpy()))
+        topt.step()
+    for p, tp in zip(params, tparams, strict=True):
+        np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name,kwargs", CONFIGS[1::2], ids=[n for n, _ in CONFIGS[1::2]])
+def test_state_dict_resumes_with_identical_steps(name, kwargs, tmp_path):
+    params, _ = _run_ours(name, kwargs, 8)
+    expected = [p.numpy() for p in params]
+    params, opt = _run_ours(name, kwargs, 5)
+    tr.save({"params": [p.numpy() for p in params], "optim": opt.state_dict()}, tmp_path / "ckpt.npz")
+    ck = tr.load(tmp_path / "ckpt.npz")
+    fresh = [nn.Parameter(np.zeros(s), dtype=tr.float64) for s in SHAPES]
+    for p, v in zip(fresh, ck["params"], strict=True):
+        p.data = tr.Tensor(v, dtype=tr.float64).data
+    opt2 = getattr(optim, name)(fresh, lr=123.0)  # hyperparameters come from the state dict
+    opt2.load_state_dict(ck["optim"])
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    _run_ours(name, kwargs, 3, opt=opt2, params=fresh, start=5)
+    for p, e in zip(fresh, expected, strict=True):
+        np.testing.assert_array_equal(p.numpy(), e)
+
+
+def test_param_groups_and_missing_grads():
+    a, b, c = (nn.Parameter(np.ones(3), dtype=tr.float64) for _ in range(3))
+    opt = optim.SGD([{"params": [a]}, {"params": b, "lr": 0.5}, {"params": [c]}], lr=0.1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5, 0.1] and opt.param_groups[1]["momentum"] == 0.9
+    a.grad = tr.Tensor(np.ones(3), dtype=tr.float64)
+    b.grad = tr.Tensor(np.ones(3), dtype=tr.float64)
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), 0.9)
+    np.testing.assert_allclose(b.numpy(), 0.5)
+    np.testing.assert_allclose(c.numpy(), 1.0)  # no gradient: untouched, no state
+    assert c not in opt.state and a in opt.state
+    opt.zero_grad(set_to_none=False)
+    assert np.all(a.grad.numpy() == 0) and c.grad is None
+    opt.zero_grad()
+    assert a.grad is None and b.grad is None
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1], [2]] and sorted(sd["state"]) == [0, 1]
+    assert isinstance(sd["state"][0]["momentum_buffer"], np.ndarray)
+
+
+def test_closure_and_float32_updates_stay_float32():
+    w = nn.Parameter(np.array([1.0, -2.0], dtype=np.float32))
+    opt = optim.Adam([w], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == 5.0 and w.dtype == tr.float32
+    assert opt.state[w]["exp_avg"].dtype == tr.float32
+
+
+def test_optimizer_errors():
+    p = nn.Parameter(np.ones(2))
+    with pytest.raises(ValueError, match=r"SGD: invalid learning rate -0.1; expected a number >= 0"):
+        optim.SGD([p], lr=-0.1)
+    with pytest.raises(ValueError, match=r"Adam: invalid learning rate -1"):
+        optim.Adam([p], lr=-1)
+    with pytest.raises(ValueError, match=r"AdamW: invalid betas \(0.9, 1.0\)"):
+        optim.AdamW([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match=r"SGD: nesterov momentum requires a momentum > 0 and zero dampening"):
+        optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match=r"Adagrad: got an empty parameter list"):
+        optim.Adagrad([])
+    with pytest.raises(ValueError, match=r"RMSprop: can't optimize a non-leaf Tensor"):
+        optim.RMSprop([p * 2])
+    with pytest.raises(ValueError, match=r"SGD: a parameter appears twice"):
+        optim.SGD([p, p], lr=0.1)
+    with pytest.raises(TypeError, match=r"Adam: params should be an iterable of Tensors or dicts"):
+        optim.Adam(p)
+    opt = optim.Adam([p])
+    with pytest.raises(ValueError, match=r"Adam.load_state_dict: the state has 2 parameter groups"):
+        opt.load_state_dict({"state": {}, "param_groups": [{"params": [0]}, {"params": [1]}]})
+
+
+# ----- schedulers
+SCHEDULERS = [("StepLR", dict(step_size=3, gamma=0.5)), ("ExponentialLR", dict(gamma=0.9)),
+              ("CosineAnnealingLR", dict(T_max=7)), ("CosineAnnealingLR", dict(T_max=5, eta_min=0.01))]
+
+
+@pytest.mark.parametrize("name,kwargs", SCHEDULERS)
+def test_schedulers_match_torch(name, kwargs):
+    torch = pytest.importorskip("torch")
+    p = nn.Parameter(np.ones(2))
+    opt = optim.SGD([{"params": [p]}, {"params": [nn.Parameter(np.ones(1))], "lr": 0.3}], lr=0.1)
+    sched = getattr(optim.lr_scheduler, name)(opt, **kwargs)
+    tp = torch.ones(2, requires_grad=True)
+    topt = torch.optim.SGD([{"params": [tp]}, {"params": [torch.ones(1, requires_grad=True)], "lr": 0.3}], lr=0.1)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    for _ in range(25):
+        np.testing.assert_allclose(sched.get_last_lr(), tsched.get_last_lr(), rtol=1e-13, atol=1e-15)
+        opt.step()
+        sched.step()
+        topt.step()
+        tsched.step()
+    assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+
+
+def test_scheduler_state_dict_and_closed_forms():
+    opt = optim.SGD([nn.Parameter(np.ones(2))], lr=1.0)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.1)
+    for e in range(1, 11):
+        sched.step()
+        assert sched.get_last_lr()[0] == pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi * e / 10)) / 2, abs=1e-12)
+    state = sched.state_dict()
+    opt2 = optim.SGD([nn.Parameter(np.ones(2))], lr=1.0)
+    sched2 = optim.lr_scheduler.CosineAnnealingLR(opt2, T_max=10, eta_min=0.1)
+    sched2.load_state_dict(state)
+    assert sched2.last_epoch == 10
+    step = optim.lr_scheduler.StepLR(optim.SGD([nn.Parameter(np.ones(1))], lr=1.0), step_size=2, gamma=0.1)
+    lrs = []
+    for _ in range(6):
+        lrs.append(step.get_last_lr()[0])
+        step.step()
+    np.testing.assert_allclose(lrs, [1, 1, 0.1, 0.1, 0.01, 0.01])
+
+
+# ----- gradient clipping
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(norm_type, max_norm):
+    torch = pytest.importorskip("torch")
+    grads = [np.random.default_rng(i).standard_normal(s) for i, s in enumerate(SHAPES)]
+    params = [nn.Parameter(np.zeros(s), dtype=tr.float64) for s in SHAPES]
+    tparams = [torch.zeros(s, dtype=torch.float64, requires_grad=True) for s in SHAPES]
+    for p, tp, g in zip(params, tparams, grads, strict=True):
+        p.grad, tp.grad = tr.Tensor(g, dtype=tr.float64), torch.tensor(g)
+    extra = nn.Parameter(np.zeros(2))  # no gradient: skipped
+    total = nn.utils.clip_grad_norm_(params + [extra], max_norm, norm_type)
+    ttotal = torch.nn.utils.clip_grad_norm_(tparams, max_norm, norm_type)
+    assert isinstance(total, tr.Tensor) and total.shape == ()
+    assert total.item() == pytest.approx(ttotal.item(), rel=1e-12)
+    for p, tp in zip(params, tparams, strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_norm_and_value_semantics():
+    p = nn.Parameter(np.zeros(4), dtype=tr.float64)
+    p.grad = tr.Tensor([3.0, 4.0, 0.0, 0.0], dtype=tr.float64)
+    total = nn.utils.clip_grad_norm_(p, 1.0)
+    assert total.item() == 5.0
+    np.testing.assert_allclose(p.grad.numpy(), np.array([3.0, 4.0, 0, 0]) / (5.0 + 1e-6), rtol=1e-15)
+    assert nn.utils.clip_grad_norm_([nn.Parameter(np.zeros(2))], 1.0).item() == 0.0  # no grads at all
+    p.grad = tr.Tensor([3.0, -4.0, 0.5, np.inf], dtype=tr.float64)
+    with pytest.raises(RuntimeError, match=r"clip_grad_norm_: the total norm of order 2.0 of the gradients is "
+                                           r"non-finite"):
+        nn.utils.clip_grad_norm_(p, 1.0, error_if_nonfinite=True)
+    nn.utils.clip_grad_value_([p], 1.0)
+    np.testing.assert_array_equal(p.grad.numpy(), [1.0, -1.0, 0.5, 1.0])
+    with pytest.raises(ValueError, match=r"clip_grad_norm_: norm_type must be positive or inf, got -1.0"):
+        nn.utils.clip_grad_norm_(p, 1.0, norm_type=-1)

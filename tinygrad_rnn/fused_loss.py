@@ -1,0 +1,141 @@
+"""Fused Functions for the output end of a network: log-softmax, softmax, cross-entropy and BCE-with-logits,
+each one graph node with a derived backward. Their twins made of primitives live in nn/functional.py and the
+tests check that both agree in float64. Imports: backend, autograd, ops."""
+
+from . import backend as B
+from .autograd import Function
+from .ops import stable_sigmoid
+
+xp = B.xp
+
+
+def log_softmax_array(x, axis):
+    """log(softmax(x)) along `axis`, exp taken only of non-positive numbers (no overflow at any logit)."""
+    z = x - xp.max(x, axis=axis, keepdims=True)
+    return z - xp.log(xp.sum(xp.exp(z), axis=axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x). backward: dx = g - softmax(x) * sum(g) (sums along `axis`)."""
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.y = log_softmax_array(x, axis)
+        return self.y
+
+    def backward(self, g):
+        return g - xp.exp(self.y) * xp.sum(g, axis=self.axis, keepdims=True)
+
+
+class Softmax(Function):
+    """y = softmax(x). backward: dx = y * (g - sum(g * y))."""
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.y = xp.exp(log_softmax_array(x, axis))
+        return self.y
+
+    def backward(self, g):
+        return self.y * (g - xp.sum(g * self.y, axis=self.axis, keepdims=True))
+
+
+def _mean(total, count):
+    """total / count, NaN where count == 0 (PyTorch's result for an all-ignored batch), with no warning."""
+    empty = count == 0
+    return xp.where(empty, xp.nan, total / xp.where(empty, 1.0, count))
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of logits x (M, C) against class indices `target` (M,), as torch.nn.functional.cross_entropy.
+
+    With p = log_softmax(x), w the class weights (ones if None), e = label_smoothing and v_i = [t_i != ignore]:
+        l_i = v_i * ((1 - e) * w[t_i] * -p[i, t_i] + (e / C) * sum_c w[c] * -p[i, c])
+    reduction "mean" divides sum(l) by sum_i v_i w[t_i]; "sum" sums; "none" returns l (M,).
+    Derivation of the backward, with s = softmax(x_i) and W = sum_c w[c]:
+        d(-p[i, t])/dx_i = s - onehot(t)        d(-sum_c w[c] p[i, c])/dx_i = W s - w
+        dl_i/dx_i = v_i * (((1 - e) w[t_i] + (e / C) W) s - (1 - e) w[t_i] onehot(t_i) - (e / C) w)
+    """
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+        m, c = x.shape
+        logp = log_softmax_array(x, 1)
+        valid = target != ignore_index
+        classes = xp.reshape(B.arange(c, dtype=target.dtype), (1, c))
+        onehot = (xp.reshape(target, (m, 1)) == classes) & xp.reshape(valid, (m, 1))
+        picked = xp.sum(xp.where(onehot, logp, 0.0), axis=1)
+        if weight is None:
+            w_t = xp.astype(valid, x.dtype)
+        else:
+            w_t = xp.sum(xp.where(onehot, xp.reshape(weight, (1, c)), 0.0), axis=1)
+        loss = -w_t * picked
+        e = label_smoothing
+        if e:
+            wl = logp if weight is None else logp * xp.reshape(weight, (1, c))
+            smooth = xp.where(valid, -xp.sum(wl, axis=1), 0.0)
+            loss = (1.0 - e) * loss + (e / c) * smooth
+        self.logp, self.onehot, self.valid, self.w_t, self.weight = logp, onehot, valid, w_t, weight
+        self.reduction, self.e = reduction, e
+        if reduction == "none":
+            return loss
+        total = xp.sum(loss)
+        if reduction == "sum":
+            return total
+        self.count = xp.sum(w_t)
+        return _mean(total, self.count)
+
+    def backward(self, g):
+        s = xp.exp(self.logp)
+        m, c = s.shape
+        e, w = self.e, self.weight
+        onehot = xp.astype(self.onehot, s.dtype)
+        if w is not None:
+            onehot = onehot * xp.reshape(w, (1, c))
+        if e:
+            big_w = float(c) if w is None else xp.sum(w)
+            a = (1.0 - e) * self.w_t + (e / c) * big_w * xp.astype(self.valid, s.dtype)
+            smooth = (e / c) * xp.reshape(xp.astype(self.valid, s.dtype), (m, 1))
+            if w is not None:
+                smooth = smooth * xp.reshape(w, (1, c))
+            dx = xp.reshape(a, (m, 1)) * s - (1.0 - e) * onehot - smooth
+        else:
+            dx = xp.reshape(self.w_t, (m, 1)) * s - onehot
+        if self.reduction == "none":
+            return dx * xp.reshape(g, (m, 1))
+        if self.reduction == "mean":
+            g = _mean(g, self.count)
+        return dx * g
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy on logits x and targets t (same shape), stable at any magnitude of x:
+        sp = softplus(-x) = log1p(exp(-|x|)) + max(-x, 0)          (= -log sigmoid(x))
+        L  = 1 + (pos_weight - 1) * t                               (1 without pos_weight)
+        l  = weight * ((1 - t) * x + L * sp)
+    backward: dl/dx = weight * ((1 - t) - L * sigmoid(-x)),  dl/dt = weight * (-x + (pos_weight - 1) * sp).
+    `weight` and `pos_weight` are constant arrays already broadcast to x's shape."""
+
+    def forward(self, x, t, weight=None, pos_weight=None, reduction="mean"):
+        sp = xp.log1p(xp.exp(-xp.abs(x))) + xp.maximum(-x, 0.0)
+        big_l = 1.0 if pos_weight is None else 1.0 + (pos_weight - 1.0) * t
+        loss = (1.0 - t) * x + big_l * sp
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.t, self.sp, self.big_l, self.weight, self.pos_weight = x, t, sp, big_l, weight, pos_weight
+        self.reduction = reduction
+        if reduction == "none":
+            return loss
+        total = xp.sum(loss)
+        return total if reduction == "sum" else total / loss.size
+
+    def backward(self, g):
+        if self.reduction == "mean":
+            g = g / self.x.size
+        if self.weight is not None:
+            g = g * self.weight
+        nx, nt = self.needs_input_grad
+        dx = g * ((1.0 - self.t) - self.big_l * stable_sigmoid(-self.x)) if nx else None
+        dt = None
+        if nt:
+            dt = -self.x if self.pos_weight is None else -self.x + (self.pos_weight - 1.0) * self.sp
+            dt = g * dt
+        return dx, dt

@@ -1,0 +1,276 @@
+"""Stateless layer and loss functions on Tensors (torch.nn.functional's names and defaults), plus the Linear and
+Embedding Functions. Imports: backend, autograd, ops, fused_loss, tensor (no numpy: host work goes through backend).
+
+    import tinygrad_rnn.nn.functional as F
+    loss = F.cross_entropy(logits, target)          # logits (N, C), target (N,) int64
+"""
+
+from .. import backend as B
+from .. import fused_loss
+from ..autograd import Function, OuterGrad
+from ..tensor import Tensor, where
+
+xp = B.xp
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _dtype_name(dtype):
+    return str(dtype).split(".")[-1]  # "float32" on every backend (array_api_strict prefixes its module)
+
+
+# ----- Functions
+class LinearFn(Function):
+    """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows, and
+    dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one weight product."""
+
+    def forward(self, x, w, b=None):
+        self.x, self.w = x, w
+        y = xp.matmul(x, xp.permute_dims(w, (1, 0)))
+        return y if b is None else y + b
+
+    def backward(self, g):
+        needs = self.needs_input_grad
+        out_f, in_f = self.w.shape
+        g2 = xp.reshape(g, (-1, out_f))
+        dx = xp.matmul(g, self.w) if needs[0] else None
+        dw = OuterGrad(g2, xp.reshape(self.x, (-1, in_f))) if needs[1] else None
+        if len(needs) == 2:
+            return dx, dw
+        return dx, dw, (xp.sum(g2, axis=0) if needs[2] else None)
+
+
+class EmbeddingFn(Function):
+    """Rows of the table W (V, E) picked by integer `indices` (...): out (..., E). backward scatter-adds the
+    rows of the gradient into a (V, E) table (repeated indices accumulate); the padding row gets none."""
+
+    def forward(self, w, indices=None, padding_idx=None):
+        self.flat = xp.reshape(indices, (-1,))
+        self.num, self.padding_idx = w.shape[0], padding_idx
+        return xp.reshape(xp.take(w, self.flat, axis=0), tuple(indices.shape) + (w.shape[1],))
+
+    def backward(self, g):
+        g2 = xp.reshape(g, (-1, g.shape[-1]))
+        if self.padding_idx is not None:
+            g2 = xp.where(xp.reshape(self.flat == self.padding_idx, (-1, 1)), 0.0, g2)
+        return B.embedding_backward(self.flat, g2, self.num)
+
+
+# ----- layers
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias. input (..., in), weight (out, in), bias (out,) -> (..., out)."""
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: expected input with last dimension {weight.shape[1]}, got shape {input.shape}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"linear: input dtype {_dtype_name(input.dtype)} does not match weight dtype "
+                        f"{_dtype_name(weight.dtype)}")
+    return LinearFn.apply(input, weight) if bias is None else LinearFn.apply(input, weight, bias)
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of `weight` (V, E) at the integer indices `input` (...) -> (..., E). Indices outside [0, V) raise."""
+    idx = input if isinstance(input, Tensor) else Tensor(input)
+    if B.is_floating(idx.dtype) or idx.dtype == B.bool_:
+        raise TypeError(f"embedding: expected integer indices, got dtype {_dtype_name(idx.dtype)}")
+    num = weight.shape[0]
+    if idx.numel():
+        lo, hi = (int(v) for v in B.to_host(xp.stack([xp.min(idx.data), xp.max(idx.data)])))  # one host sync
+        if lo < 0 or hi >= num:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"embedding: index {bad} is out of range for a table of {num} rows")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    return EmbeddingFn.apply(weight, indices=idx.data, padding_idx=padding_idx)
+
+
+def dropout(input, p=0.5, training=True):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p). The mask is drawn on
+    the host (tr.manual_seed gives the same mask on every backend). Identity when not training or p == 0."""
+    _check_p("dropout", p)
+    if not training or p == 0:
+        return input
+    if p == 1:
+        return input * 0.0
+    keep = B.host_rng().random(input.shape) < 1.0 - p
+    mask = B.asarray(keep.astype(B.host_dtype(input.dtype)) * (1.0 / (1.0 - p)), dtype=input.dtype)
+    return input * Tensor._wrap(mask, False)
+
+
+def _check_p(name, p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims (biased variance)."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
+        raise ValueError(f"layer_norm: expected input with trailing shape {ns}, got shape {input.shape}")
+    axes = tuple(range(input.ndim - len(ns), input.ndim))
+    d = input - input.mean(axes, keepdims=True)
+    y = d / ((d * d).mean(axes, keepdims=True) + eps).sqrt()
+    if weight is not None:
+        y = y * weight
+    return y if bias is None else y + bias
+
+
+# ----- activations
+def relu(input):
+    return input.relu()
+
+
+def tanh(input):
+    return input.tanh()
+
+
+def sigmoid(input):
+    return input.sigmoid()
+
+
+def log_softmax(input, dim):
+    """log(softmax(input)) along `dim`, one fused node; stable at any magnitude."""
+    return fused_loss.LogSoftmax.apply(input, axis=dim % max(input.ndim, 1))
+
+
+def softmax(input, dim):
+    return fused_loss.Softmax.apply(input, axis=dim % max(input.ndim, 1))
+
+
+# ----- losses
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _class_layout(name, input, target, weight, ignore_index):
+    """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
+    the target array, the weight array (or None) and the shape of an unreduced result."""
+    if not isinstance(target, Tensor):
+        target = Tensor(target)
+    if B.is_floating(target.dtype) or target.dtype == B.bool_:
+        raise TypeError(f"{name}: expected integer class indices as target, got dtype {_dtype_name(target.dtype)} "
+                        "(class-probability targets are not supported)")
+    if input.ndim == 0:
+        raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
+    if target.shape != expected:
+        raise ValueError(f"{name}: expected target of shape {expected} for input of shape {input.shape}, "
+                         f"got shape {target.shape}")
+    t = target.data
+    if target.numel():
+        bad = (t < 0) | (t >= c)
+        bad = bad & (t != ignore_index)
+        if bool(B.to_host(xp.any(bad))):
+            first = int(B.to_host(xp.max(xp.where(bad, t, -(2**62)))))
+            raise ValueError(f"{name}: target index {first} is out of range for {c} classes")
+    if input.ndim == 1:
+        x = input.reshape(1, c)
+    elif input.ndim == 2:
+        x = input
+    else:
+        x = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else B.asarray(weight)
+        if tuple(w.shape) != (c,):
+            raise ValueError(f"{name}: expected weight of shape ({c},), got shape {tuple(w.shape)}")
+        w = xp.astype(w, input.dtype)
+    return x, xp.reshape(t, (-1,)), w, expected
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits and integer class indices (log-softmax + NLL in one fused node).
+
+    input: (N, C), (C,) or (N, C, d1, ...) logits; target: (N,), () or (N, d1, ...) int64 in [0, C) or ==
+    ignore_index; weight: (C,) class weights. reduction "mean" (weighted mean over non-ignored targets), "sum" or
+    "none" (shape of target). label_smoothing e mixes the target with the uniform distribution, as PyTorch."""
+    _check_reduction("cross_entropy", reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x, t, w, out_shape = _class_layout("cross_entropy", input, target, weight, ignore_index)
+    out = fused_loss.CrossEntropy.apply(x, target=t, weight=w, ignore_index=ignore_index, reduction=reduction,
+                                        label_smoothing=float(label_smoothing))
+    return out.reshape(out_shape) if reduction == "none" else out
+
+
+def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """The twin of cross_entropy made of primitive ops (log_softmax composed, then nll_loss); same arguments and
+    values. Kept as the readable specification the fused version is tested against."""
+    _check_reduction("cross_entropy", reduction)
+    x, t, w, out_shape = _class_layout("cross_entropy", input, target, weight, ignore_index)
+    logp = x.log_softmax(-1)
+    nll = _nll_rows(logp, t, w, ignore_index)
+    loss = nll
+    if label_smoothing:
+        c = x.shape[1]
+        wl = logp if w is None else logp * Tensor._wrap(w, False)
+        valid = Tensor._wrap(xp.astype(t != ignore_index, x.dtype), False)
+        loss = nll * (1.0 - label_smoothing) + (-wl.sum(1)) * valid * (label_smoothing / c)
+    return _reduce_rows(loss, t, w, ignore_index, reduction, out_shape)
+
+
+def _nll_rows(logp, t, w, ignore_index):
+    """-w[t_i] * logp[i, t_i] for every row (0 where t_i == ignore_index), built from primitives."""
+    m, c = logp.shape
+    valid = xp.reshape(t != ignore_index, (m, 1))
+    onehot = (xp.reshape(t, (m, 1)) == xp.reshape(B.arange(c, dtype=t.dtype), (1, c))) & valid
+    picked = where(Tensor._wrap(onehot, False), logp, 0.0)
+    if w is not None:
+        picked = picked * Tensor._wrap(xp.reshape(w, (1, c)), False)
+    return -picked.sum(1)
+
+
+def _reduce_rows(loss, t, w, ignore_index, reduction, out_shape):
+    if reduction == "none":
+        return loss.reshape(out_shape)
+    if reduction == "sum":
+        return loss.sum()
+    valid = t != ignore_index
+    if w is None:
+        count = xp.sum(xp.astype(valid, loss.dtype))
+    else:
+        count = xp.sum(xp.where(valid, xp.take(w, xp.where(valid, t, 0), axis=0), 0.0))
+    return loss.sum() * Tensor._wrap(fused_loss._mean(xp.ones_like(count), count), False)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities `input` ((N, C), (C,) or (N, C, d1, ...)) at integer `target`;
+    reductions and weights as cross_entropy (nll_loss(log_softmax(x, 1), t) == cross_entropy(x, t))."""
+    _check_reduction("nll_loss", reduction)
+    x, t, w, out_shape = _class_layout("nll_loss", input, target, weight, ignore_index)
+    return _reduce_rows(_nll_rows(x, t, w, ignore_index), t, w, ignore_index, reduction, out_shape)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error (x - y)^2 of two tensors of the same shape (no silent broadcasting, unlike PyTorch)."""
+    _check_reduction("mse_loss", reduction)
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: expected target of shape {input.shape} (same as input), got shape {target.shape}")
+    d = input - target
+    sq = d * d
+    return sq if reduction == "none" else (sq.sum() if reduction == "sum" else sq.mean())
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross-entropy in one stable node. input, target: same shape, float; weight broadcasts to
+    input; pos_weight (C,) weights the positive term along the last dim, as PyTorch."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
+    if not B.is_floating(target.dtype):
+        raise TypeError("binary_cross_entropy_with_logits: expected a float target, got dtype "
+                        f"{_dtype_name(target.dtype)}")
+    if input.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: expected target of shape {input.shape} (same as input), "
+                         f"got shape {target.shape}")
+    if target.dtype != input.dtype:
+        target = target.astype(input.dtype)
+
+    def const(v):
+        if v is None:
+            return None
+        a = v.data if isinstance(v, Tensor) else B.asarray(v)
+        return xp.broadcast_to(xp.astype(a, input.dtype), input.shape)
+
+    return fused_loss.BCEWithLogits.apply(input, target, weight=const(weight), pos_weight=const(pos_weight),
+                                          reduction=reduction)

@@ -1,0 +1,55 @@
+"""Gradient clipping in place on the raw gradient arrays, with PyTorch's semantics. Imports: backend, tensor."""
+
+import math
+
+from ... import backend as B
+from ...tensor import Tensor
+
+xp = B.xp
+
+
+def _grads(parameters):
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+    """Scale all gradients together so that their joint norm is at most `max_norm`; returns the total norm
+    measured before clipping, as a 0-d Tensor.
+
+    total = norm([norm(g, p) for g in grads], p)        (p = norm_type; inf is the largest |g|)
+    every g *= min(1, max_norm / (total + 1e-6))        (the 1e-6 as PyTorch: never divide by zero)
+    Runs on the device without a host round trip, unless error_if_nonfinite asks to check the norm."""
+    grads = _grads(parameters)
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
+    if not grads:
+        return Tensor(0.0)
+    arrays = [g.data for g in grads]
+    if math.isinf(norm_type):
+        norms = [xp.max(xp.abs(a)) for a in arrays]
+        total = norms[0] if len(norms) == 1 else xp.max(xp.stack(norms))
+    elif norm_type == 2.0:
+        norms = [xp.sqrt(xp.sum(a * a)) for a in arrays]
+        total = xp.sqrt(xp.sum(xp.stack(norms) ** 2))
+    else:
+        norms = [xp.sum(xp.abs(a) ** norm_type) ** (1.0 / norm_type) for a in arrays]
+        total = xp.sum(xp.stack(norms) ** norm_type) ** (1.0 / norm_type)
+    if error_if_nonfinite and not B.all_finite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite, "
+                           "so it cannot be clipped; pass error_if_nonfinite=False to clip anyway")
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    for g in grads:
+        g.data *= xp.astype(coef, g.data.dtype)
+    return Tensor._wrap(total, False)
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clamp every gradient element to [-clip_value, clip_value] in place."""
+    clip_value = float(clip_value)
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for g in _grads(parameters):
+        g.data = xp.clip(g.data, -clip_value, clip_value)

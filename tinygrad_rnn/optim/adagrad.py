@@ -1,0 +1,42 @@
+"""optim.Adagrad, as torch.optim's single-tensor implementation. Imports: optim.optimizer, backend."""
+
+from .. import backend as B
+from .optimizer import Optimizer
+
+xp = B.xp
+
+
+class Adagrad(Optimizer):
+    """Per step t, with g the gradient (plus weight_decay * p):
+        sum = sum + g * g;  p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
+    The accumulator starts at initial_accumulator_value."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+
+    def _check(self, group):
+        super()._check(group)
+        for k in ("lr_decay", "initial_accumulator_value", "eps"):
+            if group[k] < 0:
+                raise ValueError(f"Adagrad: invalid {k} {group[k]!r}; expected >= 0")
+
+    def _update(self, group):
+        lr, lr_decay, wd, eps = (group[k] for k in ("lr", "lr_decay", "weight_decay", "eps"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g, x = p.grad.data, p.data
+            st = self.state.get(p)
+            if st is None:
+                init = group["initial_accumulator_value"]
+                st = self.state[p] = {"step": 0, "sum": B.full(x.shape, init, x.dtype)}
+            st["step"] = t = st["step"] + 1
+            if wd:
+                g = g + wd * x
+            clr = lr / (1 + (t - 1) * lr_decay)
+            s = st["sum"]
+            s += g * g
+            std = xp.sqrt(s)
+            std += eps
+            x -= clr * (g / std)

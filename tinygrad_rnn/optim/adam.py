@@ -1,0 +1,70 @@
+"""optim.Adam and optim.AdamW (decoupled weight decay), as torch.optim's single-tensor implementations.
+Imports: optim.optimizer, backend."""
+
+from .. import backend as B
+from .optimizer import Optimizer
+
+xp = B.xp
+
+
+class Adam(Optimizer):
+    """Per step t, with g the gradient (plus weight_decay * p; AdamW instead shrinks p by lr * weight_decay):
+        m = beta1 * m + (1 - beta1) * g            v = beta2 * v + (1 - beta2) * g * g
+        v_hat = max(v_hat, v) if amsgrad else v
+        p = p - lr / (1 - beta1^t) * m / (sqrt(v_hat) / sqrt(1 - beta2^t) + eps)
+    State per parameter: step (int), exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad)."""
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _check(self, group):
+        super()._check(group)
+        b1, b2 = group["betas"]
+        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
+            raise ValueError(f"{self._name}: invalid betas {group['betas']!r}; expected each in [0, 1)")
+        if group["eps"] < 0:
+            raise ValueError(f"{self._name}: invalid eps {group['eps']!r}; expected >= 0")
+
+    def _update(self, group):
+        lr, (b1, b2), eps, wd, amsgrad = (group[k] for k in ("lr", "betas", "eps", "weight_decay", "amsgrad"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g, x = p.grad.data, p.data
+            st = self.state.get(p)
+            if st is None:
+                st = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(x), "exp_avg_sq": xp.zeros_like(x)}
+                if amsgrad:
+                    st["max_exp_avg_sq"] = xp.zeros_like(x)
+            st["step"] = t = st["step"] + 1
+            if wd:
+                if self._decoupled:
+                    x *= 1.0 - lr * wd
+                else:
+                    g = g + wd * x
+            m, v = st["exp_avg"], st["exp_avg_sq"]
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            gg = g * g
+            gg *= 1.0 - b2
+            v += gg
+            if amsgrad:
+                v = st["max_exp_avg_sq"] = xp.maximum(st["max_exp_avg_sq"], v)
+            denom = xp.sqrt(v)
+            denom /= (1.0 - b2**t) ** 0.5
+            denom += eps
+            upd = m / denom
+            upd *= lr / (1.0 - b1**t)
+            x -= upd
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (p = p * (1 - lr * weight_decay) before the Adam step); default 1e-2."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

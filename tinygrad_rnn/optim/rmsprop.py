@@ -1,0 +1,60 @@
+"""optim.RMSprop, as torch.optim's single-tensor implementations.
+Imports: optim.optimizer, backend."""
+
+from .. import backend as B
+from .optimizer import Optimizer
+
+xp = B.xp
+
+
+class RMSprop(Optimizer):
+    """Per step, with g the gradient (plus weight_decay * p):
+        sq = alpha * sq + (1 - alpha) * g * g
+        avg = sqrt(sq - ga * ga) + eps with ga = alpha * ga + (1 - alpha) * g (centered), else sqrt(sq) + eps
+        buf = momentum * buf + g / avg; p = p - lr * buf      (momentum > 0), else p = p - lr * g / avg"""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered))
+
+    def _check(self, group):
+        super()._check(group)
+        for k in ("alpha", "eps", "momentum"):
+            if group[k] < 0:
+                raise ValueError(f"RMSprop: invalid {k} {group[k]!r}; expected >= 0")
+
+    def _update(self, group):
+        lr, alpha, eps, wd, mom, centered = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum",
+                                                               "centered"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g, x = p.grad.data, p.data
+            st = self.state.get(p)
+            if st is None:
+                st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(x)}
+                if mom > 0:
+                    st["momentum_buffer"] = xp.zeros_like(x)
+                if centered:
+                    st["grad_avg"] = xp.zeros_like(x)
+            st["step"] += 1
+            if wd:
+                g = g + wd * x
+            sq = st["square_avg"]
+            sq *= alpha
+            sq += (1.0 - alpha) * (g * g)
+            if centered:
+                ga = st["grad_avg"]
+                ga *= alpha
+                ga += (1.0 - alpha) * g
+                avg = xp.sqrt(sq - ga * ga)
+            else:
+                avg = xp.sqrt(sq)
+            avg += eps
+            if mom > 0:
+                buf = st["momentum_buffer"]
+                buf *= mom
+                buf += g / avg
+                x -= lr * buf
+            else:
+                x -= lr * (g / avg)

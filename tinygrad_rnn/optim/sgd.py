@@ -1,0 +1,44 @@
+"""optim.SGD: stochastic gradient descent with momentum, dampening, weight decay and Nesterov, as torch.optim.SGD.
+Imports: backend, optim.optimizer."""
+
+from .. import backend as B
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Per step, with g the gradient:
+        g = g + weight_decay * p
+        buf = g (first step) or momentum * buf + (1 - dampening) * g      (when momentum > 0)
+        g = g + momentum * buf (nesterov) or buf
+        p = p - lr * g
+    lr has no default (as PyTorch's before 2.x: pass it)."""
+
+    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def _check(self, group):
+        super()._check(group)
+        if group["momentum"] < 0:
+            raise ValueError(f"SGD: invalid momentum {group['momentum']!r}; expected >= 0")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: nesterov momentum requires a momentum > 0 and zero dampening")
+
+    def _update(self, group):
+        lr, mom, damp, wd, nesterov = (group[k] for k in ("lr", "momentum", "dampening", "weight_decay", "nesterov"))
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            if wd:
+                g = g + wd * p.data
+            if mom:
+                st = self.state.setdefault(p, {})
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = B.copy(g)
+                else:
+                    buf *= mom
+                    buf += (1.0 - damp) * g if damp else g
+                g = g + mom * buf if nesterov else buf
+            p.data -= lr * g
