@@ -1,0 +1,495 @@
+"""Recurrent cell steps (tanh/relu RNN, LSTM, GRU), the input projection and the output stacker as single
+Functions with derived backward, each beside a twin made of primitives (ops) that must agree with it.
+Imports: helpers, backend, autograd, ops (never tensor: twins call ops.X.apply on the Tensors they are given).
+
+Step interface (what nn/rnn.py calls; gate blocks are contiguous column ranges, PyTorch's row order):
+  gx = linear(x, w_ih, b_ih, b_hh, hh_rows)        # x (T, N, I) -> (T, N, G*H): every step's input part in ONE
+                                                   # matmul; b_hh[:hh_rows] is folded in (all of it for RNN/LSTM,
+                                                   # the r and z rows for GRU, whose b_hn sits inside r * (...))
+  h = rnn_step(gx, h, w_hh, t=t)                   # state (N, H)
+  s = lstm_step(gx, s, w_hh, w_hr, t=t)            # state s = [h | c], (N, P + H): one output per node
+  h = gru_step(gx, h, w_hh, b_hn, t=t)             # reset_after=False: gru_step(gx, h, (w_rz, w_n), t=t)
+  y = stack_states(states, width=P, directions=D)  # states ordered by direction, then original time -> (T, N, D*P)
+`t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into gx's buffer, and dW_hh an
+OuterGrad so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps. `mask` (N, 1) bool marks rows whose
+sequence is still running: other rows keep their state and pass its gradient through untouched.
+
+fused.use_primitives() (or TINYGRAD_RNN_FUSED=0 at import) makes these helpers build the twins instead, with a
+`kind` tag per gate, so the visualizer can draw the gates."""
+
+import contextlib
+
+from . import backend as B
+from . import ops
+from .autograd import Function, IndexGrad, OuterGrad, current_tag
+from .autograd import tag as _tag_ctx
+from .helpers import getenv
+
+xp = B.xp
+_state = {"fused": getenv("TINYGRAD_RNN_FUSED", "1", {"", "0", "1", "true", "false", "yes", "no", "on", "off"})
+          not in {"0", "false", "no", "off"}}
+
+
+def enabled():
+    """True when the helpers below build fused nodes, False inside use_primitives()."""
+    return _state["fused"]
+
+
+@contextlib.contextmanager
+def use_primitives(flag=True):
+    """Context manager: recurrent layers build their steps from primitives (matmul, sigmoid, tanh, slicing),
+    one graph node per gate, instead of one fused node per step. Same numbers; slower; drawable."""
+    old = _state["fused"]
+    _state["fused"] = not flag
+    try:
+        yield
+    finally:
+        _state["fused"] = old
+
+
+_cache = {}
+
+
+def _consts(kind, width, dtype):
+    """Small per-(kind, width, dtype) constant rows, made once."""
+    key = (kind, width, str(dtype))
+    out = _cache.get(key)
+    if out is None:
+        host = B.np
+        if kind == "lstm":  # i, f, o are sigmoids = 0.5 * tanh(0.5 a) + 0.5; g is tanh(a)
+            h = width // 4
+            half = host.full(width, 0.5)
+            half[2 * h:3 * h] = 1.0
+            shift = host.full(width, 0.5)
+            shift[2 * h:3 * h] = 0.0
+            out = (B.asarray(half.reshape(1, -1), dtype), B.asarray(shift.reshape(1, -1), dtype))
+        else:  # "ones": a (width, 1) column, the left factor that turns a row-sum into an OuterGrad
+            out = B.ones((width, 1), dtype)
+        _cache[key] = out
+    return out
+
+
+def _sigmoid(a):
+    # Equal to 1 / (1 + exp(-a)) and overflow-free for any a.
+    return 0.5 * xp.tanh(0.5 * a) + 0.5
+
+
+def _pick(gx, t):
+    return gx if t is None else gx[t, ...]
+
+
+def _gx_grad(da, t):
+    return da if t is None else IndexGrad((t, Ellipsis), da)
+
+
+def _split_mask(g, mask):
+    """(gradient for the rows that ran this step, gradient passed straight to the previous state)."""
+    if mask is None:
+        return g, None
+    zero = xp.zeros_like(g)
+    return xp.where(mask, g, zero), xp.where(mask, zero, g)
+
+
+# ----------------------------------------------------------------------------------------- input projection
+class Linear(Function):
+    """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims.
+    backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2, db_hh = the first hh_rows of those sums."""
+
+    def forward(self, x, w, *biases, has_ih=True, hh_rows=None):
+        b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
+        self.lead, self.hh_rows, self.has_ih = x.shape[:-1], hh_rows, b_ih is not None
+        self.x2, self.w = xp.reshape(x, (-1, x.shape[-1])), w
+        y = xp.matmul(self.x2, w.T)
+        if b_hh is not None and hh_rows is not None and hh_rows != b_hh.shape[0]:
+            b_hh = xp.concat((b_hh[:hh_rows], xp.zeros_like(b_hh[hh_rows:])))
+        bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)  # one pass over y, not two
+        if bias is not None:
+            y += bias
+        return xp.reshape(y, self.lead + (w.shape[0],))
+
+    def backward(self, g):
+        need = self.needs_input_grad
+        g2 = xp.reshape(g, (-1, g.shape[-1]))
+        dx = xp.reshape(xp.matmul(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
+        dw = xp.matmul(g2.T, self.x2) if need[1] else None
+        out = [dx, dw]
+        if len(need) > 2:
+            ones = _consts("ones", g2.shape[0], g2.dtype)  # column sums as one product: faster than sum(axis=0)
+            db = xp.reshape(xp.matmul(ones.T, g2), (g2.shape[1],))
+            if self.has_ih:
+                out.append(db if need[2] else None)
+            if len(out) < len(need):
+                rows = self.hh_rows
+                out.append(db if rows is None or rows == db.shape[0] else IndexGrad((slice(0, rows),), db[:rows]))
+        return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------- tanh / relu RNN
+class RNNCell(Function):
+    """h' = act(a), a = gx_t + h @ W_hh^T, act = tanh or relu.
+    backward: da = dh' * act'(a) with tanh' = 1 - h'^2 and relu' = [h' > 0];
+              dgx_t = da, dh = da @ W_hh, dW_hh = da^T h (an OuterGrad)."""
+
+    def forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh"):
+        self.h, self.w_hh, self.t, self.mask, self.relu = h, w_hh, t, mask, nonlinearity == "relu"
+        a = xp.matmul(h, w_hh.T)
+        a += _pick(gx, t)
+        y = xp.where(a > 0, a, xp.zeros_like(a)) if self.relu else xp.tanh(a)
+        self.y = y
+        return y if mask is None else xp.where(mask, y, h)
+
+    def backward(self, g):
+        g, keep = _split_mask(g, self.mask)
+        y = self.y
+        da = xp.where(y > 0, g, xp.zeros_like(g)) if self.relu else g * (1.0 - y * y)
+        need = self.needs_input_grad
+        dh = None
+        if need[1]:
+            dh = xp.matmul(da, self.w_hh)
+            if keep is not None:
+                dh += keep
+        return (_gx_grad(da, self.t) if need[0] else None, dh, OuterGrad(da, self.h) if need[2] else None)
+
+
+# ----------------------------------------------------------------------------------------- LSTM
+class LSTMCell(Function):
+    """One LSTM step on the state s = [h | c] (N, P + H); P = H, or proj_size with W_hr.
+    forward:  a = gx_t + h @ W_hh^T, split in column blocks i, f, g, o (each H wide)
+              i, f, o = sigmoid(.), g = tanh(.);  c' = f*c + i*g;  m = o*tanh(c');  h' = m (or m @ W_hr^T)
+    backward (dh', dc' given; k = tanh(c')):
+              dW_hr = dh'^T m, dm = dh' @ W_hr        (dm = dh' without projection)
+              do_pre = dm * k * o(1-o);   dC = dc' + dm * o * (1 - k^2)
+              di_pre = dC * g * i(1-i);   df_pre = dC * c * f(1-f);   dg_pre = dC * i * (1 - g^2)
+              dc = dC * f;  dh = da @ W_hh;  dW_hh = da^T h;  dgx_t = da  (da = [di, df, dg, do]_pre)"""
+
+    def forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None):
+        P, H4 = w_hh.shape[1], w_hh.shape[0]
+        H = H4 // 4
+        h, c = s[:, :P], s[:, P:]
+        a = xp.matmul(h, w_hh.T)
+        a += _pick(gx, t)
+        half, shift = _consts("lstm", H4, a.dtype)
+        a *= half
+        y = xp.tanh(a)
+        y *= half
+        y += shift
+        i, f, gg, o = y[:, :H], y[:, H:2 * H], y[:, 2 * H:3 * H], y[:, 3 * H:]
+        c2 = f * c
+        c2 += i * gg
+        k = xp.tanh(c2)
+        m = o * k
+        h2 = m if w_hr is None else xp.matmul(m, w_hr.T)
+        self.y, self.c, self.k, self.m, self.h = y, c, k, m, h
+        self.w_hh, self.w_hr, self.t, self.mask, self.P, self.H = w_hh, w_hr, t, mask, P, H
+        out = xp.concat((h2, c2), axis=1)
+        return out if mask is None else xp.where(mask, out, s)
+
+    def backward(self, g):
+        g, keep = _split_mask(g, self.mask)
+        P, H, y, k = self.P, self.H, self.y, self.k
+        need = self.needs_input_grad
+        dh2, dc2 = g[:, :P], g[:, P:]
+        dw_hr = None
+        if self.w_hr is not None:
+            dw_hr = OuterGrad(dh2, self.m) if need[3] else None
+            dm = xp.matmul(dh2, self.w_hr)
+        else:
+            dm = dh2
+        i, f, gg, o = y[:, :H], y[:, H:2 * H], y[:, 2 * H:3 * H], y[:, 3 * H:]
+        dmo = dm * o
+        dC = dmo * (1.0 - k * k)
+        dC += dc2
+        da = xp.concat((dC * gg * i * (1.0 - i), dC * self.c * f * (1.0 - f), dC * i * (1.0 - gg * gg),
+                        dmo * k * (1.0 - o)), axis=1)
+        ds = None
+        if need[1]:
+            ds = xp.concat((xp.matmul(da, self.w_hh), dC * f), axis=1)
+            if keep is not None:
+                ds += keep
+        out = (_gx_grad(da, self.t) if need[0] else None, ds, OuterGrad(da, self.h) if need[2] else None)
+        return out if self.w_hr is None else out + (dw_hr,)
+
+
+# ----------------------------------------------------------------------------------------- GRU
+class GRUCell(Function):
+    """One GRU step, gate blocks r, z, n.
+    reset_after=True (PyTorch):  q = h @ W_hh^T + [0, 0, b_hn];  r, z = sigmoid(gx_rz + q_rz)
+                                 n = tanh(gx_n + r * q_n);  h' = n + z * (h - n)
+    reset_after=False (paper):   r, z as above without b_hn;  n = tanh(gx_n + (r*h) @ W_n^T)  (b_hn folded in gx)
+    backward: dn_pre = dh' * (1-z) * (1-n^2);  dz_pre = dh' * (h-n) * z(1-z);  dh = dh' * z + ...
+      after:  dr_pre = dn_pre * q_n * r(1-r);  dq = [dr_pre, dz_pre, dn_pre * r];  dh += dq @ W_hh
+              dW_hh = dq^T h;  db_hn = sum_N(dn_pre * r)  (an OuterGrad with a ones column);  dgx_t = [dr, dz, dn]_pre
+      before: d(rh) = dn_pre @ W_n;  dr_pre = d(rh) * h * r(1-r);  dh += d(rh) * r + [dr, dz]_pre @ W_rz
+              dW_rz = [dr, dz]_pre^T h;  dW_n = dn_pre^T (r*h)"""
+
+    def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None):
+        x = _pick(gx, t)
+        H = h.shape[1]
+        self.h, self.w_hh, self.t, self.mask, self.before = h, w_hh, t, mask, False
+        q = xp.matmul(h, w_hh.T)
+        if b_hn is not None:
+            q[:, 2 * H:] += b_hn
+        rz = _sigmoid(x[:, :2 * H] + q[:, :2 * H])
+        r, z = rz[:, :H], rz[:, H:]
+        n = xp.tanh(x[:, 2 * H:] + r * q[:, 2 * H:])
+        self.rz, self.n, self.qn = rz, n, q[:, 2 * H:]
+        h2 = n + z * (h - n)
+        return h2 if mask is None else xp.where(mask, h2, h)
+
+    def backward(self, g):
+        g, keep = _split_mask(g, self.mask)
+        need = self.needs_input_grad
+        H = g.shape[1]
+        r, z, n = self.rz[:, :H], self.rz[:, H:], self.n
+        dn = g * (1.0 - z) * (1.0 - n * n)
+        drn = dn * r
+        dq = xp.concat((dn * self.qn * r * (1.0 - r), g * (self.h - n) * z * (1.0 - z), drn), axis=1)
+        dh = None
+        if need[1]:
+            dh = xp.matmul(dq, self.w_hh)
+            dh += g * z
+            if keep is not None:
+                dh += keep
+        da = xp.concat((dq[:, :2 * H], dn), axis=1)
+        out = (_gx_grad(da, self.t) if need[0] else None, dh, OuterGrad(dq, self.h) if need[2] else None)
+        if len(need) > 3:
+            out += (OuterGrad(_consts("ones", g.shape[0], g.dtype), drn) if need[3] else None,)
+        return out
+
+
+class GRUCellResetBefore(Function):
+    """GRU step with the reset gate applied before W_hn (the paper's form); see GRUCell for the derivation."""
+
+    def forward(self, gx, h, w_rz, w_n, t=None, mask=None):
+        x = _pick(gx, t)
+        H = h.shape[1]
+        rz = _sigmoid(x[:, :2 * H] + xp.matmul(h, w_rz.T))
+        r, z = rz[:, :H], rz[:, H:]
+        rh = r * h
+        n = xp.tanh(x[:, 2 * H:] + xp.matmul(rh, w_n.T))
+        self.h, self.w_rz, self.w_n, self.t, self.mask, self.rz, self.rh, self.n = h, w_rz, w_n, t, mask, rz, rh, n
+        h2 = n + z * (h - n)
+        return h2 if mask is None else xp.where(mask, h2, h)
+
+    def backward(self, g):
+        g, keep = _split_mask(g, self.mask)
+        need = self.needs_input_grad
+        H = g.shape[1]
+        r, z, n, h = self.rz[:, :H], self.rz[:, H:], self.n, self.h
+        dn = g * (1.0 - z) * (1.0 - n * n)
+        drh = xp.matmul(dn, self.w_n)
+        drz = xp.concat((drh * h * r * (1.0 - r), g * (h - n) * z * (1.0 - z)), axis=1)
+        dh = None
+        if need[1]:
+            dh = xp.matmul(drz, self.w_rz)
+            dh += g * z + drh * r
+            if keep is not None:
+                dh += keep
+        da = xp.concat((drz, dn), axis=1)
+        return (_gx_grad(da, self.t) if need[0] else None, dh, OuterGrad(drz, h) if need[2] else None,
+                OuterGrad(dn, self.rh) if need[3] else None)
+
+
+# ----------------------------------------------------------------------------------------- output stacker
+class StackStates(Function):
+    """y[t, :, d*P:(d+1)*P] = states[d*T + t][:, :P], zero where `valid` (T, N, 1) is False (padding).
+    backward: each state gets its slice of g (the c half of an LSTM state gets nothing: an IndexGrad)."""
+
+    def forward(self, *states, width=None, directions=1, valid=None):
+        self.width, self.D, self.valid = width, directions, valid
+        self.full = states[0].shape[1] == width
+        T = len(states) // directions
+        parts = [xp.stack([s if self.full else s[:, :width] for s in states[d * T:(d + 1) * T]])
+                 for d in range(directions)]
+        y = parts[0] if directions == 1 else xp.concat(parts, axis=2)
+        return y if valid is None else xp.where(valid, y, xp.zeros_like(y))
+
+    def backward(self, g):
+        if self.valid is not None:
+            g = xp.where(self.valid, g, xp.zeros_like(g))
+        P, T, out = self.width, g.shape[0], []
+        cols = slice(0, P)
+        for d in range(self.D):
+            gd = g if self.D == 1 else g[:, :, d * P:(d + 1) * P]
+            for t in range(T):
+                out.append(gd[t, ...] if self.full else IndexGrad((slice(None), cols), gd[t, ...]))
+        return tuple(out)
+
+
+if B.NAME == "numpy":  # in-place NumPy kernels of the same maths (fused_numpy.py); the xp code above is for the rest
+    from . import fused_numpy as _fnp
+
+    RNNCell.forward, RNNCell.backward = _fnp.rnn_forward, _fnp.rnn_backward
+    LSTMCell.forward, LSTMCell.backward = _fnp.lstm_forward, _fnp.lstm_backward
+    GRUCell.forward, GRUCell.backward = _fnp.gru_forward, _fnp.gru_backward
+
+
+# ----------------------------------------------------------------------------------------- twins (primitives)
+def _T(w):
+    return ops.Permute.apply(w, axes=(1, 0))
+
+
+def _cols(a, start, stop):
+    return ops.GetItem.apply(a, idx=(slice(None), slice(start, stop)))
+
+
+def _add(a, b):
+    if a.shape != b.shape:
+        b = ops.Expand.apply(b, shape=a.shape)
+    return ops.Add.apply(a, b)
+
+
+def _gate(name, fn, a):
+    with _tag_ctx(kind=name):
+        return fn.apply(a)
+
+
+def _mask_twin(new, old, mask):
+    if mask is None:
+        return new
+    return ops.Where.apply(new, old, cond=xp.broadcast_to(mask, new.shape))
+
+
+def _twin_pick(gx, t):
+    return gx if t is None else ops.GetItem.apply(gx, idx=(t, Ellipsis))
+
+
+def linear_twin(x, w, b_ih=None, b_hh=None, hh_rows=None):
+    shape = x.shape
+    y = ops.MatMul.apply(ops.Reshape.apply(x, shape=(-1, shape[-1])), _T(w))
+    if b_ih is not None:
+        y = _add(y, b_ih)
+    if b_hh is not None:
+        if hh_rows is None or hh_rows == b_hh.shape[0]:
+            y = _add(y, b_hh)
+        else:  # GRU: only the r and z rows of b_hh are outside r * (...)
+            head = _add(_cols(y, 0, hh_rows), ops.GetItem.apply(b_hh, idx=(slice(0, hh_rows),)))
+            y = ops.Concat.apply(head, _cols(y, hh_rows, w.shape[0]), axis=1)
+    return ops.Reshape.apply(y, shape=tuple(shape[:-1]) + (w.shape[0],))
+
+
+def rnn_twin(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh"):
+    a = ops.Add.apply(_twin_pick(gx, t), ops.MatMul.apply(h, _T(w_hh)))
+    y = _gate("h", ops.Relu if nonlinearity == "relu" else ops.Tanh, a)
+    return _mask_twin(y, h, mask)
+
+
+def lstm_twin(gx, s, w_hh, w_hr=None, t=None, mask=None):
+    P, H = w_hh.shape[1], w_hh.shape[0] // 4
+    h, c = _cols(s, 0, P), _cols(s, P, P + H)
+    a = ops.Add.apply(_twin_pick(gx, t), ops.MatMul.apply(h, _T(w_hh)))
+    i = _gate("i", ops.Sigmoid, _cols(a, 0, H))
+    f = _gate("f", ops.Sigmoid, _cols(a, H, 2 * H))
+    g = _gate("g", ops.Tanh, _cols(a, 2 * H, 3 * H))
+    o = _gate("o", ops.Sigmoid, _cols(a, 3 * H, 4 * H))
+    with _tag_ctx(kind="c"):
+        c2 = ops.Add.apply(ops.Mul.apply(f, c), ops.Mul.apply(i, g))
+    with _tag_ctx(kind="h"):
+        h2 = ops.Mul.apply(o, ops.Tanh.apply(c2))
+        if w_hr is not None:
+            h2 = ops.MatMul.apply(h2, _T(w_hr))
+    return _mask_twin(ops.Concat.apply(h2, c2, axis=1), s, mask)
+
+
+def gru_twin(gx, h, w_hh, b_hn=None, t=None, mask=None):
+    H = h.shape[1]
+    x = _twin_pick(gx, t)
+    q = ops.MatMul.apply(h, _T(w_hh))
+    qn = _cols(q, 2 * H, 3 * H)
+    if b_hn is not None:
+        qn = _add(qn, b_hn)
+    r = _gate("r", ops.Sigmoid, ops.Add.apply(_cols(x, 0, H), _cols(q, 0, H)))
+    z = _gate("z", ops.Sigmoid, ops.Add.apply(_cols(x, H, 2 * H), _cols(q, H, 2 * H)))
+    n = _gate("n", ops.Tanh, ops.Add.apply(_cols(x, 2 * H, 3 * H), ops.Mul.apply(r, qn)))
+    with _tag_ctx(kind="h"):
+        h2 = ops.Add.apply(n, ops.Mul.apply(z, ops.Sub.apply(h, n)))
+    return _mask_twin(h2, h, mask)
+
+
+def gru_before_twin(gx, h, w_rz, w_n, t=None, mask=None):
+    H = h.shape[1]
+    x = _twin_pick(gx, t)
+    q = ops.MatMul.apply(h, _T(w_rz))
+    r = _gate("r", ops.Sigmoid, ops.Add.apply(_cols(x, 0, H), _cols(q, 0, H)))
+    z = _gate("z", ops.Sigmoid, ops.Add.apply(_cols(x, H, 2 * H), _cols(q, H, 2 * H)))
+    n = _gate("n", ops.Tanh, ops.Add.apply(_cols(x, 2 * H, 3 * H), ops.MatMul.apply(ops.Mul.apply(r, h), _T(w_n))))
+    with _tag_ctx(kind="h"):
+        h2 = ops.Add.apply(n, ops.Mul.apply(z, ops.Sub.apply(h, n)))
+    return _mask_twin(h2, h, mask)
+
+
+def stack_twin(states, width=None, directions=1, valid=None):
+    T = len(states) // directions
+    parts = []
+    for d in range(directions):
+        rows = []
+        for s in states[d * T:(d + 1) * T]:
+            if s.shape[1] != width:
+                s = _cols(s, 0, width)
+            rows.append(ops.Reshape.apply(s, shape=(1,) + tuple(s.shape)))
+        parts.append(ops.Concat.apply(*rows, axis=0) if len(rows) > 1 else rows[0])
+    y = parts[0] if directions == 1 else ops.Concat.apply(*parts, axis=2)
+    if valid is None:
+        return y
+    return ops.Where.apply(y, ops.Sub.apply(y, y), cond=xp.broadcast_to(valid, y.shape))
+
+
+# ----------------------------------------------------------------------------------------- dispatch
+def _tagged(out, tag):
+    fn = out.grad_fn
+    if tag is not None and fn is not None:
+        fn.tag = {**current_tag(), **tag}
+    return out
+
+
+def linear(x, w, b_ih=None, b_hh=None, hh_rows=None):
+    """x @ w.T + b_ih + b_hh[:hh_rows] over any leading dims (the input part of every step at once)."""
+    if not _state["fused"]:
+        return linear_twin(x, w, b_ih, b_hh, hh_rows)
+    return _linear_apply(x, w, b_ih, b_hh, hh_rows)
+
+
+def _linear_apply(x, w, b_ih, b_hh, hh_rows):
+    # Function.apply takes parents positionally; has_ih says whether the first bias is b_ih or b_hh.
+    biases = tuple(b for b in (b_ih, b_hh) if b is not None)
+    return Linear.apply(x, w, *biases, has_ih=b_ih is not None, hh_rows=hh_rows)
+
+
+def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None):
+    """One tanh/relu RNN step: act(gx[t] + h @ w_hh.T); (N, H) -> (N, H)."""
+    if _state["fused"]:
+        return _tagged(RNNCell.apply(gx, h, w_hh, t=t, mask=mask, nonlinearity=nonlinearity), tag)
+    with _tag_ctx(**(tag or {})):
+        return rnn_twin(gx, h, w_hh, t, mask, nonlinearity)
+
+
+def lstm_step(gx, s, w_hh, w_hr=None, t=None, mask=None, tag=None):
+    """One LSTM step on s = [h | c] (N, P + H) -> the next [h | c]."""
+    if _state["fused"]:
+        if w_hr is None:
+            return _tagged(LSTMCell.apply(gx, s, w_hh, t=t, mask=mask), tag)
+        return _tagged(LSTMCell.apply(gx, s, w_hh, w_hr, t=t, mask=mask), tag)
+    with _tag_ctx(**(tag or {})):
+        return lstm_twin(gx, s, w_hh, w_hr, t, mask)
+
+
+def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None):
+    """One GRU step (N, H) -> (N, H). w_hh: the (3H, H) weight (reset after W_hn, with b_hn (1, H) or None),
+    or a pair (w_rz (2H, H), w_n (H, H)) for the paper's form (reset before W_hn)."""
+    before = isinstance(w_hh, tuple)
+    if _state["fused"]:
+        if before:
+            return _tagged(GRUCellResetBefore.apply(gx, h, *w_hh, t=t, mask=mask), tag)
+        if b_hn is None:
+            return _tagged(GRUCell.apply(gx, h, w_hh, t=t, mask=mask), tag)
+        return _tagged(GRUCell.apply(gx, h, w_hh, b_hn, t=t, mask=mask), tag)
+    with _tag_ctx(**(tag or {})):
+        return gru_before_twin(gx, h, *w_hh, t, mask) if before else gru_twin(gx, h, w_hh, b_hn, t, mask)
+
+
+def stack_states(states, width, directions=1, valid=None, tag=None):
+    """Per-step states (by direction, then original time) -> the layer output (T, N, D*width)."""
+    if _state["fused"]:
+        return _tagged(StackStates.apply(*states, width=width, directions=directions, valid=valid), tag)
+    with _tag_ctx(**(tag or {})):
+        return stack_twin(states, width, directions, valid)
