@@ -1,0 +1,174 @@
+"""Many-to-many, one output per input: a character-level LSTM language model of Python source code.
+
+The idea: at every character the model predicts the next one. The text (Python's own standard library, read
+from this machine) is one long stream, far too long to backpropagate through, so it is cut into chunks of
+`--bptt` characters, read by `--batch-size` parallel columns (tinygrad_rnn.data.batchify / bptt_batches).
+Truncated backpropagation through time: gradients flow back only within a chunk, but the hidden state can
+still be CARRIED into the next chunk, detached (`state = tuple(s.detach() for s in state)`): its values go
+on, the graph is cut. The alternative RESETS the state to zeros at every chunk, so the model starts every
+chunk blind. Gradient-norm clipping keeps the occasional large LSTM gradient from wrecking the weights.
+
+The numbers that prove it: validation bits per character (bpc = cross-entropy / ln 2, lower is better;
+log2(vocabulary), about 6.6, is a uniform guess) of two runs with the same steps, data and seed, one carrying
+the state (and evaluated carrying it) and one resetting it at every chunk (and evaluated that way).
+Measured with the defaults: 2.59 bpc carried vs 2.65 reset. The gap is small but steady (it held in all four
+settings we tried): with 64-character chunks most predictions have enough context either way, and only the
+first characters of each chunk are blind after a reset. Then text sampled from the carried model at a
+temperature is printed: indentation, `self.`, brackets and `def` lines, if not yet sense.
+
+    python examples/char_lm.py            # ~60 s of CPU on 2 cores (longer when the cores are shared)
+    python examples/char_lm.py --quick    # seconds
+"""
+
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import common  # noqa: E402
+from datasets import CharVocab, load_stdlib_corpus, split_text  # noqa: E402
+
+import tinygrad_rnn as tr  # noqa: E402
+import tinygrad_rnn.nn.functional as F  # noqa: E402
+from tinygrad_rnn import nn, optim  # noqa: E402
+from tinygrad_rnn.data import batchify, bptt_batches  # noqa: E402
+
+
+class CharLM(nn.Module):
+    """Embedding -> LSTM -> Linear. x (T, N) int64 ids, time-major -> logits (T, N, V) and the LSTM state."""
+
+    def __init__(self, vocab_size, emb=32, hidden=128, num_layers=1):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, emb)
+        self.lstm = nn.LSTM(emb, hidden, num_layers)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, x, state=None):
+        out, state = self.lstm(self.embed(x), state)
+        return self.head(out), state
+
+
+def detach(state):
+    """Keep the values, cut the graph: the next chunk starts from this state but backward stops here."""
+    return tuple(s.detach() for s in state)
+
+
+def load_data(max_chars, seed=0):
+    """(vocab, train ids, val ids): a contiguous 90/10 split of the stdlib corpus."""
+    text = load_stdlib_corpus(max_chars=max_chars, seed=seed)
+    train_text, val_text = split_text(text, 0.1)
+    vocab = CharVocab(text)
+    return vocab, vocab.encode(train_text), vocab.encode(val_text)
+
+
+def train_lm(model, train_ids, steps, batch_size=32, bptt=64, lr=3e-3, clip=1.0, carry=True, desc="train",
+             no_progress=False):
+    """`steps` optimizer steps of truncated BPTT over the batchified stream (wrapping round at the end, where
+    the state starts again from zeros). carry=False resets the state at every chunk. Returns losses in bpc."""
+    opt = optim.Adam(model.parameters(), lr=lr)
+    data, V = batchify(train_ids, batch_size), model.head.out_features
+    chunks, state, losses = iter(()), None, []
+    model.train()
+    for _ in common.progress(range(steps), desc=desc, disable=no_progress):
+        batch = next(chunks, None)
+        if batch is None:  # a new pass over the text: the columns start again, so does the state
+            chunks, state = bptt_batches(data, bptt), None
+            batch = next(chunks)
+        x, y = batch
+        logits, new_state = model(x, state if carry else None)
+        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+        state = detach(new_state)
+        losses.append(loss.item() / math.log(2))
+    return losses
+
+
+def evaluate_bpc(model, ids, batch_size=16, bptt=64, carry=True):
+    """Bits per character of `ids` (every character but the first of each column is predicted once)."""
+    model.eval()
+    V, total, count, state = model.head.out_features, 0.0, 0, None
+    with tr.no_grad():
+        for x, y in bptt_batches(batchify(ids, batch_size), bptt):
+            logits, state = model(x, state if carry else None)
+            total += F.cross_entropy(logits.reshape(-1, V), y.reshape(-1), reduction="sum").item()
+            count += y.numel()
+    model.train()
+    return total / count / math.log(2)
+
+
+def sample(model, vocab, prompt="def ", length=300, temperature=0.8, seed=0):
+    """Text generated one character at a time: each drawn from softmax(logits / temperature), then fed back."""
+    rng = np.random.default_rng(seed)
+    model.eval()
+    out, state = list(prompt), None
+    x = vocab.encode(prompt).reshape(-1, 1)
+    with tr.no_grad():
+        for _ in range(length):
+            logits, state = model(tr.Tensor(x), state)
+            z = logits.numpy()[-1, 0].astype(np.float64) / temperature
+            z[: len(CharVocab.SPECIALS)] = -np.inf  # never draw <pad>/<sos>/<eos>/<unk>
+            p = np.exp(z - z.max())
+            i = int(rng.choice(len(p), p=p / p.sum()))
+            out.append(vocab.itos[i])
+            x = np.array([[i]], dtype=np.int64)
+    model.train()
+    return "".join(out)
+
+
+def main(argv=None):
+    p = common.make_parser(__doc__.splitlines()[0])
+    p.add_argument("--chars", type=int, default=300_000, help="characters of stdlib source to use (90%% train)")
+    p.add_argument("--steps", type=int, default=400, help="optimizer steps per run")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--bptt", type=int, default=64, help="characters per chunk (truncation length)")
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--emb", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-2)
+    p.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping threshold")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.chars, args.steps, args.hidden, args.batch_size, args.bptt = 40_000, 40, 64, 16, 32
+    with common.single_threaded_blas():
+        return run(args)
+
+
+def run(args):
+    start = time.perf_counter()
+    vocab, train_ids, val_ids = load_data(args.chars, args.seed)
+    metrics, curves, models = {"uniform_bpc": math.log2(len(vocab))}, {}, {}
+    for carry in (True, False):
+        name = "carried" if carry else "reset"
+        tr.manual_seed(args.seed)
+        models[name] = CharLM(len(vocab), args.emb, args.hidden)
+        curves[name] = train_lm(models[name], train_ids, args.steps, args.batch_size, args.bptt, args.lr, args.clip,
+                                carry=carry, desc=f"state {name}", no_progress=args.no_progress)
+        metrics[f"val_bpc_{name}"] = evaluate_bpc(models[name], val_ids, bptt=args.bptt, carry=carry)
+    metrics["train_seconds"] = time.perf_counter() - start
+    text = sample(models["carried"], vocab, length=120 if args.quick else 400, temperature=args.temperature,
+                  seed=args.seed)
+    print(f"--- sampled at temperature {args.temperature} ---\n{text}\n---")
+    if not args.no_plot:
+        plt = common.pyplot()
+        fig, ax = plt.subplots(figsize=(7, 4))
+        k = max(1, args.steps // 30)
+        for name, losses in curves.items():
+            ax.plot(np.arange(k, len(losses) + 1), np.convolve(losses, np.ones(k) / k, mode="valid"),
+                    label=f"state {name} (val {metrics[f'val_bpc_{name}']:.2f} bpc)")
+        ax.axhline(metrics["uniform_bpc"], color="gray", ls=":", label="uniform guess")
+        ax.set(xlabel="training step", ylabel="training bits per character",
+               title=f"char LSTM, truncated BPTT every {args.bptt} chars")
+        ax.legend()
+        metrics["plot"] = common.save_figure(fig, args.out, "char_lm.png")
+    return common.report(metrics)
+
+
+if __name__ == "__main__":
+    main()
