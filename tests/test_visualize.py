@@ -143,6 +143,11 @@ def test_unrolled_structure_one_node_per_parameter(capsys):
     hh_out = [d for s, d in edges if s == "param/weight_hh_l0"]
     assert sorted(hh_out) == sorted(f"RNN/L0/t{t}" for t in range(T))
     assert f"used at {T} steps" in text
+    assert "y₀" in text and "y₄" in text and "StackStates" not in text  # outputs named as the layer's y_t
+    ranks = [ln for ln in visualize.to_dot(loss, m).splitlines() if ln.startswith("\t{rank=same;")]
+    homes = {p: next(r.split('"')[1] for r in ranks if f'"{p}"' in r) for p in params}
+    assert len(set(homes.values())) == len(params)  # the weights side by side in one row, one column each
+    assert set(homes.values()) == {f"col/t{t}" for t in range(1, T)}  # centred under the steps they feed
     assert sum(1 for s, d in edges if s.startswith("RNN/L0/t") and d.startswith("RNN/L0/t")) == T - 1
     assert capsys.readouterr().out == ""
 
@@ -173,6 +178,7 @@ def test_bidirectional_two_layers_lanes():
         assert sum(1 for n in nodes if n.rsplit("/t", 1)[0] == lane) == T
     assert ("GRU/L0/rev/t2", "GRU/L0/rev/t1") in edges  # the backward lane runs right to left
     assert "backward in time" in text
+    assert "both directions concatenated" in text and "y₂" in text
 
 
 @needs_renderer

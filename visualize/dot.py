@@ -10,7 +10,7 @@ FONT = "Helvetica"
 LANE = {0: ("#e8f0fb", "#3a6db5"), 1: ("#fdeedd", "#cf6f18")}  # (fill, border) per direction
 PALETTE = ("#c9d3de", "#8db4dc", "#3f7fc1", "#4d3a96", "#b01c2e")  # weak -> strong gradient
 STYLE = {  # edge styles that do not depend on gradients
-    "param": 'color="#b8962e" arrowsize=0.5',
+    "param": 'color="#d8c690" penwidth=0.6 arrowsize=0.35',  # context: the recurrence is the story
     "cut": 'color="#b03030" style=dashed arrowhead=tee label=<<FONT POINT-SIZE="9" COLOR="#b03030">✂ no grad</FONT>>',
     "state": 'color="#999999" style=dotted',
     "teacher": 'color="#2e8b57" style=dashed',
@@ -74,6 +74,14 @@ def _table(rows, **attrs):
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"{extra}>{body}</TABLE>>'
 
 
+def sub(t):
+    """A time index as unicode subscript digits (x₀, y₁₂): renders the same in every SVG viewer, unlike <SUB>."""
+    return str(t).translate(_SUB)
+
+
+_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
+
+
 def small(text, color="#555555", size=9):
     return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
 
@@ -86,8 +94,8 @@ def step_title(lane, step):
     return f"{head}{esc(extra)} · t={step}"
 
 
-def _node_attrs(n, scene, scale):
-    """(label, attribute string) for one drawn node."""
+def _node_attrs(n, scene, scale, zero_init=False):
+    """(label, attribute string) for one drawn node; zero_init: a step fed the zero initial state."""
     info, grads = n.info, scene.grad_state == "recorded"
     if n.kind == "step" and scene.detail == "cell":
         fill, border = LANE.get(n.lane[2], LANE[0])
@@ -95,6 +103,9 @@ def _node_attrs(n, scene, scale):
         out = info.get("out")
         rows = [(step_title(n.lane, n.col), ""),
                 (small(esc(f"{info['state']} {shape_text(out.shape)}" if out else "")), "")]
+        if zero_init:
+            rows.append((small(esc(f"initial state = 0 {shape_text(info['out'].shape) if out else ''}"), "#777777",
+                               8), ""))
         if len(names) > 1 or len(n.ops) > 1:
             rows.append((small(esc(f"{len(n.ops)} ops"), "#777777", 8), ""))
         elif names:
@@ -143,7 +154,7 @@ def _node_attrs(n, scene, scale):
                 return _table(rows), 'style="filled,dashed" fillcolor="#ffffff" color="#b03030"'
             return _table(rows), 'fillcolor="#eef7ee" color="#4c9a52"'
         src = info.get("source")
-        title = f"x<SUB>{t}</SUB>" if t else "input"
+        title = f"x{sub(t)}" if t else "input"
         shape = leaf.shape
         if t and leaf.col in (None, PRE, POST) and len(shape) > 1 and shape[0] == len(scene.cols):
             shape = shape[1:]  # one time slice of a (T, ...) input
@@ -156,12 +167,17 @@ def _node_attrs(n, scene, scale):
             rows.append((small(f"‖∇‖ {fmt(_gn(leaf))}", "#222222"), ""))
         return _table(rows), 'fillcolor="#eef7ee" color="#4c9a52"'
     if n.kind == "bridge":
-        op = n.ops[0]
-        names = " → ".join(esc(o.name) for o in n.ops)
-        title = f"{names}[t={n.col}]"
-        return _table([(small(title, "#333333"), ""),
-                       (small(esc(f"slice of {shape_text(op.shape)}"), "#777777", 8), "")]), \
-            'shape=box style="rounded,filled" fillcolor="#f4f4f4" color="#bdbdbd"'
+        t, shape = sub(n.col), small(esc(shape_text(info["shape"])))
+        tip = " → ".join(o.name for o in n.ops)
+        if info["role"] == "output":
+            rows = [(f"<B>y{t}</B>", ""), (shape, "")]
+            if len(info["dirs"]) > 1:  # a bidirectional layer: both lanes' h_t side by side
+                rows.append((small(f"= [h→{t} ; h←{t}]", "#777777", 8), ""))
+                rows.append((small("both directions concatenated", "#777777", 8), ""))
+            return _table(rows), f'fillcolor="#f6f2fb" color="#8e7cc3" tooltip={q(f"layer output at t={n.col}: {tip}")}'
+        rows = [(f"<B>projection of x{t}</B>", ""), (shape, ""),
+                (small("all steps in one product", "#777777", 8), "")]
+        return _table(rows), f'fillcolor="#f4f4f4" color="#bdbdbd" tooltip={q(f"input projection at t={n.col}: {tip}")}'
     if n.kind == "ellipsis":
         a, b, k = info["span"]
         lane = f"{n.lane[0]} " if n.lane else ""
@@ -199,13 +215,14 @@ def _strip(contrib, scale):
     if len(vals) < 2 or not any(vals):
         return ""
     k = max(1, math.ceil(len(vals) / 120))
-    cells = []
+    cells, width = [], max(2, min(24, 150 // math.ceil(len(vals) / k)))  # cells touch: one continuous strip
     for i in range(0, len(vals), k):
         chunk = [v for v in vals[i:i + k] if v]
         v = max(chunk) if chunk else 0
         color = scale.color(v) if v else "#ffffff"
-        cells.append(f'<TD BGCOLOR="{color}" WIDTH="{4 if len(vals) < 60 else 2}" HEIGHT="9" FIXEDSIZE="TRUE"></TD>')
-    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{"".join(cells)}</TR></TABLE>'
+        cells.append(f'<TD BGCOLOR="{color}" WIDTH="{width}" HEIGHT="9" FIXEDSIZE="TRUE"></TD>')
+    return (f'<TABLE BORDER="1" COLOR="#c8c8c8" CELLBORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{"".join(cells)}'
+            "</TR></TABLE>")
 
 
 def _edge_attrs(de, scene, scale, lit):
@@ -215,7 +232,11 @@ def _edge_attrs(de, scene, scale, lit):
     if de.style in STYLE:
         attrs.append(STYLE[de.style])
     tip = f"{de.src.id} → {de.dst.id}"
-    if grads and norm is not None and de.style != "cut":
+    if de.style == "param":  # thin and light whatever the gradient; the weight's strip shows the per-step shares
+        if grads and norm is not None:
+            attrs.append(f'color="{scale.color(norm)}66"' if norm > 0 else 'style=dotted')
+            tip += f"\ngradient norm {'' if de.exact else '≤ '}{fmt(norm)}"
+    elif grads and norm is not None and de.style != "cut":
         attrs.append(f'color="{scale.color(norm)}" penwidth={scale.width(norm)}' if norm > 0
                      else 'color="#dddddd" style=dotted')
         tip += f"\ngradient norm {'' if de.exact else '≤ '}{fmt(norm)}"
@@ -251,16 +272,20 @@ def to_text(scene, title=None, grad_range=None):
            f'\tnode [shape=box style="rounded,filled" fontname="{FONT}" fontsize=10 margin="0.08,0.03" '
            f'penwidth=1.2]',
            f'\tedge [fontname="{FONT}" fontsize=9 arrowsize=0.6 color="#8c8c8c"]']
+    folded = _folded_states(scene, lit)
     clusters = {}
     for n in scene.nodes.values():
+        if n.id in folded:
+            continue
         if n.info.get("cluster"):
             clusters.setdefault(n.info["cluster"], []).append(n)
             continue
         if n.kind == "step" and scene.detail == "gates":
             continue
-        label, attrs = _node_attrs(n, scene, scale)
+        label, attrs = _node_attrs(n, scene, scale, n.id in folded.values())
         group = f" group={q(_group(n))}" if n.col is not None and n.kind != "param" else ""
-        out.append(f"\t{q(n.id)} [label={label} {attrs}{group} tooltip={q(n.id)}]")
+        tip = "" if "tooltip=" in attrs else f" tooltip={q(n.id)}"
+        out.append(f"\t{q(n.id)} [label={label} {attrs}{group}{tip}]")
     for cid, members in clusters.items():
         step = scene.nodes[cid]
         fill, border = LANE.get(step.lane[2], LANE[0])
@@ -272,11 +297,14 @@ def to_text(scene, title=None, grad_range=None):
                    f'fontsize=10]')
         for n in members:
             label, attrs = _node_attrs(n, scene, scale)
-            out.append(f"\t\t{q(n.id)} [label={label} {attrs} tooltip={q(n.id)}]")
+            tip = "" if "tooltip=" in attrs else f" tooltip={q(n.id)}"
+            out.append(f"\t\t{q(n.id)} [label={label} {attrs}{tip}]")
         out.append("\t}")
-    col_lines, pos = _columns(scene)
+    col_lines, pos = _columns(scene, folded)
     out += col_lines
     for de in scene.edges.values():
+        if de.src.id in folded:
+            continue
         key = (de.src.id, de.dst.id)
         attrs = _edge_attrs(de, scene, scale, key in lit)
         sc, dc = _colkey(de.src.col, scene), _colkey(de.dst.col, scene)
@@ -289,7 +317,21 @@ def to_text(scene, title=None, grad_range=None):
     return "\n".join(out) + "\n"
 
 
-def _columns(scene):
+def _folded_states(scene, lit):
+    """state node id -> step id, for the zero initial states of cell detail: written inside the step they feed
+    ("initial state = 0") instead of as a node of their own, which would sit between x_0 and its step."""
+    if scene.detail != "cell":
+        return {}
+    out = {}
+    for de in scene.edges.values():
+        n = de.src
+        if (n.kind == "state" and de.dst.kind == "step" and _zero(n.leaf) and not n.leaf.tensor.requires_grad
+                and (n.id, de.dst.id) not in lit):
+            out.setdefault(n.id, de.dst.id)
+    return {k: v for k, v in out.items() if sum(1 for de in scene.edges.values() if de.src.id == k) == 1}
+
+
+def _columns(scene, folded=()):
     """A header per time column, headers chained left to right, and each column's nodes in one rank, stacked
     inputs -> layer 0 -> layer 1 -> outputs by their depth inside the column."""
     cols = [c for c in scene.cols if c not in scene.elided]
@@ -300,6 +342,8 @@ def _columns(scene):
         return [], {}
     members = {c: [] for c in cols}
     for n in scene.nodes.values():
+        if n.id in folded:
+            continue
         if n.col in members and n.kind != "step" or (n.kind == "step" and scene.detail == "cell" and n.col in members):
             if not n.info.get("cluster"):
                 members[n.col].append(n)
@@ -317,12 +361,10 @@ def _columns(scene):
         return lines, {}
     depth = _depths(scene)
     lane_rank = {lane: i for i, lane in enumerate(scene.lanes)}
-    key = {}
-    for n in scene.nodes.values():
-        if n.kind == "param" and n.info.get("home") and n.info["home"][0] in members:
-            col, lane = n.info["home"]  # a weight sits at the foot of its first column
-            members[col].append(n)
-            key[n.id] = (1 << 20, lane_rank.get(lane, -1), 1, n.id)  # last: the rows above stay straight
+    key, slots = {}, _param_slots(scene, [c for c in cols if c != "elided"], lane_rank)
+    for nid, (col, row) in slots.items():
+        members[col].append(scene.nodes[nid])
+        key[nid] = (1 << 20, row, 1, nid)  # last in the column: the rows above stay straight
     rows, pos = [], {}
     for c in cols:
         hid = "col/elided" if c == "elided" else f"col/t{c}"
@@ -334,16 +376,45 @@ def _columns(scene):
         for a, b in zip(ids, ids[1:], strict=False):
             lines.append(f"\t{q(a)} -> {q(b)} [style=invis]")
         rows.append([(m.id, _row_sig(m)) for m in ms if m.kind != "param"])
-    # keep rows straight: the same kind of node at the same height from column to column (these edges cost dot
-    # most of its time on big graphs, so past ~160 nodes rows are left to the layout)
-    for left, right in zip(rows, rows[1:], strict=False) if len(scene.nodes) <= 160 else ():
-        free = list(right)
-        for nid, sig in left:
-            match = next((r for r in free if r[1] == sig), None)
-            if match is not None:
-                free.remove(match)
-                lines.append(f"\t{q(nid)} -> {q(match[0])} [style=invis weight=10]")
+    by_row = sorted((row, cols.index(col), nid) for nid, (col, row) in slots.items())
+    for (ra, ca, a), (rb, cb, b) in zip(by_row, by_row[1:], strict=False):
+        if ra == rb and cb == ca + 1:  # the weights of one lane side by side, in one straight row
+            lines.append(f"\t{q(a)} -> {q(b)} [style=invis weight=10]")
+    # keep rows straight: the same kind of node at the same height from column to column, also across the '…'
+    # column (these edges cost dot most of its time on big graphs, so past ~160 nodes rows are left to the layout)
+    last = {}
+    for row in rows if len(scene.nodes) <= 160 else ():
+        seen = {}
+        for nid, sig in row:
+            k = seen[sig] = seen.get(sig, -1) + 1
+            if (sig, k) in last:
+                lines.append(f"\t{q(last[sig, k])} -> {q(nid)} [style=invis weight=10]")
+            last[sig, k] = nid
     return lines, pos
+
+
+def _param_slots(scene, cols, lane_rank):
+    """nid -> (column, row) for each weight: one row per lane beneath the cells, that lane's weights side by side
+    and centred under the columns they feed, so their fan-out edges stay short and symmetric."""
+    index = {c: i for i, c in enumerate(cols)}
+    groups = {}
+    for n in scene.nodes.values():
+        if n.kind == "param" and n.info.get("home"):
+            fed = [index[c] for (_, c), _, _ in n.info["contrib"] if c in index]
+            if fed:
+                groups.setdefault(n.info["home"][1], []).append((n.leaf.i, n.id, fed))
+    slots, row = {}, 0
+    for lane in sorted(groups, key=lambda ln: lane_rank.get(ln, -1)):
+        ps = sorted(groups[lane])
+        for k in range(0, len(ps), len(cols)):
+            chunk = ps[k:k + len(cols)]
+            fed = sorted(i for _, _, f in chunk for i in f)
+            mid = (fed[0] + fed[-1]) / 2
+            start = min(max(0, math.floor(mid - (len(chunk) - 1) / 2 + 0.5)), len(cols) - len(chunk))
+            for j, (_, nid, _) in enumerate(chunk):
+                slots[nid] = (cols[start + j], row)
+            row += 1
+    return slots
 
 
 def _group(n):

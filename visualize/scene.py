@@ -59,6 +59,7 @@ class Scene:
         self._build()
         self.node_count_full = len(self.nodes)
         self._param_summaries()
+        self._bridge_roles()
         if len(self.nodes) > max_nodes and len(self.cols) > 4:
             self._elide(max_nodes)
         self._summaries()
@@ -372,6 +373,22 @@ class Scene:
                                    for k in keys])
             if keys:
                 n.info["home"] = firsts[0]
+
+    def _bridge_roles(self):
+        """Per bridge node: role 'output' (it gathers the steps' states: the layer's output y_t) or 'input' (it
+        feeds the steps: the all-steps input projection), the directions it gathers, and its per-step shape."""
+        ins, outs = {}, {}
+        for de in self.edges.values():
+            ins.setdefault(de.dst.id, []).append(de.src)
+            outs.setdefault(de.src.id, []).append(de.dst)
+        for n in self.nodes.values():
+            if n.kind != "bridge":
+                continue
+            feeds_step = any(d.kind == "step" or d.info.get("cluster") for d in outs.get(n.id, ()))
+            n.info["role"] = "input" if feeds_step else "output"
+            n.info["dirs"] = sorted({s.lane[2] for s in ins.get(n.id, ()) if s.lane is not None})
+            shape = n.ops[-1].shape
+            n.info["shape"] = shape[1:] if len(shape) > 1 and shape[0] == len(self.cols) else shape
 
     def norms(self):
         """Every positive gradient norm drawn, for the colour scale."""
