@@ -111,7 +111,7 @@ class Function:
     @classmethod
     def apply(cls, *parents, **kwargs):
         fn = cls.__new__(cls)
-        fn.needs_input_grad = needs = tuple(p.requires_grad for p in parents)
+        fn.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
         requires = _state["grad"] and True in needs
         out = fn.forward(*[p.data for p in parents], **kwargs)
         if _state["anomaly"]:
@@ -171,41 +171,65 @@ def _norm(a):
 
 class IndexGrad:
     """A gradient that is zero except `values` at the basic index `idx` (ints and slices). Returning it from
-    backward lets x[t] over T steps cost O(T) instead of T full-size zero arrays."""
+    backward lets x[t] over T steps cost O(T) instead of T full-size zero arrays. `base` (optional): an array of the
+    full gradient's shape of which `values` is the view base[idx], idx = (t, ...); when the IndexGrads reaching one
+    tensor cover every t of one base exactly once, the engine takes the base itself as the gradient (no copies)."""
 
-    __slots__ = ("idx", "values")
+    __slots__ = ("idx", "values", "base")
 
-    def __init__(self, idx, values):
-        self.idx, self.values = idx, values
+    def __init__(self, idx, values, base=None):
+        self.idx, self.values, self.base = idx, values, base
 
 
 class OuterGrad:
     """A gradient equal to left.T @ right (2-D). The engine collects these per input and multiplies once:
-    the T per-step contributions to a shared recurrent weight become one (G*H, T*N) @ (T*N, H) product."""
+    the T per-step contributions to a shared recurrent weight become one (G*H, T*N) @ (T*N, H) product.
+    `span` (optional) = (left_base, right_base, i, j): left is left_base[i] and right is right_base[j]; when the
+    spans of one input run over consecutive i with a fixed j - i, the product reads the bases' slices (no concat)."""
 
-    __slots__ = ("left", "right")
+    __slots__ = ("left", "right", "span")
 
-    def __init__(self, left, right):
-        self.left, self.right = left, right
+    def __init__(self, left, right, span=None):
+        self.left, self.right, self.span = left, right, span
+
+
+def _joined_spans(spans):
+    """(left, right) 2-D views over the bases when `spans` are consecutive steps of one pair of bases, else None."""
+    lb, rb, i0, j0 = spans[0]
+    off, idx = j0 - i0, set()
+    for s in spans:
+        if s is None or s[0] is not lb or s[1] is not rb or s[3] - s[2] != off:
+            return None
+        idx.add(s[2])
+    lo, hi = min(idx), max(idx)
+    if hi - lo + 1 != len(spans) or len(idx) != len(spans):
+        return None
+    xp = B.xp
+    left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
+    return xp.reshape(left, (-1, left.shape[-1])), xp.reshape(right, (-1, right.shape[-1]))
 
 
 class _Accumulator:
     """Sum of the gradients reaching one tensor: dense arrays, IndexGrads (added in place into a buffer we
-    own) and OuterGrads (kept as factors until the value is needed)."""
+    own, or taken whole when they tile a base) and OuterGrads (kept as factors until the value is needed).
+    After value(), `owned` says whether the result is a fresh array nobody else holds."""
 
-    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights")
+    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based")
 
     def __init__(self, shape, dtype):
-        self.shape, self.dtype, self.dense, self.owned, self.lefts, self.rights = shape, dtype, None, False, [], []
+        self.shape, self.dtype, self.dense, self.owned = shape, dtype, None, False
+        self.lefts, self.rights, self.spans, self.based = [], [], [], []
 
     def add(self, d):
         if isinstance(d, OuterGrad):
             self.lefts.append(d.left)
             self.rights.append(d.right)
+            self.spans.append(d.span)
         elif isinstance(d, IndexGrad):
-            if not self.owned:
-                self.dense = B.zeros(self.shape, d.values.dtype) if self.dense is None else B.copy(self.dense)
-                self.owned = True
+            if d.base is not None:
+                self.based.append(d)
+                return
+            self._own(d.values.dtype)
             B.add_at_index(self.dense, d.idx, d.values)
         elif self.dense is None:
             self.dense = d
@@ -215,14 +239,45 @@ class _Accumulator:
             self.dense = self.dense + d
             self.owned = True
 
+    def _own(self, dtype):
+        if not self.owned:
+            self.dense = B.zeros(self.shape, dtype) if self.dense is None else B.copy(self.dense)
+            self.owned = True
+
+    def _take_based(self):
+        based, base = self.based, self.based[0].base
+        steps = {d.idx[0] for d in based if d.base is base and len(d.idx) == 2 and d.idx[1] is Ellipsis}
+        if len(steps) == len(based) == base.shape[0] and tuple(base.shape) == tuple(self.shape):
+            if self.dense is None:
+                self.dense = base  # every step's slice is already in place: the base is the gradient
+                return
+            self._own(base.dtype)
+            self.dense += base
+            return
+        self._own(base.dtype)
+        for d in based:
+            B.add_at_index(self.dense, d.idx, d.values)
+
     def value(self):
+        if self.based:
+            self._take_based()
         out = self.dense
         if self.lefts:
             xp = B.xp
-            left = self.lefts[0] if len(self.lefts) == 1 else xp.concat(self.lefts, axis=0)
-            right = self.rights[0] if len(self.rights) == 1 else xp.concat(self.rights, axis=0)
+            joined = _joined_spans(self.spans) if len(self.spans) > 1 and self.spans[0] is not None else None
+            if joined is not None:
+                left, right = joined
+            else:
+                left = self.lefts[0] if len(self.lefts) == 1 else xp.concat(self.lefts, axis=0)
+                right = self.rights[0] if len(self.rights) == 1 else xp.concat(self.rights, axis=0)
             prod = xp.matmul(xp.permute_dims(left, (1, 0)), right)
-            out = prod if out is None else out + prod
+            if out is None:
+                out = prod
+            elif self.owned and out.dtype == prod.dtype and tuple(out.shape) == tuple(prod.shape):
+                out += prod
+            else:
+                out = out + prod
+            self.owned = True
         return out
 
 
@@ -246,8 +301,9 @@ def backward(root, grad, retain_graph=False):
         return
     order = topological_order(root.grad_fn)
     _check_not_released(order)
-    acc = {id(root.grad_fn): _Accumulator(root.shape, root.dtype)}
-    acc[id(root.grad_fn)].add(grad)
+    # acc: id(Function) -> the gradient of its result so far: a bare array while exactly one dense gradient has
+    # arrived (the common case: no accumulator object, no copy), else an _Accumulator.
+    acc = {id(root.grad_fn): grad}
     leaves = {}
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
     with _set_state("grad", False), B.quiet():
@@ -255,7 +311,7 @@ def backward(root, grad, retain_graph=False):
             a = acc.pop(id(fn), None)
             if a is None:
                 continue
-            g = a.value()
+            g = a.value() if type(a) is _Accumulator else a
             retained = fn.__dict__.get("retained")
             if retained is not None and retained() is not None:
                 t = retained()
@@ -284,15 +340,23 @@ def backward(root, grad, retain_graph=False):
                         leaves[id(p)] = (p, _Accumulator(p.shape, p.dtype))
                     leaves[id(p)][1].add(d)
                 else:
-                    target = acc.get(id(pfn))
-                    if target is None:
-                        target = acc[id(pfn)] = _Accumulator(p.shape, p.dtype)
-                    target.add(d)
+                    key = id(pfn)
+                    target = acc.get(key)
+                    if type(target) is _Accumulator:
+                        target.add(d)
+                    elif target is None and type(d) is not IndexGrad and type(d) is not OuterGrad:
+                        acc[key] = d
+                    else:
+                        a = acc[key] = _Accumulator(p.shape, p.dtype)
+                        if target is not None:
+                            a.add(target)
+                        a.add(d)
             if not retain_graph:
                 fn.release()
     # Leaves are written once, at the end, so their lazy per-step gradients become one product.
     for p, a in leaves.values():
-        _accumulate_leaf(p, a.value())
+        g = a.value()
+        _accumulate_leaf(p, g, a.owned)
 
 
 def _dense(d, p):
@@ -308,11 +372,12 @@ def cls_tensor():
     return Function.tensor_type
 
 
-def _accumulate_leaf(t, g):
+def _accumulate_leaf(t, g, owned=False):
     if not t.requires_grad:
         return
     if t.grad is None:
-        # Own the gradient buffer: `g` may be a view of another array or shared by two edges.
-        t.grad = cls_tensor()._wrap(B.copy(g), False)
+        # Own the gradient buffer: `g` may be a view of another array or shared by two edges (unless the
+        # accumulator made it afresh).
+        t.grad = cls_tensor()._wrap(g if owned else B.copy(g), False)
     else:
         t.grad.data = t.grad.data + g

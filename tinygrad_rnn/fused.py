@@ -295,12 +295,15 @@ class StackStates(Function):
     """y[t, :, d*P:(d+1)*P] = states[d*T + t][:, :P], zero where `valid` (T, N, 1) is False (padding).
     backward: each state gets its slice of g (the c half of an LSTM state gets nothing: an IndexGrad)."""
 
-    def forward(self, *states, width=None, directions=1, valid=None):
+    def forward(self, *states, width=None, directions=1, valid=None, bufs=None):
         self.width, self.D, self.valid = width, directions, valid
         self.full = states[0].shape[1] == width
         T = len(states) // directions
-        parts = [xp.stack([s if self.full else s[:, :width] for s in states[d * T:(d + 1) * T]])
-                 for d in range(directions)]
+        if bufs is not None:  # the steps wrote their states into one array per direction: a view, no stacking
+            parts = [b.outputs(width) for b in bufs]
+        else:
+            parts = [xp.stack([s if self.full else s[:, :width] for s in states[d * T:(d + 1) * T]])
+                     for d in range(directions)]
         y = parts[0] if directions == 1 else xp.concat(parts, axis=2)
         return y if valid is None else xp.where(valid, y, xp.zeros_like(y))
 
@@ -455,25 +458,38 @@ def _linear_apply(x, w, b_ih, b_hh, hh_rows):
     return Linear.apply(x, w, *biases, has_ih=b_ih is not None, hh_rows=hh_rows)
 
 
-def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None):
-    """One tanh/relu RNN step: act(gx[t] + h @ w_hh.T); (N, H) -> (N, H)."""
+def step_buffers(h0, T, width, reverse=False):
+    """Shared arrays for the T fused steps of one layer direction (see fused_numpy.StepBuffers), or None where the
+    kernels do not use them (CuPy, the strict stand-in, primitives). h0: the initial state array (N, W)."""
+    if B.NAME != "numpy" or not _state["fused"]:
+        return None
+    return _fnp.StepBuffers(h0, T, width, reverse)
+
+
+def _kw(buf):
+    return {} if buf is None else {"buf": buf}
+
+
+def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None, buf=None):
+    """One tanh/relu RNN step: act(gx[t] + h @ w_hh.T); (N, H) -> (N, H). `buf`: from step_buffers(), for a
+    step t of a layer run without a mask."""
     if _state["fused"]:
-        return _tagged(RNNCell.apply(gx, h, w_hh, t=t, mask=mask, nonlinearity=nonlinearity), tag)
+        return _tagged(RNNCell.apply(gx, h, w_hh, t=t, mask=mask, nonlinearity=nonlinearity, **_kw(buf)), tag)
     with _tag_ctx(**(tag or {})):
         return rnn_twin(gx, h, w_hh, t, mask, nonlinearity)
 
 
-def lstm_step(gx, s, w_hh, w_hr=None, t=None, mask=None, tag=None):
+def lstm_step(gx, s, w_hh, w_hr=None, t=None, mask=None, tag=None, buf=None):
     """One LSTM step on s = [h | c] (N, P + H) -> the next [h | c]."""
     if _state["fused"]:
         if w_hr is None:
-            return _tagged(LSTMCell.apply(gx, s, w_hh, t=t, mask=mask), tag)
-        return _tagged(LSTMCell.apply(gx, s, w_hh, w_hr, t=t, mask=mask), tag)
+            return _tagged(LSTMCell.apply(gx, s, w_hh, t=t, mask=mask, **_kw(buf)), tag)
+        return _tagged(LSTMCell.apply(gx, s, w_hh, w_hr, t=t, mask=mask, **_kw(buf)), tag)
     with _tag_ctx(**(tag or {})):
         return lstm_twin(gx, s, w_hh, w_hr, t, mask)
 
 
-def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None):
+def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None, buf=None):
     """One GRU step (N, H) -> (N, H). w_hh: the (3H, H) weight (reset after W_hn, with b_hn (1, H) or None),
     or a pair (w_rz (2H, H), w_n (H, H)) for the paper's form (reset before W_hn)."""
     before = isinstance(w_hh, tuple)
@@ -481,15 +497,16 @@ def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None):
         if before:
             return _tagged(GRUCellResetBefore.apply(gx, h, *w_hh, t=t, mask=mask), tag)
         if b_hn is None:
-            return _tagged(GRUCell.apply(gx, h, w_hh, t=t, mask=mask), tag)
-        return _tagged(GRUCell.apply(gx, h, w_hh, b_hn, t=t, mask=mask), tag)
+            return _tagged(GRUCell.apply(gx, h, w_hh, t=t, mask=mask, **_kw(buf)), tag)
+        return _tagged(GRUCell.apply(gx, h, w_hh, b_hn, t=t, mask=mask, **_kw(buf)), tag)
     with _tag_ctx(**(tag or {})):
         return gru_before_twin(gx, h, *w_hh, t, mask) if before else gru_twin(gx, h, w_hh, b_hn, t, mask)
 
 
-def stack_states(states, width, directions=1, valid=None, tag=None):
-    """Per-step states (by direction, then original time) -> the layer output (T, N, D*width)."""
+def stack_states(states, width, directions=1, valid=None, tag=None, bufs=None):
+    """Per-step states (by direction, then original time) -> the layer output (T, N, D*width). `bufs`: the
+    directions' step_buffers() when every step wrote its state there (the output is then a view of them)."""
     if _state["fused"]:
-        return _tagged(StackStates.apply(*states, width=width, directions=directions, valid=valid), tag)
+        return _tagged(StackStates.apply(*states, width=width, directions=directions, valid=valid, bufs=bufs), tag)
     with _tag_ctx(**(tag or {})):
         return stack_twin(states, width, directions, valid)

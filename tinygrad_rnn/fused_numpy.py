@@ -32,12 +32,72 @@ def _sigmoid_(a):
     return a
 
 
+class StepBuffers:
+    """One layer direction's arrays, shared by its T step nodes of one forward: every state in `states`
+    (T+1, N, W) (the initial one copied in at the start: index 0, or T for the reverse direction), so the stacked
+    output and the right factor of dW_hh are views, not copies; and the per-step gate gradients in `grads` (T, N, G),
+    made by the first backward step, so gx's gradient and the left factor of dW_hh are that array itself. Each
+    slot is written once per forward (states) or once per backward pass (grads); a new forward makes new buffers,
+    so no array a graph node still holds is ever overwritten by a later step."""
+
+    __slots__ = ("states", "h_states", "rev", "grads", "grads2", "ones", "N", "drn")
+
+    def __init__(self, h0, T, width, reverse):
+        N = h0.shape[0]
+        self.rev = int(reverse)
+        self.states = np.empty((T + 1,) + tuple(h0.shape), h0.dtype)
+        self.states[T * self.rev] = h0
+        self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
+        self.grads = self.grads2 = self.ones = self.drn = None
+        self.N = N
+
+    def io(self, t):
+        """(the state step t reads, the state slot step t writes)."""
+        return self.states[t + self.rev], self.states[t + 1 - self.rev]
+
+    def outputs(self, width):
+        T = self.states.shape[0] - 1
+        y = self.states[1 - self.rev:T + 1 - self.rev]
+        return y if width == y.shape[2] else y[..., :width]
+
+    def grad(self, t, width, dtype, second=False):
+        """Step t's slot of the (T, N, width) gradient buffer (made on first use)."""
+        name = "grads2" if second else "grads"
+        g = getattr(self, name)
+        if g is None:
+            g = np.empty((self.states.shape[0] - 1, self.states.shape[1], width), dtype)
+            setattr(self, name, g)
+        return g[t]
+
+    def drn_view(self, H):
+        """GRU: the n block of the second gradient buffer (one view object, so spans over it can be joined)."""
+        if self.drn is None:
+            self.drn = self.grads2[..., 2 * H:]
+        return self.drn
+
+    def ones_col(self, dtype):
+        """(T, N, 1) ones: the left factor that turns per-step row sums into one OuterGrad over the buffer."""
+        if self.ones is None:
+            self.ones = np.ones((self.states.shape[0] - 1, self.N, 1), dtype)
+        return self.ones
+
+
 def _pick(gx, t):
     return gx if t is None else gx[t]
 
 
-def _gx_grad(da, t):
-    return da if t is None else IndexGrad((t, Ellipsis), da)
+def _gx_grad(da, t, buf=None):
+    if t is None:
+        return da
+    return IndexGrad((t, Ellipsis), da, None if buf is None else buf.grads)
+
+
+def _outer(left, right, t, buf, left_base=None, right_base=None):
+    """OuterGrad(left, right), with its place in the step buffers when the step ran on them."""
+    if buf is None:
+        return OuterGrad(left, right)
+    lb = buf.grads if left_base is None else left_base
+    return OuterGrad(left, right, (lb, buf.h_states if right_base is None else right_base, t, t + buf.rev))
 
 
 def _split_mask(g, mask):
@@ -47,9 +107,13 @@ def _split_mask(g, mask):
 
 
 # ----------------------------------------------------------------------------------------- RNN
-def rnn_forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh"):
-    self.h, self.w_hh, self.t, self.mask, self.relu = h, w_hh, t, mask, nonlinearity == "relu"
-    a = np.matmul(h, w_hh.T)
+def rnn_forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", buf=None):
+    if buf is None:
+        a = np.matmul(h, w_hh.T)
+    else:
+        h, a = buf.io(t)
+        np.matmul(h, w_hh.T, out=a)
+    self.h, self.w_hh, self.t, self.mask, self.relu, self.buf = h, w_hh, t, mask, nonlinearity == "relu", buf
     a += _pick(gx, t)
     if self.relu:
         np.maximum(a, 0.0, out=a)
@@ -61,11 +125,13 @@ def rnn_forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh"):
 
 def rnn_backward(self, g):
     g, keep = _split_mask(g, self.mask)
-    y = self.y
+    y, buf = self.y, self.buf
+    da = np.empty_like(g) if buf is None else buf.grad(self.t, g.shape[1], g.dtype)
     if self.relu:
-        da = np.where(y > 0, g, 0.0).astype(g.dtype, copy=False)
+        da[...] = 0
+        np.copyto(da, g, where=y > 0)
     else:
-        da = np.multiply(y, y)
+        np.multiply(y, y, out=da)
         np.subtract(1.0, da, out=da)
         da *= g
     need = self.needs_input_grad
@@ -74,13 +140,17 @@ def rnn_backward(self, g):
         dh = np.matmul(da, self.w_hh)
         if keep is not None:
             dh += keep
-    return (_gx_grad(da, self.t) if need[0] else None, dh, OuterGrad(da, self.h) if need[2] else None)
+    return (_gx_grad(da, self.t, buf) if need[0] else None, dh, _outer(da, self.h, self.t, buf) if need[2] else None)
 
 
 # ----------------------------------------------------------------------------------------- LSTM
-def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None):
+def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None, buf=None):
     P, H4 = w_hh.shape[1], w_hh.shape[0]
     H = H4 // 4
+    if buf is None:
+        out = np.empty((s.shape[0], P + H), s.dtype)
+    else:
+        s, out = buf.io(t)
     h, c = s[:, :P], s[:, P:]
     a = np.matmul(h, w_hh.T)
     a += _pick(gx, t)
@@ -92,7 +162,6 @@ def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None):
     i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
     gg *= 2.0
     gg -= 1.0
-    out = np.empty((s.shape[0], P + H), a.dtype)
     c2 = out[:, P:]
     np.multiply(f, c, out=c2)
     tmp = i * gg
@@ -105,7 +174,7 @@ def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None):
         m = o * k
         out[:, :P] = np.matmul(m, w_hr.T)
     self.y, self.c, self.k, self.m, self.h = a, c, k, m, h
-    self.w_hh, self.w_hr, self.t, self.mask, self.P, self.H = w_hh, w_hr, t, mask, P, H
+    self.w_hh, self.w_hr, self.t, self.mask, self.P, self.H, self.buf = w_hh, w_hr, t, mask, P, H, buf
     return out if mask is None else np.where(mask, out, s)
 
 
@@ -120,9 +189,9 @@ def lstm_backward(self, g):
         dm = np.matmul(dh2, self.w_hr)
     else:
         dm = dh2
-    N = g.shape[0]
+    N, buf = g.shape[0], self.buf
     i, f, gg, o = y[:, :H], y[:, H:2 * H], y[:, 2 * H:3 * H], y[:, 3 * H:]
-    da = np.empty((N, 4 * H), g.dtype)
+    da = np.empty((N, 4 * H), g.dtype) if buf is None else buf.grad(self.t, 4 * H, g.dtype)
     di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
     dmo = dm * o
     dC = np.multiply(k, k)
@@ -152,15 +221,19 @@ def lstm_backward(self, g):
         np.multiply(dC, f, out=ds[:, P:])
         if keep is not None:
             ds += keep
-    out = (_gx_grad(da, self.t) if need[0] else None, ds, OuterGrad(da, self.h) if need[2] else None)
+    out = (_gx_grad(da, self.t, buf) if need[0] else None, ds, _outer(da, self.h, self.t, buf) if need[2] else None)
     return out if self.w_hr is None else out + (dw_hr,)
 
 
 # ----------------------------------------------------------------------------------------- GRU (reset after W_hn)
-def gru_forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None):
+def gru_forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, buf=None):
     x = _pick(gx, t)
     H = h.shape[1]
-    self.h, self.w_hh, self.t, self.mask = h, w_hh, t, mask
+    if buf is None:
+        h2 = np.empty_like(h)
+    else:
+        h, h2 = buf.io(t)
+    self.h, self.w_hh, self.t, self.mask, self.buf = h, w_hh, t, mask, buf
     q = np.matmul(h, w_hh.T)
     qn = q[:, 2 * H:]
     if b_hn is not None:
@@ -173,7 +246,7 @@ def gru_forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None):
     n += x[:, 2 * H:]
     np.tanh(n, out=n)
     hmn = np.subtract(h, n)
-    h2 = np.multiply(hmn, z)
+    np.multiply(hmn, z, out=h2)
     h2 += n
     self.rz, self.n, self.qn, self.hmn = rz, n, qn, hmn
     return h2 if mask is None else np.where(mask, h2, h)
@@ -183,9 +256,11 @@ def gru_backward(self, g):
     g, keep = _split_mask(g, self.mask)
     need = self.needs_input_grad
     N, H = g.shape
-    r, z, n = self.rz[:, :H], self.rz[:, H:], self.n
-    da = np.empty((N, 3 * H), g.dtype)
-    dq = np.empty_like(da)
+    r, z, n, buf = self.rz[:, :H], self.rz[:, H:], self.n, self.buf
+    if buf is None:
+        da, dq = np.empty((N, 3 * H), g.dtype), np.empty((N, 3 * H), g.dtype)
+    else:
+        da, dq = buf.grad(self.t, 3 * H, g.dtype), buf.grad(self.t, 3 * H, g.dtype, second=True)
     dr, dz, dn, drn = da[:, :H], da[:, H:2 * H], da[:, 2 * H:], dq[:, 2 * H:]
     np.multiply(n, n, out=dn)
     np.subtract(1.0, dn, out=dn)
@@ -206,9 +281,17 @@ def gru_backward(self, g):
         dh += gz
         if keep is not None:
             dh += keep
-    out = (_gx_grad(da, self.t) if need[0] else None, dh, OuterGrad(dq, self.h) if need[2] else None)
-    if len(need) > 3:
-        out += (OuterGrad(_ones(N, g.dtype), drn) if need[3] else None,)
+    t = self.t
+    out = (_gx_grad(da, t, buf) if need[0] else None, dh,
+           _outer(dq, self.h, t, buf, left_base=buf and buf.grads2) if need[2] else None)
+    if len(need) > 3:  # db_hn = column sums of drn, as the product ones^T drn
+        if not need[3]:
+            out += (None,)
+        elif buf is None:
+            out += (OuterGrad(_ones(N, g.dtype), drn),)
+        else:
+            span = (buf.ones_col(g.dtype), buf.drn_view(H), t, t)
+            out += (OuterGrad(_ones(N, g.dtype), drn, span),)
     return out
 
 

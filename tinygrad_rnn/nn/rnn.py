@@ -193,8 +193,11 @@ class RNNBase(Module):
         direct = fused.enabled() or not tagging
         mname = module_name(self)
         layer_in, finals = x, []
+        # Step buffers (one array for all states of a direction) need the fused NumPy kernels, one state per step
+        # (no mask) and a cell that writes into them (not the reset-before GRU).
+        buffered = direct and masks is None and not (mode == "GRU" and not self.reset_after)
         for k in range(self.num_layers):
-            seq = []
+            seq, bufs = [], []
             for d in range(D):
                 sfx = f"l{k}" + ("_reverse" if d else "")
                 w_ih, w_hh = params[f"weight_ih_{sfx}"], params[f"weight_hh_{sfx}"]
@@ -210,6 +213,10 @@ class RNNBase(Module):
                     step, args, kw = fused.rnn_step, (w_hh,), {"nonlinearity": self.nonlinearity}
                 gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows)
                 s = states[k * D + d]
+                buf = fused.step_buffers(s.data, T, P, reverse=d == 1) if buffered else None
+                if buf is not None:
+                    kw = {**kw, "buf": buf}
+                    bufs.append(buf)
                 out = [None] * T
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}
                 for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
@@ -225,7 +232,7 @@ class RNNBase(Module):
                 seq.extend(out)
                 finals.append(s)
             tag = {"module": mname, "layer": k, "kind": "output"} if tagging else None
-            layer_in = fused.stack_states(seq, P, D, valid, tag=tag)
+            layer_in = fused.stack_states(seq, P, D, valid, tag=tag, bufs=bufs if len(bufs) == D else None)
             if self.dropout and self.training and k < self.num_layers - 1:
                 layer_in = layer_in * self._dropout_mask(layer_in)
         return layer_in, finals
