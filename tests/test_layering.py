@@ -19,7 +19,7 @@ LEVELS = {
     "backend": 1,
     "autograd": 2,
     "ops": 3, "fused": 3, "fused_loss": 3,
-    "tensor": 4,
+    "tensor": 4, "creation": 4,
     "gradcheck": 5, "nn.functional": 5,
     "nn": 6,
     "optim": 7, "serialization": 7, "data": 7,

@@ -7,30 +7,10 @@
 
 from . import backend
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms, tag
+from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import gradcheck
 from .serialization import load, save
-from .tensor import (
-    Tensor,
-    arange,
-    bool_,
-    cat,
-    concat,
-    float32,
-    float64,
-    full,
-    int64,
-    matmul,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    split,
-    stack,
-    tensor,
-    where,
-    zeros,
-    zeros_like,
-)
+from .tensor import Tensor, bool_, cat, concat, float32, float64, int64, matmul, split, stack, where
 
 __version__ = "0.1.0"
 

@@ -4,7 +4,8 @@ Imports: backend, tensor, nn.module, nn.parameter, nn.functional."""
 import math
 
 from .. import backend as B
-from ..tensor import float32, uniform
+from ..creation import uniform
+from ..tensor import float32
 from . import functional as F
 from .module import Module
 from .parameter import Parameter

@@ -6,7 +6,8 @@ import math
 
 from .. import backend as B
 from .. import fused
-from ..tensor import Tensor, cat, float32, uniform
+from ..creation import uniform
+from ..tensor import Tensor, cat, float32
 from .module import Module
 from .parameter import Parameter
 

@@ -4,7 +4,8 @@ last_outputs for bidirectional layers. Imports: backend, tensor. Every gather is
 from collections import namedtuple
 
 from ... import backend as B
-from ...tensor import Tensor, cat, full, int64
+from ...creation import full
+from ...tensor import Tensor, cat, int64
 
 _np = B.np
 
