@@ -362,3 +362,20 @@ def test_loss_modules_wrap_functional():
     assert repr(nn.MSELoss(reduction="sum")) == "MSELoss(reduction='sum')" and repr(nn.NLLLoss()) == "NLLLoss()"
     with pytest.raises(ValueError, match=r"CrossEntropyLoss: reduction must be one of"):
         nn.CrossEntropyLoss(reduction="avg")
+
+
+def test_module_settings_before_init_and_parameters_not():
+    class Early(nn.Module):
+        def __init__(self):
+            self.mode = "fast"  # a plain setting may come before Module.__init__
+            super().__init__()
+
+    assert Early().mode == "fast"
+
+    class Wrong(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter(tr.zeros(2))
+            super().__init__()
+
+    with pytest.raises(RuntimeError, match=r"call super\(\).__init__\(\) before assigning 'w'"):
+        Wrong()

@@ -22,7 +22,12 @@ class Module:
 
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
+            # Plain settings may be stored before Module.__init__ runs (a subclass's __init__ can need them
+            # first); a Parameter or Module could not be registered yet, so that is an error.
+            if isinstance(value, (Parameter, Module)):
+                raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
+            object.__setattr__(self, name, value)
+            return
         if value is None and name in self._parameters:
             self._parameters[name] = None  # an optional parameter stays registered as absent
             return

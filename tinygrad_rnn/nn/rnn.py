@@ -280,12 +280,6 @@ class LSTM(RNNBase):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, dtype=dtype)
 
-    def __setattr__(self, name, value):
-        if name == "forget_bias" and "_parameters" not in self.__dict__:
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
-
     def reset_parameters(self):
         super().reset_parameters()
         if self.forget_bias is None or not self.bias:
@@ -315,12 +309,6 @@ class GRU(RNNBase):
         self.reset_after = bool(reset_after)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype=dtype)
-
-    def __setattr__(self, name, value):
-        if name == "reset_after" and "_parameters" not in self.__dict__:
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
 
 
 _MERGE = ("concat", "sum", "mul", "ave")

@@ -112,12 +112,6 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, 1, dtype)
 
-    def __setattr__(self, name, value):
-        if name == "nonlinearity" and "_parameters" not in self.__dict__:
-            object.__setattr__(self, name, value)  # set before Module.__init__ ran
-        else:
-            super().__setattr__(name, value)
-
     def forward(self, input, hx=None):
         x = self._input(input)
         batched, N = input.ndim == 2, x.shape[0]
@@ -170,12 +164,6 @@ class GRUCell(RNNCellBase):
     def __init__(self, input_size, hidden_size, bias=True, dtype=None, *, reset_after=True):
         self.reset_after = bool(reset_after)
         super().__init__(input_size, hidden_size, bias, 3, dtype)
-
-    def __setattr__(self, name, value):
-        if name == "reset_after" and "_parameters" not in self.__dict__:
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
 
     def forward(self, input, hx=None):
         x = self._input(input)
