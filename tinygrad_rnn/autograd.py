@@ -24,6 +24,7 @@ _state = {"grad": True, "anomaly": False, "record_norms": False}
 _tag = {}
 _META = frozenset(("parents", "needs_input_grad", "tag", "out_shape", "dtype", "released", "grad_norms",
                    "out_grad_norm", "created_at", "retained", "inplace_hint"))
+_META_ORDER = tuple(sorted(_META))
 
 
 def is_grad_enabled():
@@ -103,6 +104,12 @@ class Function:
     one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
 
     tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
+    released = False    # True once backward freed the saved arrays
+    retained = None     # a weakref to the result Tensor once it called retain_grad()
+    chain = None        # optional chain(grad, pending) -> (parents, grads, fresh index, Functions done) or None: run
+                        # this node's backward and its predecessors' in one loop (recurrent steps; see fused_numpy)
+    fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
+                        # else (a recurrent step's state): the engine may add other gradients into it in place
 
     @property
     def name(self):
@@ -137,7 +144,8 @@ class Function:
 
     def release(self):
         """Drop the arrays saved for backward, keeping the graph's structure and metadata."""
-        self.__dict__ = {k: v for k, v in self.__dict__.items() if k in _META}
+        d = self.__dict__
+        self.__dict__ = {k: d[k] for k in _META_ORDER if k in d}
         self.released = True
 
     def __repr__(self):
@@ -146,22 +154,21 @@ class Function:
 
 def topological_order(root_fn):
     """Functions reachable from `root_fn`, each after all Functions that feed it. Iterative: an unrolled
-    graph can be many thousands of nodes deep."""
-    order, visited = [], set()
-    stack = [(root_fn, False)]
+    graph can be many thousands of nodes deep. (Functions hash by identity: they are their own keys.)"""
+    order, visited = [], {root_fn}
+    stack = [(root_fn, iter(root_fn.parents))]
+    append, pop = stack.append, stack.pop
     while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        visited.add(id(fn))
-        stack.append((fn, True))
-        for p in fn.parents:
+        fn, parents = stack[-1]
+        for p in parents:
             g = p.grad_fn
-            if g is not None and id(g) not in visited:
-                stack.append((g, False))
+            if g is not None and g not in visited:
+                visited.add(g)
+                append((g, iter(g.parents)))
+                break
+        else:
+            pop()
+            order.append(fn)
     return order
 
 
@@ -214,11 +221,11 @@ class _Accumulator:
     own, or taken whole when they tile a base) and OuterGrads (kept as factors until the value is needed).
     After value(), `owned` says whether the result is a fresh array nobody else holds."""
 
-    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based")
+    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based", "indexed")
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype, self.dense, self.owned = shape, dtype, None, False
-        self.lefts, self.rights, self.spans, self.based = [], [], [], []
+        self.lefts, self.rights, self.spans, self.based, self.indexed = [], [], [], [], []
 
     def add(self, d):
         if isinstance(d, OuterGrad):
@@ -226,11 +233,7 @@ class _Accumulator:
             self.rights.append(d.right)
             self.spans.append(d.span)
         elif isinstance(d, IndexGrad):
-            if d.base is not None:
-                self.based.append(d)
-                return
-            self._own(d.values.dtype)
-            B.add_at_index(self.dense, d.idx, d.values)
+            (self.indexed if d.base is None else self.based).append(d)
         elif self.dense is None:
             self.dense = d
         elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
@@ -238,6 +241,10 @@ class _Accumulator:
         else:
             self.dense = self.dense + d
             self.owned = True
+
+    def added(self, d):
+        self.add(d)
+        return self
 
     def _own(self, dtype):
         if not self.owned:
@@ -258,9 +265,25 @@ class _Accumulator:
         for d in based:
             B.add_at_index(self.dense, d.idx, d.values)
 
+    def add_into(self, out):
+        """out += the gradient held here, in place; `out` is a fresh full-size array only the caller holds (no sum
+        made in a new array first)."""
+        if self.based or self.lefts:
+            out += self.value()
+            return
+        if self.dense is not None:
+            out += self.dense
+        for d in self.indexed:
+            B.add_at_index(out, d.idx, d.values)
+
     def value(self):
         if self.based:
             self._take_based()
+        if self.indexed:
+            self._own(self.indexed[0].values.dtype)
+            for d in self.indexed:
+                B.add_at_index(self.dense, d.idx, d.values)
+            self.indexed = []
         out = self.dense
         if self.lefts:
             xp = B.xp
@@ -301,62 +324,82 @@ def backward(root, grad, retain_graph=False):
         return
     order = topological_order(root.grad_fn)
     _check_not_released(order)
-    # acc: id(Function) -> the gradient of its result so far: a bare array while exactly one dense gradient has
-    # arrived (the common case: no accumulator object, no copy), else an _Accumulator.
-    acc = {id(root.grad_fn): grad}
+    # acc: Function -> the gradient of its result so far: a bare array while exactly one dense gradient has arrived
+    # (the common case: no accumulator object, no copy), else an _Accumulator.
+    acc = {root.grad_fn: grad}
     leaves = {}
+    pop, Acc = acc.pop, _Accumulator
+    plain = not record and not anomaly
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
     with _set_state("grad", False), B.quiet():
         for fn in reversed(order):
-            a = acc.pop(id(fn), None)
+            a = pop(fn, None)
             if a is None:
                 continue
-            g = a.value() if type(a) is _Accumulator else a
-            retained = fn.__dict__.get("retained")
-            if retained is not None and retained() is not None:
-                t = retained()
-                t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.data + g, False)
+            g = a.value() if type(a) is Acc else a
+            if fn.retained is not None:
+                t = fn.retained()
+                if t is not None:
+                    t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.data + g, False)
+            chained = fn.chain(g, acc) if fn.chain is not None and plain else None
+            if chained is not None:  # fn and the earlier steps of its chain ran; their lazy gradients, summed
+                parents, in_grads, fresh, done = chained
+                if not retain_graph:
+                    for f in done:
+                        f.release()
+                for i, d in enumerate(in_grads):
+                    _route(parents[i], d, i == fresh, acc, leaves)
+                continue
             in_grads = fn.backward(g)
-            if not isinstance(in_grads, tuple):
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            if len(in_grads) != len(fn.parents):
+            parents = fn.parents
+            if len(in_grads) != len(parents):
                 raise RuntimeError(f"{fn.name}.backward returned {len(in_grads)} gradients for "
-                                   f"{len(fn.parents)} inputs")
+                                   f"{len(parents)} inputs")
             if record:
                 fn.out_grad_norm = _norm(g)
                 fn.grad_norms = tuple(None if d is None else _norm(_dense(d, p))
-                                      for d, p in zip(in_grads, fn.parents, strict=True))
+                                      for d, p in zip(in_grads, parents, strict=True))
             if anomaly:
-                for d, p in zip(in_grads, fn.parents, strict=True):
+                for d, p in zip(in_grads, parents, strict=True):
                     if d is not None and not B.all_finite(_dense(d, p)):
                         raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in backward; "
                                            f"op created at {fn.__dict__.get('created_at', '<unknown>')}")
-            for p, d, need in zip(fn.parents, in_grads, fn.needs_input_grad, strict=True):
-                if not need or d is None:
-                    continue
-                pfn = p.grad_fn
-                if pfn is None:
-                    if id(p) not in leaves:
-                        leaves[id(p)] = (p, _Accumulator(p.shape, p.dtype))
-                    leaves[id(p)][1].add(d)
-                else:
-                    key = id(pfn)
-                    target = acc.get(key)
-                    if type(target) is _Accumulator:
-                        target.add(d)
-                    elif target is None and type(d) is not IndexGrad and type(d) is not OuterGrad:
-                        acc[key] = d
-                    else:
-                        a = acc[key] = _Accumulator(p.shape, p.dtype)
-                        if target is not None:
-                            a.add(target)
-                        a.add(d)
+            fresh, need = fn.fresh_grad, fn.needs_input_grad
+            for i, d in enumerate(in_grads):
+                if d is not None and need[i]:
+                    _route(parents[i], d, i == fresh, acc, leaves)
             if not retain_graph:
                 fn.release()
     # Leaves are written once, at the end, so their lazy per-step gradients become one product.
     for p, a in leaves.values():
         g = a.value()
         _accumulate_leaf(p, g, a.owned)
+
+
+def _route(p, d, fresh, acc, leaves):
+    """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (acc: by producing
+    Function, leaves: by tensor); `fresh`: d is a new array only this edge holds, so others may be summed into it."""
+    pfn = p.grad_fn
+    if pfn is None:
+        la = leaves.get(id(p))
+        if la is None:
+            la = leaves[id(p)] = (p, _Accumulator(p.shape, p.dtype))
+        la[1].add(d)
+        return
+    target = acc.get(pfn)
+    td = type(d)
+    lazy = td is IndexGrad or td is OuterGrad
+    if target is None:
+        acc[pfn] = _Accumulator(p.shape, p.dtype).added(d) if lazy else d
+    elif type(target) is _Accumulator:
+        target.add(d)
+    elif fresh and not lazy and d.dtype == target.dtype and d.shape == target.shape:
+        d += target
+        acc[pfn] = d
+    else:
+        acc[pfn] = _Accumulator(p.shape, p.dtype).added(target).added(d)
 
 
 def _dense(d, p):

@@ -210,6 +210,31 @@ def add_at_index(buf, idx, values):
         buf[idx] += values
 
 
+def min_max(a):
+    """(min, max) of a non-empty integer array as Python ints, with one host transfer."""
+    if NAME == "numpy":
+        return int(a.min()), int(a.max())
+    lo, hi = to_host(xp.stack([xp.min(a), xp.max(a)]))
+    return int(lo), int(hi)
+
+
+_ones_rows = {}
+
+
+def column_sums(a):
+    """Sums over the rows of a 2-D array, as ones @ a: a matrix product beats a reduction down the columns."""
+    key = (a.shape[0], a.dtype)
+    v = _ones_rows.get(key)
+    if v is None:
+        if len(_ones_rows) > 64:  # many batch sizes: start over rather than grow
+            _ones_rows.clear()
+        v = _ones_rows[key] = ones((a.shape[0],), a.dtype)
+    return xp.matmul(v, a)
+
+
+_onehot = {}
+
+
 def embedding_backward(indices, grad, num_embeddings):
     """Rows of `grad` (N, E) summed into a (num_embeddings, E) table at `indices` (N,)."""
     if NAME == "numpy":
@@ -217,9 +242,18 @@ def embedding_backward(indices, grad, num_embeddings):
         if num_embeddings <= 1024 and n:
             # Small table (a character vocabulary): one-hot (V, N) @ grad (N, E) runs at BLAS speed, several times
             # faster than sorting the rows and summing segments.
-            onehot = np.zeros((num_embeddings, n), dtype=grad.dtype)
-            onehot[indices, np.arange(n)] = 1
-            out = np.matmul(onehot, grad)
+            key = (num_embeddings, n, grad.dtype)
+            cols = _onehot.get(key)
+            if cols is None:
+                if len(_onehot) > 8:
+                    _onehot.clear()
+                cols = _onehot[key] = (np.zeros((num_embeddings, n), dtype=grad.dtype), np.arange(n))
+            onehot, rows = cols
+            onehot[indices, rows] = 1  # a zero buffer kept between calls: set, multiply, clear again
+            try:
+                out = np.matmul(onehot, grad)
+            finally:
+                onehot[indices, rows] = 0
             if np.isfinite(out).all():  # else 0 * inf made NaN in rows that never saw it: redo by segments
                 return out
         out = np.zeros((num_embeddings, grad.shape[1]), dtype=grad.dtype)

@@ -22,6 +22,7 @@ import contextlib
 from . import backend as B
 from . import ops
 from .autograd import Function, IndexGrad, OuterGrad, current_tag
+from .autograd import _state as _autograd_state
 from .autograd import tag as _tag_ctx
 from .helpers import getenv
 
@@ -52,7 +53,7 @@ _cache = {}
 
 def _consts(kind, width, dtype):
     """Small per-(kind, width, dtype) constant rows, made once."""
-    key = (kind, width, str(dtype))
+    key = (kind, width, dtype)
     out = _cache.get(key)
     if out is None:
         host = B.np
@@ -130,6 +131,8 @@ class RNNCell(Function):
     backward: da = dh' * act'(a) with tanh' = 1 - h'^2 and relu' = [h' > 0];
               dgx_t = da, dh = da @ W_hh, dW_hh = da^T h (an OuterGrad)."""
 
+    fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
+
     def forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh"):
         self.h, self.w_hh, self.t, self.mask, self.relu = h, w_hh, t, mask, nonlinearity == "relu"
         a = xp.matmul(h, w_hh.T)
@@ -161,6 +164,8 @@ class LSTMCell(Function):
               do_pre = dm * k * o(1-o);   dC = dc' + dm * o * (1 - k^2)
               di_pre = dC * g * i(1-i);   df_pre = dC * c * f(1-f);   dg_pre = dC * i * (1 - g^2)
               dc = dC * f;  dh = da @ W_hh;  dW_hh = da^T h;  dgx_t = da  (da = [di, df, dg, do]_pre)"""
+
+    fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
 
     def forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None):
         P, H4 = w_hh.shape[1], w_hh.shape[0]
@@ -222,6 +227,8 @@ class GRUCell(Function):
       before: d(rh) = dn_pre @ W_n;  dr_pre = d(rh) * h * r(1-r);  dh += d(rh) * r + [dr, dz]_pre @ W_rz
               dW_rz = [dr, dz]_pre^T h;  dW_n = dn_pre^T (r*h)"""
 
+    fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
+
     def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None):
         x = _pick(gx, t)
         H = h.shape[1]
@@ -259,6 +266,8 @@ class GRUCell(Function):
 
 class GRUCellResetBefore(Function):
     """GRU step with the reset gate applied before W_hn (the paper's form); see GRUCell for the derivation."""
+
+    fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
 
     def forward(self, gx, h, w_rz, w_n, t=None, mask=None):
         x = _pick(gx, t)
@@ -325,6 +334,7 @@ if B.NAME == "numpy":  # in-place NumPy kernels of the same maths (fused_numpy.p
     RNNCell.forward, RNNCell.backward = _fnp.rnn_forward, _fnp.rnn_backward
     LSTMCell.forward, LSTMCell.backward = _fnp.lstm_forward, _fnp.lstm_backward
     GRUCell.forward, GRUCell.backward = _fnp.gru_forward, _fnp.gru_backward
+    RNNCell.chain = LSTMCell.chain = GRUCell.chain = _fnp.chain_backward
 
 
 # ----------------------------------------------------------------------------------------- twins (primitives)
@@ -501,6 +511,60 @@ def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None, buf=None):
         return _tagged(GRUCell.apply(gx, h, w_hh, b_hn, t=t, mask=mask, **_kw(buf)), tag)
     with _tag_ctx(**(tag or {})):
         return gru_before_twin(gx, h, *w_hh, t, mask) if before else gru_twin(gx, h, w_hh, b_hn, t, mask)
+
+
+def _step_class(kind, weights, kw):
+    """(the fused Function, its weight parents) for one step of `kind`, as the *_step helpers above choose them."""
+    if kind == "rnn":
+        return RNNCell, weights[:1]
+    if kind == "lstm":
+        return LSTMCell, weights if weights[1] is not None else weights[:1]
+    w_hh, b_hn = weights
+    if isinstance(w_hh, tuple):
+        return GRUCellResetBefore, w_hh
+    return GRUCell, (w_hh,) if b_hn is None else (w_hh, b_hn)
+
+
+def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw):
+    """Every step of one layer direction: `kind` "rnn" (weights (w_hh,)), "lstm" ((w_hh, w_hr or None)) or "gru"
+    ((w_hh or (w_rz, w_n), b_hn or None)), `times` the step order (reversed for the reverse direction), masks[t]
+    or None, tag: the items every step node is tagged with (plus "step"). Returns (outputs as a list indexed by t,
+    the final state). Same nodes as calling the *_step helper per step; the fused path builds them in one loop
+    (what Function.apply does, without its per-call generality: the Python work per step is most of a small
+    model's step time)."""
+    T = len(times)
+    outs = [None] * T
+    base = tag or {}
+    if not _state["fused"] or not _autograd_state["grad"] or _autograd_state["anomaly"]:
+        step = {"rnn": rnn_step, "lstm": lstm_step, "gru": gru_step}[kind]
+        extra = {"buf": buf} if buf is not None and _state["fused"] else {}
+        with B.quiet() if extra else contextlib.nullcontext():  # the buffered kernels leave overflow to us
+            for t in times:
+                s = step(gx, s, *weights, t=t, mask=None if masks is None else masks[t], tag={**base, "step": t},
+                         **extra, **kw)
+                outs[t] = s
+        return outs, s
+    cls, wts = _step_class(kind, weights, kw)
+    if buf is not None:
+        kw["buf"] = buf
+    forward, new, wrap = cls.forward, cls.__new__, Function.tensor_type._wrap
+    wdata = tuple(w.data for w in wts)
+    wneed = tuple(w.requires_grad for w in wts)
+    gneed, gdata = gx.requires_grad, gx.data
+    with B.quiet():  # exp-based gates may overflow to inf, their exact limit: a value, not a warning
+        for t in times:
+            fn = new(cls)
+            fn.needs_input_grad = needs = (gneed, s.requires_grad) + wneed
+            out = forward(fn, gdata, s.data, *wdata, t=t, mask=None if masks is None else masks[t], **kw)
+            requires = True in needs
+            y = wrap(out, requires)
+            if requires:  # the attributes Function.apply records
+                fn.parents = (gx, s) + wts
+                fn.tag = {**base, "step": t}
+                fn.out_shape, fn.dtype = out.shape, out.dtype  # (released: False, the class default)
+                y.grad_fn = fn
+            outs[t] = s = y
+    return outs, s
 
 
 def stack_states(states, width, directions=1, valid=None, tag=None, bufs=None):

@@ -58,9 +58,9 @@ class CrossEntropy(Function):
 
     def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         m, c = x.shape
-        self.probs = None
-        if B.NAME == "numpy" and weight is None and not label_smoothing and reduction != "none" and m and bool(
-                (target != ignore_index).all()):
+        self.ez = None
+        if B.NAME == "numpy" and weight is None and not label_smoothing and reduction != "none" and m and (
+                (ignore_index < 0 and target.min() >= 0) or bool((target != ignore_index).all())):
             return self._forward_plain(x, target, reduction)
         logp = log_softmax_array(x, 1)
         valid = target != ignore_index
@@ -88,8 +88,9 @@ class CrossEntropy(Function):
         return _mean(total, self.count)
 
     def _forward_plain(self, x, target, reduction):
-        """NumPy, no weights, smoothing or ignored rows (a language model's loss): one softmax array, made in place
-        and kept for backward, instead of log-probabilities, a one-hot mask and a second exp."""
+        """NumPy, no weights, smoothing or ignored rows (a language model's loss): one array exp(x - max) and its row
+        sums, kept for backward (which normalises them into the softmax), instead of log-probabilities, a one-hot
+        mask and a second exp."""
         m = x.shape[0]
         z = x - x.max(axis=1, keepdims=True)
         rows = B.np.arange(m)
@@ -97,14 +98,13 @@ class CrossEntropy(Function):
         B.np.exp(z, out=z)
         ssum = z.sum(axis=1)
         total = B.np.log(ssum).sum() - picked.sum()
-        z /= ssum[:, None]
-        self.probs, self.rows, self.target, self.reduction = z, rows, target, reduction
+        self.ez, self.ssum, self.rows, self.target, self.reduction = z, ssum, rows, target, reduction
         return B.np.asarray(total / m if reduction == "mean" else total, dtype=x.dtype)
 
     def backward(self, g):
-        if self.probs is not None:  # d(mean of -log p[i, t_i])/dx = (softmax - onehot(t)) / m
-            scale = g / self.probs.shape[0] if self.reduction == "mean" else g
-            dx = self.probs * scale
+        if self.ez is not None:  # d(mean of -log p[i, t_i])/dx = (softmax - onehot(t)) / m
+            scale = g / self.ez.shape[0] if self.reduction == "mean" else g
+            dx = self.ez * (scale / self.ssum)[:, None]  # softmax = exp(z) / ssum, normalised here: one pass
             dx[self.rows, self.target] -= scale
             return dx
         s = xp.exp(self.logp)

@@ -38,9 +38,13 @@ class StepBuffers:
     output and the right factor of dW_hh are views, not copies; and the per-step gate gradients in `grads` (T, N, G),
     made by the first backward step, so gx's gradient and the left factor of dW_hh are that array itself. Each
     slot is written once per forward (states) or once per backward pass (grads); a new forward makes new buffers,
-    so no array a graph node still holds is ever overwritten by a later step."""
+    so no array a graph node still holds is ever overwritten by a later step.
+    The cells may also keep per-step values of all steps here (`acts`, `k`: written once per forward) and the
+    backward factors that depend only on them (`fac`, `K`: made by the first backward step for every step at once,
+    a few calls over (T, N, H) instead of many small ones per step; valid for every later backward pass too), and
+    `tmp`, scratch rows that no graph node keeps."""
 
-    __slots__ = ("states", "h_states", "rev", "grads", "grads2", "ones", "N", "drn")
+    __slots__ = ("states", "h_states", "rev", "grads", "grads2", "ones", "N", "drn", "acts", "k", "fac", "K", "tmp")
 
     def __init__(self, h0, T, width, reverse):
         N = h0.shape[0]
@@ -49,7 +53,13 @@ class StepBuffers:
         self.states[T * self.rev] = h0
         self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
         self.grads = self.grads2 = self.ones = self.drn = None
+        self.acts = self.k = self.fac = self.K = self.tmp = None
         self.N = N
+
+    def prev_states(self):
+        """(T, N, W): the state each step read, indexed by step."""
+        T = self.states.shape[0] - 1
+        return self.states[self.rev:T + self.rev]
 
     def io(self, t):
         """(the state step t reads, the state slot step t writes)."""
@@ -123,10 +133,32 @@ def rnn_forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", buf=N
     return a if mask is None else np.where(mask, a, h)
 
 
+def _rnn_core(self, g, need_dh):
+    """Buffered tanh step: grads[t] = (1 - h'^2) * g; returns dh = grads[t] @ W_hh (None unless need_dh)."""
+    buf, t = self.buf, self.t
+    fac = buf.fac
+    if fac is None:  # 1 - h'^2 for every step at once (states are final once backward runs)
+        y = buf.outputs(buf.states.shape[2])
+        fac = buf.fac = np.multiply(y, y)
+        np.subtract(1.0, fac, out=fac)
+    da = buf.grads[t] if buf.grads is not None else buf.grad(t, g.shape[1], g.dtype)
+    np.multiply(fac[t], g, out=da)
+    return np.matmul(da, self.w_hh) if need_dh else None
+
+
 def rnn_backward(self, g):
-    g, keep = _split_mask(g, self.mask)
-    y, buf = self.y, self.buf
-    da = np.empty_like(g) if buf is None else buf.grad(self.t, g.shape[1], g.dtype)
+    mask, buf, t = self.mask, self.buf, self.t
+    need = self.needs_input_grad
+    if buf is not None and not self.relu:
+        dh = _rnn_core(self, g, need[1])
+        grads = buf.grads
+        return (IndexGrad((t, Ellipsis), grads[t], grads) if need[0] else None, dh,
+                OuterGrad(grads[t], self.h, (grads, buf.h_states, t, t + buf.rev)) if need[2] else None)
+    keep = None
+    if mask is not None:
+        g, keep = _split_mask(g, mask)
+    y = self.y
+    da = np.empty_like(g) if buf is None else buf.grad(t, g.shape[1], g.dtype)
     if self.relu:
         da[...] = 0
         np.copyto(da, g, where=y > 0)
@@ -134,13 +166,12 @@ def rnn_backward(self, g):
         np.multiply(y, y, out=da)
         np.subtract(1.0, da, out=da)
         da *= g
-    need = self.needs_input_grad
     dh = None
     if need[1]:
         dh = np.matmul(da, self.w_hh)
         if keep is not None:
             dh += keep
-    return (_gx_grad(da, self.t, buf) if need[0] else None, dh, _outer(da, self.h, self.t, buf) if need[2] else None)
+    return (_gx_grad(da, t, buf) if need[0] else None, dh, _outer(da, self.h, t, buf) if need[2] else None)
 
 
 # ----------------------------------------------------------------------------------------- LSTM
@@ -149,14 +180,29 @@ def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None, buf=None):
     H = H4 // 4
     if buf is None:
         out = np.empty((s.shape[0], P + H), s.dtype)
-    else:
+        with B.quiet():
+            _lstm_cell(self, _pick(gx, t), s, out, w_hh, w_hr, np.empty((s.shape[0], H4), s.dtype),
+                       np.empty((s.shape[0], H), s.dtype), np.empty((s.shape[0], H), s.dtype))
+    else:  # gate values and tanh(c') of every step go to buf.acts and buf.k (no new arrays per step)
         s, out = buf.io(t)
+        if buf.acts is None:
+            T, N, dt = buf.states.shape[0] - 1, buf.N, s.dtype
+            buf.acts, buf.k, buf.tmp = np.empty((T, N, H4), dt), np.empty((T, N, H), dt), np.empty((N, H), dt)
+        _lstm_cell(self, gx[t], s, out, w_hh, w_hr, buf.acts[t], buf.k[t], buf.tmp)  # run_steps: in B.quiet()
+    self.w_hh, self.w_hr, self.t, self.mask, self.P, self.H, self.buf = w_hh, w_hr, t, mask, P, H, buf
+    return out if mask is None else np.where(mask, out, s)
+
+
+def _lstm_cell(self, x, s, out, w_hh, w_hr, a, k, tmp):
+    """out = [h' | c'] from gx_t = x and s = [h | c]; a (N, 4H) gets the gate values, k (N, H) tanh(c'), tmp is
+    scratch. exp may overflow to inf (sigmoid's exact limit 0): the callers silence that warning."""
+    P, H4 = w_hh.shape[1], w_hh.shape[0]
+    H = H4 // 4
     h, c = s[:, :P], s[:, P:]
-    a = np.matmul(h, w_hh.T)
-    a += _pick(gx, t)
+    np.matmul(h, w_hh.T, out=a)
+    a += x
     a *= _lstm_scale(H4, a.dtype)
-    with B.quiet():
-        np.exp(a, out=a)
+    np.exp(a, out=a)
     a += 1.0
     np.reciprocal(a, out=a)
     i, f, gg, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
@@ -164,21 +210,77 @@ def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None, buf=None):
     gg -= 1.0
     c2 = out[:, P:]
     np.multiply(f, c, out=c2)
-    tmp = i * gg
+    np.multiply(i, gg, out=tmp)
     c2 += tmp
-    k = np.tanh(c2)
+    np.tanh(c2, out=k)
     if w_hr is None:
         np.multiply(o, k, out=out[:, :P])
         m = None
     else:
         m = o * k
-        out[:, :P] = np.matmul(m, w_hr.T)
+        np.matmul(m, w_hr.T, out=out[:, :P])
     self.y, self.c, self.k, self.m, self.h = a, c, k, m, h
-    self.w_hh, self.w_hr, self.t, self.mask, self.P, self.H, self.buf = w_hh, w_hr, t, mask, P, H, buf
-    return out if mask is None else np.where(mask, out, s)
+
+
+def _lstm_factors(buf, P, H):
+    """For every step at once: fac = [g i(1-i), c f(1-f), i (1-g^2), k o(1-o)] (T, N, 4H) and K = o (1 - k^2),
+    so that da = fac * [dC, dC, dC, dm] and dC = dc' + dm * K (see LSTMCell)."""
+    A, k = buf.acts, buf.k
+    i, f, gg, o = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+    fac = np.empty_like(A)
+    fi, ff, fg, fo = fac[..., :H], fac[..., H:2 * H], fac[..., 2 * H:3 * H], fac[..., 3 * H:]
+    mul, sub = np.multiply, np.subtract
+    sub(1.0, i, out=fi); mul(fi, i, out=fi); mul(fi, gg, out=fi)                      # noqa: E702
+    sub(1.0, f, out=ff); mul(ff, f, out=ff); mul(ff, buf.prev_states()[..., P:], out=ff)  # noqa: E702
+    mul(gg, gg, out=fg); sub(1.0, fg, out=fg); mul(fg, i, out=fg)                     # noqa: E702
+    sub(1.0, o, out=fo); mul(fo, o, out=fo); mul(fo, k, out=fo)                       # noqa: E702
+    K = mul(k, k)
+    sub(1.0, K, out=K); mul(K, o, out=K)                                              # noqa: E702
+    buf.fac, buf.K = fac, K
+    return fac
+
+
+def _lstm_core(self, g, need_ds, dm=None):
+    """Buffered LSTM step: grads[t] = fac[t] * [dC, dC, dC, dm] with dC = dc' + dm * K[t]; returns
+    ds = [grads[t] @ W_hh | dC * f] (None unless need_ds). dm: dh' (or dh' @ W_hr with a projection)."""
+    P, H, buf, t = self.P, self.H, self.buf, self.t
+    fac = buf.fac if buf.fac is not None else _lstm_factors(buf, P, H)
+    N = g.shape[0]
+    if dm is None:
+        dm = g[:, :P]
+    da = buf.grads[t] if buf.grads is not None else buf.grad(t, 4 * H, g.dtype)
+    dC = buf.tmp
+    np.multiply(dm, buf.K[t], out=dC)
+    dC += g[:, P:]
+    ft = fac[t]
+    np.multiply(ft.reshape(N, 4, H)[:, :3], dC[:, None, :], out=da.reshape(N, 4, H)[:, :3])
+    np.multiply(ft[:, 3 * H:], dm, out=da[:, 3 * H:])
+    if not need_ds:
+        return None
+    ds = np.empty((N, P + H), g.dtype)
+    np.matmul(da, self.w_hh, out=ds[:, :P])
+    np.multiply(dC, self.y[:, H:2 * H], out=ds[:, P:])
+    return ds
+
+
+def _lstm_backward_buffered(self, g):
+    P, buf, t = self.P, self.buf, self.t
+    need = self.needs_input_grad
+    dh2 = g[:, :P]
+    dw_hr = dm = None
+    if self.w_hr is not None:
+        dw_hr = OuterGrad(dh2, self.m) if need[3] else None
+        dm = np.matmul(dh2, self.w_hr)
+    ds = _lstm_core(self, g, need[1], dm)
+    grads = buf.grads
+    out = (IndexGrad((t, Ellipsis), grads[t], grads) if need[0] else None, ds,
+           OuterGrad(grads[t], self.h, (grads, buf.h_states, t, t + buf.rev)) if need[2] else None)
+    return out if self.w_hr is None else out + (dw_hr,)
 
 
 def lstm_backward(self, g):
+    if self.buf is not None:
+        return _lstm_backward_buffered(self, g)
     g, keep = _split_mask(g, self.mask)
     P, H, y, k = self.P, self.H, self.y, self.k
     need = self.needs_input_grad
@@ -239,7 +341,10 @@ def gru_forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, buf=None):
     if b_hn is not None:
         qn += b_hn
     rz = np.add(x[:, :2 * H], q[:, :2 * H])
-    with B.quiet():
+    if buf is None:
+        with B.quiet():
+            _sigmoid_(rz)
+    else:  # fused.run_steps runs buffered steps inside B.quiet()
         _sigmoid_(rz)
     r, z = rz[:, :H], rz[:, H:]
     n = np.multiply(r, qn)
@@ -252,15 +357,11 @@ def gru_forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, buf=None):
     return h2 if mask is None else np.where(mask, h2, h)
 
 
-def gru_backward(self, g):
-    g, keep = _split_mask(g, self.mask)
-    need = self.needs_input_grad
-    N, H = g.shape
-    r, z, n, buf = self.rz[:, :H], self.rz[:, H:], self.n, self.buf
-    if buf is None:
-        da, dq = np.empty((N, 3 * H), g.dtype), np.empty((N, 3 * H), g.dtype)
-    else:
-        da, dq = buf.grad(self.t, 3 * H, g.dtype), buf.grad(self.t, 3 * H, g.dtype, second=True)
+def _gru_core(self, g, need_dh, da, dq, keep=None):
+    """GRU step (reset after W_hn): da = [dr, dz, dn]_pre (gx's gradient) and dq = [dr, dz, dn_pre * r] (the
+    gradient of h @ W_hh^T + [0, 0, b_hn]) written in place; returns dh = dq @ W_hh + g * z (None unless need_dh)."""
+    H = g.shape[1]
+    r, z, n = self.rz[:, :H], self.rz[:, H:], self.n
     dr, dz, dn, drn = da[:, :H], da[:, H:2 * H], da[:, 2 * H:], dq[:, 2 * H:]
     np.multiply(n, n, out=dn)
     np.subtract(1.0, dn, out=dn)
@@ -274,14 +375,36 @@ def gru_backward(self, g):
     dr *= drn
     dr *= self.qn                  # dr_pre = dn_pre q_n r (1 - r)
     dq[:, :2 * H] = da[:, :2 * H]
-    dh = None
-    if need[1]:
-        dh = np.matmul(dq, self.w_hh)
-        np.multiply(g, z, out=gz)
-        dh += gz
-        if keep is not None:
-            dh += keep
-    t = self.t
+    if not need_dh:
+        return None
+    dh = np.matmul(dq, self.w_hh)
+    np.multiply(g, z, out=gz)
+    dh += gz
+    if keep is not None:
+        dh += keep
+    return dh
+
+
+def _gru_core_buffered(self, g, need_dh):
+    t, buf = self.t, self.buf
+    if buf.grads is None:
+        buf.grad(t, 3 * g.shape[1], g.dtype)
+        buf.grad(t, 3 * g.shape[1], g.dtype, second=True)
+    return _gru_core(self, g, need_dh, buf.grads[t], buf.grads2[t])
+
+
+def gru_backward(self, g):
+    g, keep = _split_mask(g, self.mask)
+    need = self.needs_input_grad
+    N, H = g.shape
+    t, buf = self.t, self.buf
+    if buf is None:
+        da, dq = np.empty((N, 3 * H), g.dtype), np.empty((N, 3 * H), g.dtype)
+        dh = _gru_core(self, g, need[1], da, dq, keep)
+    else:
+        dh = _gru_core_buffered(self, g, need[1])
+        da, dq = buf.grads[t], buf.grads2[t]
+    drn = dq[:, 2 * H:]
     out = (_gx_grad(da, t, buf) if need[0] else None, dh,
            _outer(dq, self.h, t, buf, left_base=buf and buf.grads2) if need[2] else None)
     if len(need) > 3:  # db_hn = column sums of drn, as the product ones^T drn
@@ -304,3 +427,74 @@ def _ones(n, dtype):
     if o is None:
         o = _ones_cache[key] = np.ones((n, 1), dtype)
     return o
+
+
+# ----------------------------------------------------------------------------------------- backward along a chain
+def _chain_core(fn):
+    """The per-step backward kernel a buffered step can run inside chain_backward, or None."""
+    if fn.mask is not None or fn.buf is None:
+        return None
+    name = type(fn).__name__
+    if name == "RNNCell":
+        return None if fn.relu else _rnn_core
+    if name == "LSTMCell":
+        return _lstm_core if fn.w_hr is None else None
+    if name == "GRUCell":
+        return _gru_core_buffered
+    return None
+
+
+def chain_backward(self, g, pending):
+    """Backward of this step and then of each earlier step of the same layer direction, in one loop: a step's state
+    feeds only the next step and the layer's stacked output (nn's layers never hand it out), so once the engine
+    reaches the latest step, every earlier step's gradient is complete as soon as its successor has run.
+    `pending` is the engine's map Function -> gradient so far; the steps' entries are taken from it. Returns
+    (parents, gradients, index of the one made afresh, steps done), the lazy gradients of gx and the weights
+    summed over the steps done (one IndexGrad-free base and one product), or None to use backward() instead."""
+    core = _chain_core(self)
+    if core is None:
+        return None
+    cls, buf, fn, done = type(self), self.buf, self, []
+    while True:
+        pfn = fn.parents[1].grad_fn
+        nxt = pfn if (type(pfn) is cls and pfn.__dict__.get("buf") is buf and pfn.retained is None) else None
+        dh = core(fn, g, nxt is not None or fn.needs_input_grad[1])
+        done.append(fn)
+        if nxt is None:
+            break
+        target = pending.pop(nxt, None)
+        if target is not None:
+            if isinstance(target, np.ndarray):
+                dh += target
+            else:
+                target.add_into(dh)
+        g, fn = dh, nxt
+    need = self.needs_input_grad
+    ts = (self.t, fn.t)
+    lo, hi = min(ts), max(ts)
+    grads = buf.grads
+    parents, out, fresh = [], [], -1
+    if need[0]:
+        if hi - lo + 1 == grads.shape[0]:
+            parents.append(self.parents[0])
+            out.append(grads)  # every step ran: the buffer is gx's whole gradient
+        else:
+            for f in done:
+                parents.append(self.parents[0])
+                out.append(IndexGrad((f.t, Ellipsis), grads[f.t], grads))
+    if dh is not None and fn.needs_input_grad[1]:
+        fresh = len(out)
+        parents.append(fn.parents[1])
+        out.append(dh)
+    if need[2]:
+        left = (buf.grads2 if cls.__name__ == "GRUCell" else grads)[lo:hi + 1]
+        right = buf.h_states[lo + buf.rev:hi + 1 + buf.rev]
+        parents.append(self.parents[2])
+        out.append(OuterGrad(left.reshape(-1, left.shape[-1]), right.reshape(-1, right.shape[-1])))
+    if len(need) > 3 and need[3]:  # GRU b_hn: column sums of drn over the steps, as ones^T drn
+        H = grads.shape[-1] // 3
+        drn = buf.drn_view(H)[lo:hi + 1]
+        ones = buf.ones_col(grads.dtype)[lo:hi + 1]
+        parents.append(self.parents[3])
+        out.append(OuterGrad(ones.reshape(-1, 1), drn.reshape(-1, H)))
+    return parents, out, fresh, done

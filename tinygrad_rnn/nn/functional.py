@@ -26,7 +26,9 @@ class LinearFn(Function):
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
         y = xp.matmul(x, xp.permute_dims(w, (1, 0)))
-        return y if b is None else y + b
+        if b is not None:
+            y += b  # y is new: add the bias in place
+        return y
 
     def backward(self, g):
         needs = self.needs_input_grad
@@ -36,7 +38,7 @@ class LinearFn(Function):
         dw = OuterGrad(g2, xp.reshape(self.x, (-1, in_f))) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
-        return dx, dw, (xp.sum(g2, axis=0) if needs[2] else None)
+        return dx, dw, (B.column_sums(g2) if needs[2] else None)
 
 
 class EmbeddingFn(Function):
@@ -73,7 +75,7 @@ def embedding(input, weight, padding_idx=None):
         raise TypeError(f"embedding: expected integer indices, got dtype {_dtype_name(idx.dtype)}")
     num = weight.shape[0]
     if idx.numel():
-        lo, hi = (int(v) for v in B.to_host(xp.stack([xp.min(idx.data), xp.max(idx.data)])))  # one host sync
+        lo, hi = B.min_max(idx.data)
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
             raise ValueError(f"embedding: index {bad} is out of range for a table of {num} rows")
@@ -157,7 +159,8 @@ def _class_layout(name, input, target, weight, ignore_index):
         raise ValueError(f"{name}: expected target of shape {expected} for input of shape {input.shape}, "
                          f"got shape {target.shape}")
     t = target.data
-    if target.numel():
+    lo, hi = B.min_max(t) if target.numel() else (0, 0)
+    if lo < 0 or hi >= c:  # out of range, or ignore_index: find the first bad one
         bad = (t < 0) | (t >= c)
         bad = bad & (t != ignore_index)
         if bool(B.to_host(xp.any(bad))):

@@ -204,31 +204,21 @@ class RNNBase(Module):
                 b_ih, b_hh = params.get(f"bias_ih_{sfx}"), params.get(f"bias_hh_{sfx}")
                 if mode == "GRU":
                     w_hh, extra, rows = gru_recurrent_args(w_hh, b_hh, H, self.reset_after)
-                    step, args, kw = fused.gru_step, (w_hh, extra), {}
+                    kind, weights, kw = "gru", (w_hh, extra), {}
                 elif mode == "LSTM":
                     rows = None
-                    step, args, kw = fused.lstm_step, (w_hh, params.get(f"weight_hr_{sfx}")), {}
+                    kind, weights, kw = "lstm", (w_hh, params.get(f"weight_hr_{sfx}")), {}
                 else:
                     rows = None
-                    step, args, kw = fused.rnn_step, (w_hh,), {"nonlinearity": self.nonlinearity}
+                    kind, weights, kw = "rnn", (w_hh,), {"nonlinearity": self.nonlinearity}
                 gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows)
                 s = states[k * D + d]
                 buf = fused.step_buffers(s.data, T, P, reverse=d == 1) if buffered else None
                 if buf is not None:
-                    kw = {**kw, "buf": buf}
                     bufs.append(buf)
-                out = [None] * T
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}
-                for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
-                    mask = None if masks is None else masks[t]
-                    if direct:  # one fused node: set its tag directly, cheaper than a tag() context per step
-                        s = step(gx, s, *args, t=t, mask=mask, **kw)
-                        fn = s.grad_fn
-                        if fn is not None:
-                            fn.tag = {**base, "step": t}
-                    else:
-                        s = step(gx, s, *args, t=t, mask=mask, tag={**base, "step": t}, **kw)
-                    out[t] = s
+                out, s = fused.run_steps(kind, gx, s, weights, range(T) if d == 0 else range(T - 1, -1, -1),
+                                         masks, base, buf, **kw)
                 seq.extend(out)
                 finals.append(s)
             tag = {"module": mname, "layer": k, "kind": "output"} if tagging else None

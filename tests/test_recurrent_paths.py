@@ -1,0 +1,142 @@
+"""The fast paths of the recurrent layers agree with the plain ones: run_steps' node loop builds the graph the per-step
+helpers build, and the engine's chain backward (a layer direction's steps in one loop) gives the gradients of the
+node-by-node backward (which record_grad_norms() and detect_anomaly() use), for whole and partial graphs, and
+twice with retain_graph. Plus the engine's in-place sums never write into a caller's gradient array."""
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+from tinygrad_rnn import autograd, fused, fused_numpy, nn
+from tinygrad_rnn.autograd import IndexGrad, _Accumulator, topological_order
+
+T, N, IN, H = 5, 3, 3, 4
+KINDS = ("rnn", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_before")
+numpy_only = pytest.mark.skipif(tr.backend.NAME != "numpy", reason="the chain backward is the NumPy kernels'")
+
+
+def _layer(kind, **kw):
+    if kind == "lstm_proj":
+        return nn.LSTM(IN, H, proj_size=2, **kw).double()
+    if kind == "gru_before":
+        return nn.GRU(IN, H, reset_after=False, **kw).double()
+    if kind == "rnn_relu":
+        return nn.RNN(IN, H, nonlinearity="relu", **kw).double()
+    return {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](IN, H, **kw).double()
+
+
+def _inputs(seed=0):
+    rng = np.random.default_rng(seed)
+    x = tr.Tensor(rng.standard_normal((T, N, IN)), requires_grad=True, dtype=tr.float64)
+    return rng, x
+
+
+def _loss(layer, x, rng, use_output=True, use_state=True):
+    out, st = layer(x)
+    h_n = st[0] if isinstance(st, tuple) else st
+    loss = 0.0
+    if use_output:
+        loss = (out * tr.Tensor(rng.standard_normal(out.shape), dtype=tr.float64)).sum()
+    if use_state:
+        loss = loss + (h_n * tr.Tensor(rng.standard_normal(h_n.shape), dtype=tr.float64)).sum()
+        if isinstance(st, tuple):
+            loss = loss + (st[1] * st[1]).sum()
+    return loss
+
+
+def _grads(layer, x, **kw):
+    layer.zero_grad()
+    x.grad = None
+    rng = np.random.default_rng(1)
+    _loss(layer, x, rng, **kw).backward()
+    return [np.array(x.grad.numpy())] + [np.array(p.grad.numpy()) for p in layer.parameters()]
+
+
+def _count_chains(monkeypatch):
+    runs = []
+    real = fused_numpy.chain_backward
+
+    def counting(self, g, pending):
+        res = real(self, g, pending)
+        runs.append(None if res is None else len(res[3]))
+        return res
+    for cls in (fused.RNNCell, fused.LSTMCell, fused.GRUCell):
+        monkeypatch.setattr(cls, "chain", counting)
+    return runs
+
+
+@numpy_only
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("use_output,use_state", ((True, True), (False, True), (True, False)))
+def test_chain_backward_equals_node_by_node(kind, use_output, use_state, monkeypatch):
+    layer = _layer(kind, num_layers=2, bidirectional=True)
+    _, x = _inputs()
+    runs = _count_chains(monkeypatch)
+    fast = _grads(layer, x, use_output=use_output, use_state=use_state)
+    chained = [r for r in runs if r]
+    if kind in ("rnn", "lstm", "gru"):  # one chain per layer direction, each over every step it reached
+        assert len(chained) == 4 and all(r == T for r in chained)
+    else:  # relu, projection and the paper's GRU keep the node-by-node backward
+        assert not chained
+    with autograd.record_grad_norms():  # per-edge norms need every node's own backward
+        runs.clear()
+        slow = _grads(layer, x, use_output=use_output, use_state=use_state)
+        assert not [r for r in runs if r]
+    for a, b in zip(fast, slow, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@numpy_only
+@pytest.mark.parametrize("kind", ("rnn", "lstm", "gru"))
+def test_chain_backward_twice_with_retain_graph(kind):
+    layer = _layer(kind)
+    rng, x = _inputs()
+    loss = _loss(layer, x, rng)
+    loss.backward(retain_graph=True)
+    once = [np.array(p.grad.numpy()) for p in layer.parameters()]
+    loss.backward()
+    for a, p in zip(once, layer.parameters(), strict=True):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("record", (False, True))
+def test_backward_never_writes_into_the_callers_gradient(kind, record):
+    # the engine sums a step's state gradients in place into the fresh one; the other is a view of the caller's
+    layer = _layer(kind)
+    _, x = _inputs()
+    g = np.random.default_rng(2).standard_normal((T, N, layer.proj_size or H))
+    kept = g.copy()
+    with autograd.record_grad_norms() if record else autograd._set_state("record_norms", False):
+        out, _ = layer(x)
+        out.backward(tr.Tensor(g, dtype=tr.float64))
+    np.testing.assert_array_equal(g, kept)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_fast_node_loop_builds_the_graph_of_the_per_step_helpers(kind):
+    layer = _layer(kind, num_layers=2, bidirectional=True)
+    rng, x = _inputs()
+
+    def nodes():
+        out, _ = layer(x)
+        return [(f.name, f.tag, tuple(f.out_shape), str(f.dtype), f.needs_input_grad, len(f.parents))
+                for f in topological_order(out.grad_fn)]
+    fast = nodes()
+    with autograd.detect_anomaly():  # run_steps takes the per-step helpers in anomaly mode
+        slow = nodes()
+    assert fast == slow
+    assert sum(1 for n in fast if n[1].get("kind") == "cell") == 2 * 2 * T
+
+
+def test_accumulator_add_into_equals_value():
+    rng = np.random.default_rng(0)
+    dense = rng.standard_normal((T, N, H))
+    part = rng.standard_normal((N, H))
+    acc = _Accumulator((T, N, H), dense.dtype).added(dense).added(IndexGrad((2, Ellipsis), part))
+    out = rng.standard_normal((T, N, H))
+    expected = out + dense
+    expected[2] += part
+    acc.add_into(out)
+    np.testing.assert_allclose(out, expected)
+    np.testing.assert_allclose(acc.value(), dense + np.where(np.arange(T)[:, None, None] == 2, part, 0.0))
