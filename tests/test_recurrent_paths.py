@@ -5,24 +5,15 @@ twice with retain_graph. Plus the engine's in-place sums never write into a call
 
 import numpy as np
 import pytest
+from test_recurrent_core import _layer  # IN=3, H=4 there too
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import autograd, fused, fused_numpy, nn
+from tinygrad_rnn import autograd, fused, fused_numpy
 from tinygrad_rnn.autograd import IndexGrad, _Accumulator, topological_order
 
-T, N, IN, H = 5, 3, 3, 4
+T, N, IN, H = 5, 3, 3, 4  # IN and H as test_recurrent_core's _layer builds them
 KINDS = ("rnn", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_before")
 numpy_only = pytest.mark.skipif(tr.backend.NAME != "numpy", reason="the chain backward is the NumPy kernels'")
-
-
-def _layer(kind, **kw):
-    if kind == "lstm_proj":
-        return nn.LSTM(IN, H, proj_size=2, **kw).double()
-    if kind == "gru_before":
-        return nn.GRU(IN, H, reset_after=False, **kw).double()
-    if kind == "rnn_relu":
-        return nn.RNN(IN, H, nonlinearity="relu", **kw).double()
-    return {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](IN, H, **kw).double()
 
 
 def _inputs(seed=0):
