@@ -213,7 +213,7 @@ def _joined_spans(spans):
         return None
     xp = B.xp
     left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
-    return xp.reshape(left, (-1, left.shape[-1])), xp.reshape(right, (-1, right.shape[-1]))
+    return B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1]))
 
 
 class _Accumulator:

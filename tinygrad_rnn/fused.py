@@ -99,24 +99,24 @@ class Linear(Function):
     def forward(self, x, w, *biases, has_ih=True, hh_rows=None):
         b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
         self.lead, self.hh_rows, self.has_ih = x.shape[:-1], hh_rows, b_ih is not None
-        self.x2, self.w = xp.reshape(x, (-1, x.shape[-1])), w
+        self.x2, self.w = B.reshape(x, (-1, x.shape[-1])), w
         y = xp.matmul(self.x2, w.T)
         if b_hh is not None and hh_rows is not None and hh_rows != b_hh.shape[0]:
             b_hh = xp.concat((b_hh[:hh_rows], xp.zeros_like(b_hh[hh_rows:])))
         bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)  # one pass over y, not two
         if bias is not None:
             y += bias
-        return xp.reshape(y, self.lead + (w.shape[0],))
+        return B.reshape(y, self.lead + (w.shape[0],))
 
     def backward(self, g):
         need = self.needs_input_grad
-        g2 = xp.reshape(g, (-1, g.shape[-1]))
-        dx = xp.reshape(xp.matmul(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
+        g2 = B.reshape(g, (-1, g.shape[-1]))
+        dx = B.reshape(xp.matmul(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
         dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:
             ones = _consts("ones", g2.shape[0], g2.dtype)  # column sums as one product: faster than sum(axis=0)
-            db = xp.reshape(xp.matmul(ones.T, g2), (g2.shape[1],))
+            db = B.reshape(xp.matmul(ones.T, g2), (g2.shape[1],))
             if self.has_ih:
                 out.append(db if need[2] else None)
             if len(out) < len(need):

@@ -64,17 +64,17 @@ class CrossEntropy(Function):
             return self._forward_plain(x, target, reduction)
         logp = log_softmax_array(x, 1)
         valid = target != ignore_index
-        classes = xp.reshape(B.arange(c, dtype=target.dtype), (1, c))
-        onehot = (xp.reshape(target, (m, 1)) == classes) & xp.reshape(valid, (m, 1))
+        classes = B.reshape(B.arange(c, dtype=target.dtype), (1, c))
+        onehot = (B.reshape(target, (m, 1)) == classes) & B.reshape(valid, (m, 1))
         picked = xp.sum(xp.where(onehot, logp, 0.0), axis=1)
         if weight is None:
             w_t = xp.astype(valid, x.dtype)
         else:
-            w_t = xp.sum(xp.where(onehot, xp.reshape(weight, (1, c)), 0.0), axis=1)
+            w_t = xp.sum(xp.where(onehot, B.reshape(weight, (1, c)), 0.0), axis=1)
         loss = -w_t * picked
         e = label_smoothing
         if e:
-            wl = logp if weight is None else logp * xp.reshape(weight, (1, c))
+            wl = logp if weight is None else logp * B.reshape(weight, (1, c))
             smooth = xp.where(valid, -xp.sum(wl, axis=1), 0.0)
             loss = (1.0 - e) * loss + (e / c) * smooth
         self.logp, self.onehot, self.valid, self.w_t, self.weight = logp, onehot, valid, w_t, weight
@@ -112,18 +112,18 @@ class CrossEntropy(Function):
         e, w = self.e, self.weight
         onehot = xp.astype(self.onehot, s.dtype)
         if w is not None:
-            onehot = onehot * xp.reshape(w, (1, c))
+            onehot = onehot * B.reshape(w, (1, c))
         if e:
             big_w = float(c) if w is None else xp.sum(w)
             a = (1.0 - e) * self.w_t + (e / c) * big_w * xp.astype(self.valid, s.dtype)
-            smooth = (e / c) * xp.reshape(xp.astype(self.valid, s.dtype), (m, 1))
+            smooth = (e / c) * B.reshape(xp.astype(self.valid, s.dtype), (m, 1))
             if w is not None:
-                smooth = smooth * xp.reshape(w, (1, c))
-            dx = xp.reshape(a, (m, 1)) * s - (1.0 - e) * onehot - smooth
+                smooth = smooth * B.reshape(w, (1, c))
+            dx = B.reshape(a, (m, 1)) * s - (1.0 - e) * onehot - smooth
         else:
-            dx = xp.reshape(self.w_t, (m, 1)) * s - onehot
+            dx = B.reshape(self.w_t, (m, 1)) * s - onehot
         if self.reduction == "none":
-            return dx * xp.reshape(g, (m, 1))
+            return dx * B.reshape(g, (m, 1))
         if self.reduction == "mean":
             g = _mean(g, self.count)
         return dx * g

@@ -16,7 +16,7 @@ def unbroadcast(grad, shape):
     lead = grad.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad.shape[lead + i] != 1)
     out = xp.sum(grad, axis=axes, keepdims=True) if axes else grad
-    return xp.reshape(out, shape) if lead or out.shape != tuple(shape) else out
+    return B.reshape(out, shape) if lead or out.shape != tuple(shape) else out
 
 
 def stable_sigmoid(x):
@@ -208,9 +208,9 @@ class Sum(Function):
 
     def backward(self, g):
         if not self.keepdims and self.axis is not None:
-            g = xp.reshape(g, _kept_shape(self.shape, self.axis))
+            g = B.reshape(g, _kept_shape(self.shape, self.axis))
         elif not self.keepdims:
-            g = xp.reshape(g, (1,) * len(self.shape))
+            g = B.reshape(g, (1,) * len(self.shape))
         return xp.broadcast_to(g, self.shape)
 
 
@@ -220,10 +220,10 @@ class Max(Function):
     def forward(self, a, axis=None, keepdims=False):
         self.a, self.axis, self.keepdims = a, axis, keepdims
         self.y = xp.max(a, axis=axis, keepdims=True)
-        return self.y if keepdims else xp.reshape(self.y, _reduced_shape(a.shape, axis))
+        return self.y if keepdims else B.reshape(self.y, _reduced_shape(a.shape, axis))
 
     def backward(self, g):
-        g = xp.reshape(g, self.y.shape)
+        g = B.reshape(g, self.y.shape)
         mask = xp.astype(self.a == self.y, g.dtype)
         count = xp.sum(mask, axis=self.axis, keepdims=True)
         return mask * (g / count)
@@ -250,10 +250,10 @@ def _reduced_shape(shape, axis):
 class Reshape(Function):
     def forward(self, a, shape=None):
         self.in_shape = a.shape
-        return xp.reshape(a, shape)
+        return B.reshape(a, shape)
 
     def backward(self, g):
-        return xp.reshape(g, self.in_shape)
+        return B.reshape(g, self.in_shape)
 
 
 class Permute(Function):

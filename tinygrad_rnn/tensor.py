@@ -72,7 +72,8 @@ class Tensor:
     # ----- facts
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        s = self.data.shape
+        return s if type(s) is tuple else tuple(s)
 
     @property
     def ndim(self):

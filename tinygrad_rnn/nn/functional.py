@@ -33,9 +33,9 @@ class LinearFn(Function):
     def backward(self, g):
         needs = self.needs_input_grad
         out_f, in_f = self.w.shape
-        g2 = xp.reshape(g, (-1, out_f))
+        g2 = B.reshape(g, (-1, out_f))
         dx = xp.matmul(g, self.w) if needs[0] else None
-        dw = OuterGrad(g2, xp.reshape(self.x, (-1, in_f))) if needs[1] else None
+        dw = OuterGrad(g2, B.reshape(self.x, (-1, in_f))) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
         return dx, dw, (B.column_sums(g2) if needs[2] else None)
@@ -46,14 +46,14 @@ class EmbeddingFn(Function):
     rows of the gradient into a (V, E) table (repeated indices accumulate); the padding row gets none."""
 
     def forward(self, w, indices=None, padding_idx=None):
-        self.flat = xp.reshape(indices, (-1,))
+        self.flat = B.reshape(indices, (-1,))
         self.num, self.padding_idx = w.shape[0], padding_idx
-        return xp.reshape(xp.take(w, self.flat, axis=0), tuple(indices.shape) + (w.shape[1],))
+        return B.reshape(xp.take(w, self.flat, axis=0), tuple(indices.shape) + (w.shape[1],))
 
     def backward(self, g):
-        g2 = xp.reshape(g, (-1, g.shape[-1]))
+        g2 = B.reshape(g, (-1, g.shape[-1]))
         if self.padding_idx is not None:
-            g2 = xp.where(xp.reshape(self.flat == self.padding_idx, (-1, 1)), 0.0, g2)
+            g2 = xp.where(B.reshape(self.flat == self.padding_idx, (-1, 1)), 0.0, g2)
         return B.embedding_backward(self.flat, g2, self.num)
 
 
@@ -178,7 +178,7 @@ def _class_layout(name, input, target, weight, ignore_index):
         if tuple(w.shape) != (c,):
             raise ValueError(f"{name}: expected weight of shape ({c},), got shape {tuple(w.shape)}")
         w = xp.astype(w, input.dtype)
-    return x, xp.reshape(t, (-1,)), w, expected
+    return x, B.reshape(t, (-1,)), w, expected
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -215,11 +215,11 @@ def cross_entropy_composed(input, target, weight=None, ignore_index=-100, reduct
 def _nll_rows(logp, t, w, ignore_index):
     """-w[t_i] * logp[i, t_i] for every row (0 where t_i == ignore_index), built from primitives."""
     m, c = logp.shape
-    valid = xp.reshape(t != ignore_index, (m, 1))
-    onehot = (xp.reshape(t, (m, 1)) == xp.reshape(B.arange(c, dtype=t.dtype), (1, c))) & valid
+    valid = B.reshape(t != ignore_index, (m, 1))
+    onehot = (B.reshape(t, (m, 1)) == B.reshape(B.arange(c, dtype=t.dtype), (1, c))) & valid
     picked = where(Tensor._wrap(onehot, False), logp, 0.0)
     if w is not None:
-        picked = picked * Tensor._wrap(xp.reshape(w, (1, c)), False)
+        picked = picked * Tensor._wrap(B.reshape(w, (1, c)), False)
     return -picked.sum(1)
 
 
