@@ -265,6 +265,13 @@ class _Accumulator:
         for d in based:
             B.add_at_index(self.dense, d.idx, d.values)
 
+    def single_index(self):
+        """(idx, values) when all that arrived is one IndexGrad without a base, else None."""
+        if self.dense is None and not self.based and not self.lefts and len(self.indexed) == 1:
+            d = self.indexed[0]
+            return d.idx, d.values
+        return None
+
     def add_into(self, out):
         """out += the gradient held here, in place; `out` is a fresh full-size array only the caller holds (no sum
         made in a new array first)."""

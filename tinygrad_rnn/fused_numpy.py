@@ -240,27 +240,28 @@ def _lstm_factors(buf, P, H):
     return fac
 
 
-def _lstm_core(self, g, need_ds, dm=None):
-    """Buffered LSTM step: grads[t] = fac[t] * [dC, dC, dC, dm] with dC = dc' + dm * K[t]; returns
-    ds = [grads[t] @ W_hh | dC * f] (None unless need_ds). dm: dh' (or dh' @ W_hr with a projection)."""
+def _lstm_core(self, dm, dc2, need_ds):
+    """Buffered LSTM step from dm = dh' (or dh' @ W_hr with a projection) and dc': grads[t] = fac[t] * [dC, dC, dC,
+    dm] with dC = dc' + dm * K[t]; returns (dh, dc) = (grads[t] @ W_hh, dC * f) as two contiguous arrays (None
+    unless need_ds): the product lands in a contiguous array, faster than in the h half of an [h | c] row."""
     P, H, buf, t = self.P, self.H, self.buf, self.t
     fac = buf.fac if buf.fac is not None else _lstm_factors(buf, P, H)
-    N = g.shape[0]
-    if dm is None:
-        dm = g[:, :P]
-    da = buf.grads[t] if buf.grads is not None else buf.grad(t, 4 * H, g.dtype)
+    N = dm.shape[0]
+    da = buf.grads[t] if buf.grads is not None else buf.grad(t, 4 * H, dm.dtype)
     dC = buf.tmp
     np.multiply(dm, buf.K[t], out=dC)
-    dC += g[:, P:]
+    dC += dc2
     ft = fac[t]
     np.multiply(ft.reshape(N, 4, H)[:, :3], dC[:, None, :], out=da.reshape(N, 4, H)[:, :3])
     np.multiply(ft[:, 3 * H:], dm, out=da[:, 3 * H:])
     if not need_ds:
         return None
-    ds = np.empty((N, P + H), g.dtype)
-    np.matmul(da, self.w_hh, out=ds[:, :P])
-    np.multiply(dC, self.y[:, H:2 * H], out=ds[:, P:])
-    return ds
+    return np.matmul(da, self.w_hh), np.multiply(dC, self.y[:, H:2 * H])
+
+
+def _lstm_chain_core(self, g, need_ds):
+    """_lstm_core on the pair (dh', dc') that chain_backward carries from step to step."""
+    return _lstm_core(self, g[0], g[1], need_ds)
 
 
 def _lstm_backward_buffered(self, g):
@@ -271,7 +272,8 @@ def _lstm_backward_buffered(self, g):
     if self.w_hr is not None:
         dw_hr = OuterGrad(dh2, self.m) if need[3] else None
         dm = np.matmul(dh2, self.w_hr)
-    ds = _lstm_core(self, g, need[1], dm)
+    pair = _lstm_core(self, dh2 if dm is None else dm, g[:, P:], need[1])
+    ds = None if pair is None else np.concatenate(pair, axis=1)
     grads = buf.grads
     out = (IndexGrad((t, Ellipsis), grads[t], grads) if need[0] else None, ds,
            OuterGrad(grads[t], self.h, (grads, buf.h_states, t, t + buf.rev)) if need[2] else None)
@@ -438,10 +440,23 @@ def _chain_core(fn):
     if name == "RNNCell":
         return None if fn.relu else _rnn_core
     if name == "LSTMCell":
-        return _lstm_core if fn.w_hr is None else None
+        return _lstm_chain_core if fn.w_hr is None else None
     if name == "GRUCell":
         return _gru_core_buffered
     return None
+
+
+def _add_pair(pair, target, P):
+    """(dh, dc) += a gradient of the [h | c] state: typically the stacked output's slice, an IndexGrad on h."""
+    dh, dc = pair
+    if not isinstance(target, np.ndarray):
+        only = target.single_index()
+        if only is not None and only[0] == (slice(None), slice(0, P)):
+            np.add(dh, only[1], out=dh)
+            return
+        target = target.value()
+    np.add(dh, target[:, :P], out=dh)
+    np.add(dc, target[:, P:], out=dc)
 
 
 def chain_backward(self, g, pending):
@@ -455,6 +470,10 @@ def chain_backward(self, g, pending):
     if core is None:
         return None
     cls, buf, fn, done = type(self), self.buf, self, []
+    pair = core is _lstm_chain_core  # an LSTM carries (dh, dc) as two arrays between its steps
+    if pair:
+        P = self.P
+        g = (g[:, :P], g[:, P:])
     while True:
         pfn = fn.parents[1].grad_fn
         nxt = pfn if (type(pfn) is cls and pfn.__dict__.get("buf") is buf and pfn.retained is None) else None
@@ -464,11 +483,15 @@ def chain_backward(self, g, pending):
             break
         target = pending.pop(nxt, None)
         if target is not None:
-            if isinstance(target, np.ndarray):
+            if pair:
+                _add_pair(dh, target, P)
+            elif isinstance(target, np.ndarray):
                 dh += target
             else:
                 target.add_into(dh)
         g, fn = dh, nxt
+    if pair and dh is not None:
+        dh = np.concatenate(dh, axis=1)
     need = self.needs_input_grad
     ts = (self.t, fn.t)
     lo, hi = min(ts), max(ts)
