@@ -211,7 +211,6 @@ def _joined_spans(spans):
     lo, hi = min(idx), max(idx)
     if hi - lo + 1 != len(spans) or len(idx) != len(spans):
         return None
-    xp = B.xp
     left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
     return B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1]))
 
