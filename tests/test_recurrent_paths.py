@@ -133,3 +133,15 @@ def test_accumulator_add_into_equals_value():
     acc.add_into(out)
     np.testing.assert_allclose(B.to_host(out), expected)
     np.testing.assert_allclose(B.to_host(acc.value()), expected - start)
+
+
+@numpy_only
+@pytest.mark.parametrize("kind", ("rnn", "lstm"))  # the cells whose backward factors can be batched
+def test_backward_factors_batched_or_step_by_step_agree(kind, monkeypatch):
+    layer = _layer(kind, bidirectional=True)
+    _, x = _inputs()
+    batched = _grads(layer, x)
+    monkeypatch.setattr(fused_numpy, "BATCH_FACTORS_MAX", 0)  # a big layer: factors made step by step
+    stepwise = _grads(layer, x)
+    for a, b in zip(batched, stepwise, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -8,6 +8,10 @@ from .autograd import IndexGrad, OuterGrad
 
 np = B.xp  # only imported when the backend is NumPy
 _scales = {}
+# Backward factors that depend only on forward values are made for all steps of a layer direction at once (a few
+# calls over (T, N, H) instead of many small ones per step) while that array is at most this many bytes; above it
+# the step by step calls win, their rows still in cache.
+BATCH_FACTORS_MAX = 1 << 22
 
 
 def _lstm_scale(H4, dtype):
@@ -39,12 +43,13 @@ class StepBuffers:
     made by the first backward step, so gx's gradient and the left factor of dW_hh are that array itself. Each
     slot is written once per forward (states) or once per backward pass (grads); a new forward makes new buffers,
     so no array a graph node still holds is ever overwritten by a later step.
-    The cells may also keep per-step values of all steps here (`acts`, `k`: written once per forward) and the
-    backward factors that depend only on them (`fac`, `K`: made by the first backward step for every step at once,
-    a few calls over (T, N, H) instead of many small ones per step; valid for every later backward pass too), and
-    `tmp`, scratch rows that no graph node keeps."""
+    In a small layer (BATCH_FACTORS_MAX) the cells also keep per-step values of all steps here (`acts`, `k`: written
+    once per forward) and the backward factors that depend only on them (`fac`, `K`: made by the first backward
+    step for every step at once, a few calls over (T, N, H) instead of many small ones per step; valid for every
+    later backward pass too); `tmp`, `tmp4`, `tmpK` are scratch rows that no graph node keeps."""
 
-    __slots__ = ("states", "h_states", "rev", "grads", "grads2", "ones", "N", "drn", "acts", "k", "fac", "K", "tmp")
+    __slots__ = ("states", "h_states", "rev", "grads", "grads2", "ones", "N", "drn", "acts", "k", "fac", "K", "tmp",
+                 "tmp4", "tmpK")
 
     def __init__(self, h0, T, width, reverse):
         N = h0.shape[0]
@@ -53,7 +58,7 @@ class StepBuffers:
         self.states[T * self.rev] = h0
         self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
         self.grads = self.grads2 = self.ones = self.drn = None
-        self.acts = self.k = self.fac = self.K = self.tmp = None
+        self.acts = self.k = self.fac = self.K = self.tmp = self.tmp4 = self.tmpK = None
         self.N = N
 
     def prev_states(self):
@@ -134,15 +139,23 @@ def rnn_forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", buf=N
 
 
 def _rnn_core(self, g, need_dh):
-    """Buffered tanh step: grads[t] = (1 - h'^2) * g; returns dh = grads[t] @ W_hh (None unless need_dh)."""
+    """Buffered tanh step: grads[t] = (1 - h'^2) * g; returns dh = grads[t] @ W_hh (None unless need_dh). The factor
+    1 - h'^2 is made for every step at once while the states are small enough to stay in cache (see
+    _lstm_step_factors), else step by step."""
     buf, t = self.buf, self.t
+    da = buf.grads[t] if buf.grads is not None else buf.grad(t, g.shape[1], g.dtype)
     fac = buf.fac
-    if fac is None:  # 1 - h'^2 for every step at once (states are final once backward runs)
+    if fac is None and buf.states.nbytes <= BATCH_FACTORS_MAX:
         y = buf.outputs(buf.states.shape[2])
         fac = buf.fac = np.multiply(y, y)
         np.subtract(1.0, fac, out=fac)
-    da = buf.grads[t] if buf.grads is not None else buf.grad(t, g.shape[1], g.dtype)
-    np.multiply(fac[t], g, out=da)
+    if fac is not None:
+        np.multiply(fac[t], g, out=da)
+    else:
+        y = self.y
+        np.multiply(y, y, out=da)
+        np.subtract(1.0, da, out=da)
+        da *= g
     return np.matmul(da, self.w_hh) if need_dh else None
 
 
@@ -183,12 +196,19 @@ def lstm_forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None, buf=None):
         with B.quiet():
             _lstm_cell(self, _pick(gx, t), s, out, w_hh, w_hr, np.empty((s.shape[0], H4), s.dtype),
                        np.empty((s.shape[0], H), s.dtype), np.empty((s.shape[0], H), s.dtype))
-    else:  # gate values and tanh(c') of every step go to buf.acts and buf.k (no new arrays per step)
+    else:  # small layers: gate values and tanh(c') of every step go to buf.acts and buf.k, for batched factors
         s, out = buf.io(t)
+        N, dt = buf.N, s.dtype
+        if buf.tmp is None:
+            T = buf.states.shape[0] - 1
+            buf.tmp = np.empty((N, H), dt)
+            if T * N * H4 * dt.itemsize <= BATCH_FACTORS_MAX:
+                buf.acts, buf.k = np.empty((T, N, H4), dt), np.empty((T, N, H), dt)
         if buf.acts is None:
-            T, N, dt = buf.states.shape[0] - 1, buf.N, s.dtype
-            buf.acts, buf.k, buf.tmp = np.empty((T, N, H4), dt), np.empty((T, N, H), dt), np.empty((N, H), dt)
-        _lstm_cell(self, gx[t], s, out, w_hh, w_hr, buf.acts[t], buf.k[t], buf.tmp)  # run_steps: in B.quiet()
+            a, k = np.empty((N, H4), dt), np.empty((N, H), dt)
+        else:
+            a, k = buf.acts[t], buf.k[t]
+        _lstm_cell(self, gx[t], s, out, w_hh, w_hr, a, k, buf.tmp)  # run_steps runs it in B.quiet()
     self.w_hh, self.w_hr, self.t, self.mask, self.P, self.H, self.buf = w_hh, w_hr, t, mask, P, H, buf
     return out if mask is None else np.where(mask, out, s)
 
@@ -222,36 +242,48 @@ def _lstm_cell(self, x, s, out, w_hh, w_hr, a, k, tmp):
     self.y, self.c, self.k, self.m, self.h = a, c, k, m, h
 
 
-def _lstm_factors(buf, P, H):
-    """For every step at once: fac = [g i(1-i), c f(1-f), i (1-g^2), k o(1-o)] (T, N, 4H) and K = o (1 - k^2),
-    so that da = fac * [dC, dC, dC, dm] and dC = dc' + dm * K (see LSTMCell)."""
-    A, k = buf.acts, buf.k
+def _lstm_factor_math(A, k, c, fac, K, H):
+    """fac = [g i(1-i), c f(1-f), i (1-g^2), k o(1-o)] and K = o (1 - k^2) from the gate values A = [i, f, g, o],
+    k = tanh(c') and the previous cell c; any leading dims. Then da = fac * [dC, dC, dC, dm], dC = dc' + dm * K."""
     i, f, gg, o = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
-    fac = np.empty_like(A)
     fi, ff, fg, fo = fac[..., :H], fac[..., H:2 * H], fac[..., 2 * H:3 * H], fac[..., 3 * H:]
     mul, sub = np.multiply, np.subtract
-    sub(1.0, i, out=fi); mul(fi, i, out=fi); mul(fi, gg, out=fi)                      # noqa: E702
-    sub(1.0, f, out=ff); mul(ff, f, out=ff); mul(ff, buf.prev_states()[..., P:], out=ff)  # noqa: E702
-    mul(gg, gg, out=fg); sub(1.0, fg, out=fg); mul(fg, i, out=fg)                     # noqa: E702
-    sub(1.0, o, out=fo); mul(fo, o, out=fo); mul(fo, k, out=fo)                       # noqa: E702
-    K = mul(k, k)
-    sub(1.0, K, out=K); mul(K, o, out=K)                                              # noqa: E702
-    buf.fac, buf.K = fac, K
-    return fac
+    sub(1.0, i, out=fi); mul(fi, i, out=fi); mul(fi, gg, out=fi)     # noqa: E702
+    sub(1.0, f, out=ff); mul(ff, f, out=ff); mul(ff, c, out=ff)      # noqa: E702
+    mul(gg, gg, out=fg); sub(1.0, fg, out=fg); mul(fg, i, out=fg)    # noqa: E702
+    sub(1.0, o, out=fo); mul(fo, o, out=fo); mul(fo, k, out=fo)      # noqa: E702
+    mul(k, k, out=K); sub(1.0, K, out=K); mul(K, o, out=K)           # noqa: E702
+
+
+def _lstm_step_factors(self):
+    """(fac, K) of step t: for every step at once on the first call while the gates are small enough to stay in
+    cache (a few calls over (T, N, H) instead of many per step, reused by later backward passes), else this
+    step's alone, in scratch rows."""
+    buf, t, H = self.buf, self.t, self.H
+    if buf.fac is not None:
+        return buf.fac[t], buf.K[t]
+    A, k = buf.acts, buf.k
+    if A is not None:
+        buf.fac, buf.K = np.empty_like(A), np.empty_like(k)
+        _lstm_factor_math(A, k, buf.prev_states()[..., self.P:], buf.fac, buf.K, H)
+        return buf.fac[t], buf.K[t]
+    if buf.tmp4 is None:
+        buf.tmp4, buf.tmpK = np.empty_like(self.y), np.empty_like(self.k)
+    _lstm_factor_math(self.y, self.k, self.c, buf.tmp4, buf.tmpK, H)
+    return buf.tmp4, buf.tmpK
 
 
 def _lstm_core(self, dm, dc2, need_ds):
     """Buffered LSTM step from dm = dh' (or dh' @ W_hr with a projection) and dc': grads[t] = fac[t] * [dC, dC, dC,
     dm] with dC = dc' + dm * K[t]; returns (dh, dc) = (grads[t] @ W_hh, dC * f) as two contiguous arrays (None
     unless need_ds): the product lands in a contiguous array, faster than in the h half of an [h | c] row."""
-    P, H, buf, t = self.P, self.H, self.buf, self.t
-    fac = buf.fac if buf.fac is not None else _lstm_factors(buf, P, H)
+    H, buf, t = self.H, self.buf, self.t
+    ft, Kt = _lstm_step_factors(self)
     N = dm.shape[0]
     da = buf.grads[t] if buf.grads is not None else buf.grad(t, 4 * H, dm.dtype)
     dC = buf.tmp
-    np.multiply(dm, buf.K[t], out=dC)
+    np.multiply(dm, Kt, out=dC)
     dC += dc2
-    ft = fac[t]
     np.multiply(ft.reshape(N, 4, H)[:, :3], dC[:, None, :], out=da.reshape(N, 4, H)[:, :3])
     np.multiply(ft[:, 3 * H:], dm, out=da[:, 3 * H:])
     if not need_ds:
