@@ -117,8 +117,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", default="lstm,gru,rnn")
     ap.add_argument("--sizes", nargs="*", default=None, help="B,T,H triples (default: the three standard sizes)")
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--budget", type=float, default=1.5, help="seconds per runner per size")
+    ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds; each runner's best round counts")
+    ap.add_argument("--budget", type=float, default=3.0, help="seconds per runner per size, over all rounds")
     ap.add_argument("--profile", action="store_true", help="cProfile tinygrad_rnn's step instead of timing")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                     help="cpu: process CPU time, steadier on a busy machine (fair only with single-threaded BLAS: "

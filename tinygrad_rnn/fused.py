@@ -547,7 +547,7 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
     cls, wts = _step_class(kind, weights, kw)
     if buf is not None:
         kw["buf"] = buf
-    forward, new, wrap = cls.forward, cls.__new__, Function.tensor_type._wrap
+    forward, new, tensor = cls.forward, cls.__new__, Function.tensor_type
     wdata = tuple(w.data for w in wts)
     wneed = tuple(w.requires_grad for w in wts)
     gneed, gdata = gx.requires_grad, gx.data
@@ -556,8 +556,9 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
             fn = new(cls)
             fn.needs_input_grad = needs = (gneed, s.requires_grad) + wneed
             out = forward(fn, gdata, s.data, *wdata, t=t, mask=None if masks is None else masks[t], **kw)
-            requires = True in needs
-            y = wrap(out, requires)
+            y = tensor.__new__(tensor)  # Tensor._wrap(out, requires), inlined
+            y.data, y.grad, y.grad_fn = out, None, None
+            y.requires_grad = requires = True in needs
             if requires:  # the attributes Function.apply records
                 fn.parents = (gx, s) + wts
                 fn.tag = {**base, "step": t}

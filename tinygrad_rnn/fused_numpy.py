@@ -125,11 +125,13 @@ def _split_mask(g, mask):
 def rnn_forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", buf=None):
     if buf is None:
         a = np.matmul(h, w_hh.T)
-    else:
-        h, a = buf.io(t)
+        a += _pick(gx, t)
+    else:  # (buf.io inlined: this runs once per step)
+        states, r = buf.states, buf.rev
+        h, a = states[t + r], states[t + 1 - r]
         np.matmul(h, w_hh.T, out=a)
+        a += gx[t]
     self.h, self.w_hh, self.t, self.mask, self.relu, self.buf = h, w_hh, t, mask, nonlinearity == "relu", buf
-    a += _pick(gx, t)
     if self.relu:
         np.maximum(a, 0.0, out=a)
     else:
