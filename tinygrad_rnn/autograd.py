@@ -12,6 +12,10 @@ Graph API (what visualize/ reads):
   fn.grad_norms           -> per parent, the norm of the gradient sent along that edge (None for no gradient),
   fn.out_grad_norm           and the norm of the gradient that reached the result; both are filled in only by
                              a backward run inside `record_grad_norms()`.
+
+The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
+into a gradient its producer marked fresh) and lets a node with `chain` run its predecessors' backward in the same
+loop (a recurrent layer direction's steps; not while recording norms or detecting anomalies).
 """
 
 import contextlib

@@ -10,6 +10,8 @@ Step interface (what nn/rnn.py calls; gate blocks are contiguous column ranges, 
   s = lstm_step(gx, s, w_hh, w_hr, t=t)            # state s = [h | c], (N, P + H): one output per node
   h = gru_step(gx, h, w_hh, b_hn, t=t)             # reset_after=False: gru_step(gx, h, (w_rz, w_n), t=t)
   y = stack_states(states, width=P, directions=D)  # states ordered by direction, then original time -> (T, N, D*P)
+  outs, last = run_steps(kind, gx, s0, weights, times, masks, tag, buf)  # every step of one layer direction in one
+                                                   # loop (same nodes as the *_step calls; what nn's layers use)
 `t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into gx's buffer, and dW_hh an
 OuterGrad so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps. `mask` (N, 1) bool marks rows whose
 sequence is still running: other rows keep their state and pass its gradient through untouched.
