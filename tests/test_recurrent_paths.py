@@ -8,7 +8,7 @@ import pytest
 from test_recurrent_core import _layer  # IN=3, H=4 there too
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import autograd, fused, fused_numpy
+from tinygrad_rnn import autograd, fused, fused_chain, fused_numpy
 from tinygrad_rnn.autograd import IndexGrad, _Accumulator, topological_order
 
 T, N, IN, H = 5, 3, 3, 4  # IN and H as test_recurrent_core's _layer builds them
@@ -45,7 +45,7 @@ def _grads(layer, x, **kw):
 
 def _count_chains(monkeypatch):
     runs = []
-    real = fused_numpy.chain_backward
+    real = fused_chain.chain_backward
 
     def counting(self, g, pending):
         res = real(self, g, pending)

@@ -1,6 +1,7 @@
 """Recurrent cell steps (tanh/relu RNN, LSTM, GRU), the input projection and the output stacker as single
-Functions with derived backward, each beside a twin made of primitives (ops) that must agree with it.
-Imports: helpers, backend, autograd, ops (never tensor: twins call ops.X.apply on the Tensors they are given).
+Functions with derived backward, each beside a twin made of primitives (fused_twins.py) that must agree with it.
+Imports: helpers, backend, autograd, fused_numpy, fused_twins (never tensor: twins call ops.X.apply on the Tensors
+they are given).
 
 Step interface (what nn/rnn.py calls; gate blocks are contiguous column ranges, PyTorch's row order):
   gx = linear(x, w_ih, b_ih, b_hh, hh_rows)        # x (T, N, I) -> (T, N, G*H): every step's input part in ONE
@@ -22,10 +23,10 @@ fused.use_primitives() (or TINYGRAD_RNN_FUSED=0 at import) makes these helpers b
 import contextlib
 
 from . import backend as B
-from . import ops
 from .autograd import Function, IndexGrad, OuterGrad, current_tag
 from .autograd import _state as _autograd_state
 from .autograd import tag as _tag_ctx
+from .fused_twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 from .helpers import getenv
 
 xp = B.xp
@@ -336,117 +337,9 @@ if B.NAME == "numpy":  # in-place NumPy kernels of the same maths (fused_numpy.p
     RNNCell.forward, RNNCell.backward = _fnp.rnn_forward, _fnp.rnn_backward
     LSTMCell.forward, LSTMCell.backward = _fnp.lstm_forward, _fnp.lstm_backward
     GRUCell.forward, GRUCell.backward = _fnp.gru_forward, _fnp.gru_backward
-    RNNCell.chain = LSTMCell.chain = GRUCell.chain = _fnp.chain_backward
+    from .fused_chain import chain_backward as _chain
 
-
-# ----------------------------------------------------------------------------------------- twins (primitives)
-def _T(w):
-    return ops.Permute.apply(w, axes=(1, 0))
-
-
-def _cols(a, start, stop):
-    return ops.GetItem.apply(a, idx=(slice(None), slice(start, stop)))
-
-
-def _add(a, b):
-    if a.shape != b.shape:
-        b = ops.Expand.apply(b, shape=a.shape)
-    return ops.Add.apply(a, b)
-
-
-def _gate(name, fn, a):
-    with _tag_ctx(kind=name):
-        return fn.apply(a)
-
-
-def _mask_twin(new, old, mask):
-    if mask is None:
-        return new
-    return ops.Where.apply(new, old, cond=xp.broadcast_to(mask, new.shape))
-
-
-def _twin_pick(gx, t):
-    return gx if t is None else ops.GetItem.apply(gx, idx=(t, Ellipsis))
-
-
-def linear_twin(x, w, b_ih=None, b_hh=None, hh_rows=None):
-    shape = x.shape
-    y = ops.MatMul.apply(ops.Reshape.apply(x, shape=(-1, shape[-1])), _T(w))
-    if b_ih is not None:
-        y = _add(y, b_ih)
-    if b_hh is not None:
-        if hh_rows is None or hh_rows == b_hh.shape[0]:
-            y = _add(y, b_hh)
-        else:  # GRU: only the r and z rows of b_hh are outside r * (...)
-            head = _add(_cols(y, 0, hh_rows), ops.GetItem.apply(b_hh, idx=(slice(0, hh_rows),)))
-            y = ops.Concat.apply(head, _cols(y, hh_rows, w.shape[0]), axis=1)
-    return ops.Reshape.apply(y, shape=tuple(shape[:-1]) + (w.shape[0],))
-
-
-def rnn_twin(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh"):
-    a = ops.Add.apply(_twin_pick(gx, t), ops.MatMul.apply(h, _T(w_hh)))
-    y = _gate("h", ops.Relu if nonlinearity == "relu" else ops.Tanh, a)
-    return _mask_twin(y, h, mask)
-
-
-def lstm_twin(gx, s, w_hh, w_hr=None, t=None, mask=None):
-    P, H = w_hh.shape[1], w_hh.shape[0] // 4
-    h, c = _cols(s, 0, P), _cols(s, P, P + H)
-    a = ops.Add.apply(_twin_pick(gx, t), ops.MatMul.apply(h, _T(w_hh)))
-    i = _gate("i", ops.Sigmoid, _cols(a, 0, H))
-    f = _gate("f", ops.Sigmoid, _cols(a, H, 2 * H))
-    g = _gate("g", ops.Tanh, _cols(a, 2 * H, 3 * H))
-    o = _gate("o", ops.Sigmoid, _cols(a, 3 * H, 4 * H))
-    with _tag_ctx(kind="c"):
-        c2 = ops.Add.apply(ops.Mul.apply(f, c), ops.Mul.apply(i, g))
-    with _tag_ctx(kind="h"):
-        h2 = ops.Mul.apply(o, ops.Tanh.apply(c2))
-        if w_hr is not None:
-            h2 = ops.MatMul.apply(h2, _T(w_hr))
-    return _mask_twin(ops.Concat.apply(h2, c2, axis=1), s, mask)
-
-
-def gru_twin(gx, h, w_hh, b_hn=None, t=None, mask=None):
-    H = h.shape[1]
-    x = _twin_pick(gx, t)
-    q = ops.MatMul.apply(h, _T(w_hh))
-    qn = _cols(q, 2 * H, 3 * H)
-    if b_hn is not None:
-        qn = _add(qn, b_hn)
-    r = _gate("r", ops.Sigmoid, ops.Add.apply(_cols(x, 0, H), _cols(q, 0, H)))
-    z = _gate("z", ops.Sigmoid, ops.Add.apply(_cols(x, H, 2 * H), _cols(q, H, 2 * H)))
-    n = _gate("n", ops.Tanh, ops.Add.apply(_cols(x, 2 * H, 3 * H), ops.Mul.apply(r, qn)))
-    with _tag_ctx(kind="h"):
-        h2 = ops.Add.apply(n, ops.Mul.apply(z, ops.Sub.apply(h, n)))
-    return _mask_twin(h2, h, mask)
-
-
-def gru_before_twin(gx, h, w_rz, w_n, t=None, mask=None):
-    H = h.shape[1]
-    x = _twin_pick(gx, t)
-    q = ops.MatMul.apply(h, _T(w_rz))
-    r = _gate("r", ops.Sigmoid, ops.Add.apply(_cols(x, 0, H), _cols(q, 0, H)))
-    z = _gate("z", ops.Sigmoid, ops.Add.apply(_cols(x, H, 2 * H), _cols(q, H, 2 * H)))
-    n = _gate("n", ops.Tanh, ops.Add.apply(_cols(x, 2 * H, 3 * H), ops.MatMul.apply(ops.Mul.apply(r, h), _T(w_n))))
-    with _tag_ctx(kind="h"):
-        h2 = ops.Add.apply(n, ops.Mul.apply(z, ops.Sub.apply(h, n)))
-    return _mask_twin(h2, h, mask)
-
-
-def stack_twin(states, width=None, directions=1, valid=None):
-    T = len(states) // directions
-    parts = []
-    for d in range(directions):
-        rows = []
-        for s in states[d * T:(d + 1) * T]:
-            if s.shape[1] != width:
-                s = _cols(s, 0, width)
-            rows.append(ops.Reshape.apply(s, shape=(1,) + tuple(s.shape)))
-        parts.append(ops.Concat.apply(*rows, axis=0) if len(rows) > 1 else rows[0])
-    y = parts[0] if directions == 1 else ops.Concat.apply(*parts, axis=2)
-    if valid is None:
-        return y
-    return ops.Where.apply(y, ops.Sub.apply(y, y), cond=xp.broadcast_to(valid, y.shape))
+    RNNCell.chain = LSTMCell.chain = GRUCell.chain = _chain
 
 
 # ----------------------------------------------------------------------------------------- dispatch
