@@ -226,18 +226,23 @@ def min_max(a):
     return int(lo), int(hi)
 
 
-_ones_rows = {}
+_ones_columns = {}
+
+
+def ones_column(n, dtype):
+    """A cached (n, 1) array of ones: the left factor that turns column sums into a product (ones^T a)."""
+    key = (n, dtype)
+    v = _ones_columns.get(key)
+    if v is None:
+        if len(_ones_columns) > 64:  # many batch sizes: start over rather than grow
+            _ones_columns.clear()
+        v = _ones_columns[key] = ones((n, 1), dtype)
+    return v
 
 
 def column_sums(a):
-    """Sums over the rows of a 2-D array, as ones @ a: a matrix product beats a reduction down the columns."""
-    key = (a.shape[0], a.dtype)
-    v = _ones_rows.get(key)
-    if v is None:
-        if len(_ones_rows) > 64:  # many batch sizes: start over rather than grow
-            _ones_rows.clear()
-        v = _ones_rows[key] = ones((a.shape[0],), a.dtype)
-    return xp.matmul(v, a)
+    """Sums over the rows of a 2-D array, as ones^T @ a: a matrix product beats a reduction down the columns."""
+    return reshape(xp.matmul(xp.permute_dims(ones_column(a.shape[0], a.dtype), (1, 0)), a), (a.shape[1],))
 
 
 _onehot = {}

@@ -55,7 +55,7 @@ _cache = {}
 
 
 def _consts(kind, width, dtype):
-    """Small per-(kind, width, dtype) constant rows, made once."""
+    """Small per-(kind, width, dtype) constant rows, made once ("lstm": the gate scale and shift)."""
     key = (kind, width, dtype)
     out = _cache.get(key)
     if out is None:
@@ -67,8 +67,8 @@ def _consts(kind, width, dtype):
             shift = host.full(width, 0.5)
             shift[2 * h:3 * h] = 0.0
             out = (B.asarray(half.reshape(1, -1), dtype), B.asarray(shift.reshape(1, -1), dtype))
-        else:  # "ones": a (width, 1) column, the left factor that turns a row-sum into an OuterGrad
-            out = B.ones((width, 1), dtype)
+        else:
+            raise ValueError(f"unknown constant kind {kind!r}")
         _cache[key] = out
     return out
 
@@ -118,8 +118,7 @@ class Linear(Function):
         dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:
-            ones = _consts("ones", g2.shape[0], g2.dtype)  # column sums as one product: faster than sum(axis=0)
-            db = B.reshape(xp.matmul(ones.T, g2), (g2.shape[1],))
+            db = B.column_sums(g2)
             if self.has_ih:
                 out.append(db if need[2] else None)
             if len(out) < len(need):
@@ -263,7 +262,7 @@ class GRUCell(Function):
         da = xp.concat((dq[:, :2 * H], dn), axis=1)
         out = (_gx_grad(da, self.t) if need[0] else None, dh, OuterGrad(dq, self.h) if need[2] else None)
         if len(need) > 3:
-            out += (OuterGrad(_consts("ones", g.shape[0], g.dtype), drn) if need[3] else None,)
+            out += (OuterGrad(B.ones_column(g.shape[0], g.dtype), drn) if need[3] else None,)
         return out
 
 

@@ -447,19 +447,8 @@ def gru_backward(self, g):
         if not need[3]:
             out += (None,)
         elif buf is None:
-            out += (OuterGrad(_ones(N, g.dtype), drn),)
+            out += (OuterGrad(B.ones_column(N, g.dtype), drn),)
         else:
             span = (buf.ones_col(g.dtype), buf.drn_view(H), t, t)
-            out += (OuterGrad(_ones(N, g.dtype), drn, span),)
+            out += (OuterGrad(B.ones_column(N, g.dtype), drn, span),)
     return out
-
-
-_ones_cache = {}
-
-
-def _ones(n, dtype):
-    key = (n, dtype)
-    o = _ones_cache.get(key)
-    if o is None:
-        o = _ones_cache[key] = np.ones((n, 1), dtype)
-    return o
