@@ -43,7 +43,7 @@ def forget_bias(lstm, value):
     for p in (lstm.bias_ih_l0, lstm.bias_hh_l0):
         d = p.numpy().copy()
         d[H:2 * H] = value / 2
-        p.data = tr.Tensor(d).data
+        p.array = tr.Tensor(d).array
 
 
 def side_by_side(paths, out):

@@ -19,7 +19,7 @@ def run(code, gpu=None, *flags):
 @pytest.mark.parametrize("gpu", [None, "0"])
 def test_unset_or_zero_selects_numpy_and_import_is_silent(gpu):
     res = run("import tinygrad_rnn as tr, numpy as np; x = tr.ones(2) * 3; "
-              "print(tr.backend.NAME, type(x.data) is np.ndarray)", gpu, "-W", "error")
+              "print(tr.backend.NAME, type(x.array) is np.ndarray)", gpu, "-W", "error")
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["numpy", "True"] and res.stderr == ""
 
@@ -51,9 +51,9 @@ B = tr.backend
 x = tr.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
 y = (x @ x).tanh().sum()
 y.backward()
-print(B.NAME, B.xp.__name__, str(B.DEVICE) != "CPU_DEVICE", x.data.device == B.DEVICE, x.grad.data.device == B.DEVICE)
+print(B.NAME, B.xp.__name__, str(B.DEVICE) != "CPU_DEVICE", x.array.device == B.DEVICE, x.grad.array.device == B.DEVICE)
 try:
-    np.asarray(y.data)
+    np.asarray(y.array)
     print("implicit-host-conversion-allowed")
 except (RuntimeError, TypeError, ValueError):
     print("implicit-host-conversion-refused")

@@ -105,7 +105,7 @@ def test_load_state_dict_errors_and_copies():
     b.load_state_dict(sd)
     for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         np.testing.assert_array_equal(p.numpy(), q.numpy())
-    b.head[0].weight.data *= 2.0  # in-place updates must not reach the dict we loaded from
+    b.head[0].weight.array *= 2.0  # in-place updates must not reach the dict we loaded from
     np.testing.assert_array_equal(sd["head.0.weight"], a.head[0].weight.numpy())
 
     missing = {k: v for k, v in sd.items() if k != "head.0.bias"}
@@ -223,8 +223,8 @@ def test_layernorm_and_activations_match_torch():
         ours.double()
         theirs.double()
         if isinstance(ours, nn.LayerNorm):  # non-trivial affine parameters
-            ours.weight.data = (ours.weight + tr.Tensor(_g(ours.weight.shape, 4), dtype=tr.float64)).data
-            ours.bias.data = (ours.bias + tr.Tensor(_g(ours.bias.shape, 5), dtype=tr.float64)).data
+            ours.weight.array = (ours.weight + tr.Tensor(_g(ours.weight.shape, 4), dtype=tr.float64)).array
+            ours.bias.array = (ours.bias + tr.Tensor(_g(ours.bias.shape, 5), dtype=tr.float64)).array
             theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
         x, tx = tr.Tensor(x_np, requires_grad=True, dtype=tr.float64), torch.tensor(x_np, requires_grad=True)
         out, tout = ours(x), theirs(tx)
@@ -244,7 +244,7 @@ def test_gradcheck_layers():
     lin = nn.Linear(4, 2).double()
     assert tr.gradcheck(lambda a, w, b: F.linear(a, w, b), [x, lin.weight, lin.bias])
     ln = nn.LayerNorm(4).double()
-    ln.weight.data = (ln.weight + tr.Tensor(_g(4, 2), dtype=tr.float64)).data
+    ln.weight.array = (ln.weight + tr.Tensor(_g(4, 2), dtype=tr.float64)).array
     assert tr.gradcheck(lambda a, w, b: F.layer_norm(a, 4, w, b), [x, ln.weight, ln.bias])
     emb = nn.Embedding(5, 3).double()  # (padding_idx zeroes a gradient on purpose: tested against torch instead)
     assert tr.gradcheck(lambda w: F.embedding(tr.Tensor([[0, 1, 4], [4, 4, 2]]), w), [emb.weight])

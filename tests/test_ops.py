@@ -25,7 +25,7 @@ OPS = [
 ]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat"}
 NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "numpy", "item", "tolist", "backward",
-                      "retain_grad", "detach", "requires_grad_", "long", "argmax", "data", "requires_grad", "grad",
+                      "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn"}
 TENSOR_PLUMBING = {"bool", "len", "array_ufunc", "slots", "weakref", "module"}
 

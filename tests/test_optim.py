@@ -72,7 +72,7 @@ def test_state_dict_resumes_with_identical_steps(name, kwargs, tmp_path):
     ck = tr.load(tmp_path / "ckpt.npz")
     fresh = [nn.Parameter(np.zeros(s), dtype=tr.float64) for s in SHAPES]
     for p, v in zip(fresh, ck["params"], strict=True):
-        p.data = tr.Tensor(v, dtype=tr.float64).data
+        p.array = tr.Tensor(v, dtype=tr.float64).array
     opt2 = getattr(optim, name)(fresh, lr=123.0)  # hyperparameters come from the state dict
     opt2.load_state_dict(ck["optim"])
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]

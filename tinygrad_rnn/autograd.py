@@ -1,5 +1,5 @@
 """Function (forward/backward on backend arrays), grad mode, graph tags, anomaly mode and the iterative
-backward engine. Imports: backend, helpers. Tensors are only touched through `.data`, `.grad`,
+backward engine. Imports: backend, helpers. Tensors are only touched through `.array`, `.grad`,
 `.requires_grad`, `.grad_fn` and the factory `tensor_type._wrap`.
 
 Graph API (what visualize/ reads):
@@ -124,7 +124,7 @@ class Function:
         fn = cls.__new__(cls)
         fn.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
         requires = _state["grad"] and True in needs
-        out = fn.forward(*[p.data for p in parents], **kwargs)
+        out = fn.forward(*[p.array for p in parents], **kwargs)
         if _state["anomaly"]:
             fn.created_at = _user_frame()
             if B.is_floating(out.dtype) and not B.all_finite(out):
@@ -350,7 +350,7 @@ def backward(root, grad, retain_graph=False):
             if fn.retained is not None:
                 t = fn.retained()
                 if t is not None:
-                    t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.data + g, False)
+                    t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.array + g, False)
             chained = fn.chain(g, acc) if fn.chain is not None and plain else None
             if chained is not None:  # fn and the earlier steps of its chain ran; their lazy gradients, summed
                 parents, in_grads, fresh, done = chained
@@ -433,4 +433,4 @@ def _accumulate_leaf(t, g, owned=False):
         # accumulator made it afresh).
         t.grad = cls_tensor()._wrap(g if owned else B.copy(g), False)
     else:
-        t.grad.data = t.grad.data + g
+        t.grad.array = t.grad.array + g

@@ -442,16 +442,16 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
     if buf is not None:
         kw["buf"] = buf
     forward, new, tensor = cls.forward, cls.__new__, Function.tensor_type
-    wdata = tuple(w.data for w in wts)
+    wdata = tuple(w.array for w in wts)
     wneed = tuple(w.requires_grad for w in wts)
-    gneed, gdata = gx.requires_grad, gx.data
+    gneed, gdata = gx.requires_grad, gx.array
     with B.quiet():  # exp-based gates may overflow to inf, their exact limit: a value, not a warning
         for t in times:
             fn = new(cls)
             fn.needs_input_grad = needs = (gneed, s.requires_grad) + wneed
-            out = forward(fn, gdata, s.data, *wdata, t=t, mask=None if masks is None else masks[t], **kw)
+            out = forward(fn, gdata, s.array, *wdata, t=t, mask=None if masks is None else masks[t], **kw)
             y = tensor.__new__(tensor)  # Tensor._wrap(out, requires), inlined
-            y.data, y.grad, y.grad_fn = out, None, None
+            y.array, y.grad, y.grad_fn = out, None, None
             y.requires_grad = requires = True in needs
             if requires:  # the attributes Function.apply records
                 fn.parents = (gx, s) + wts

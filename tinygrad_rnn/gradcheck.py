@@ -55,13 +55,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directional=False, see
     rng = B.np.random.default_rng(seed)
     for i in wrt:
         t = inputs[i]
-        base = B.to_host(t.data).astype(B.np.float64, copy=True)
+        base = B.to_host(t.array).astype(B.np.float64, copy=True)
         try:
             if directional:
                 v = rng.standard_normal(base.shape)
-                t.data = B.asarray(base + eps * v, dtype=float64)
+                t.array = B.asarray(base + eps * v, dtype=float64)
                 plus = evaluate()
-                t.data = B.asarray(base - eps * v, dtype=float64)
+                t.array = B.asarray(base - eps * v, dtype=float64)
                 minus = evaluate()
                 num, ana = (plus - minus) / (2 * eps), float((analytic[i] * v).sum())
                 if abs(num - ana) > atol + rtol * abs(num):
@@ -72,10 +72,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directional=False, see
             for j in range(flat.size):
                 old = flat[j]
                 flat[j] = old + eps
-                t.data = B.asarray(flat.reshape(base.shape), dtype=float64)
+                t.array = B.asarray(flat.reshape(base.shape), dtype=float64)
                 plus = evaluate()
                 flat[j] = old - eps
-                t.data = B.asarray(flat.reshape(base.shape), dtype=float64)
+                t.array = B.asarray(flat.reshape(base.shape), dtype=float64)
                 minus = evaluate()
                 flat[j] = old
                 num = (plus - minus) / (2 * eps)
@@ -85,5 +85,5 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directional=False, see
                     raise GradcheckError(f"gradcheck: input {i} (shape {t.shape}) element {where}: "
                                          f"analytic {ana:.8g} vs numerical {num:.8g}")
         finally:
-            t.data = B.asarray(base, dtype=float64)
+            t.array = B.asarray(base, dtype=float64)
     return True

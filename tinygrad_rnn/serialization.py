@@ -21,7 +21,7 @@ def _encode(obj, arrays, where):
     if isinstance(obj, _SCALARS):
         return obj
     if isinstance(obj, Tensor):
-        obj = obj.data
+        obj = obj.array
     if B.is_array(obj) or isinstance(obj, B.np.ndarray):
         host = B.np.array(B.to_host(obj) if B.is_array(obj) else obj, copy=True)
         if host.dtype.kind not in "biuf":

@@ -14,7 +14,7 @@ def _to_array(data, dtype):
     """User data -> backend array. Python floats default to float32; NumPy and backend arrays keep their dtype
     (as torch.tensor does), on every backend; integers and bools keep their kind."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     if isinstance(data, (B.np.ndarray, B.np.generic)):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got a NumPy array of dtype "
@@ -50,14 +50,14 @@ class Tensor:
     Tensor(data, requires_grad=False, dtype=None): Python float data becomes float32 unless dtype says otherwise
     (tr.float64 for gradient checks), a NumPy array keeps its float dtype; integer data becomes int64 (class
     indices, token ids).
-    `.data` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
+    `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "__weakref__")
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data, requires_grad=False, dtype=None):
-        self.data = _to_array(data, dtype)
-        if requires_grad and not B.is_floating(self.data.dtype):
+        self.array = _to_array(data, dtype)
+        if requires_grad and not B.is_floating(self.array.dtype):
             raise TypeError(f"Tensor: only floating point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)
         self.grad = None
@@ -66,22 +66,22 @@ class Tensor:
     @classmethod
     def _wrap(cls, arr, requires_grad):
         t = cls.__new__(cls)
-        t.data, t.requires_grad, t.grad, t.grad_fn = arr, requires_grad, None, None
+        t.array, t.requires_grad, t.grad, t.grad_fn = arr, requires_grad, None, None
         return t
 
     # ----- facts
     @property
     def shape(self):
-        s = self.data.shape
+        s = self.array.shape
         return s if type(s) is tuple else tuple(s)
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self):
@@ -101,7 +101,7 @@ class Tensor:
     def numpy(self):
         """A host NumPy array (a copy from the device on the GPU backend). Fails on tensors that need grad
         only in PyTorch; here it always works and never records a graph."""
-        return B.to_host(self.data)
+        return B.to_host(self.array)
 
     def item(self):
         if self.numel() != 1:
@@ -157,10 +157,10 @@ class Tensor:
 
     def detach(self):
         """The same values, cut from the graph: gradients stop here (truncated BPTT carries state this way)."""
-        return Tensor._wrap(self.data, False)
+        return Tensor._wrap(self.array, False)
 
     def requires_grad_(self, flag=True):
-        if flag and not B.is_floating(self.data.dtype):
+        if flag and not B.is_floating(self.array.dtype):
             raise TypeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = flag
         return self
@@ -170,7 +170,7 @@ class Tensor:
         if self.dtype == dtype:
             return self
         if not B.is_floating(dtype) and self.requires_grad:
-            return Tensor._wrap(xp.astype(self.data, dtype), False)
+            return Tensor._wrap(xp.astype(self.array, dtype), False)
         return ops.Cast.apply(self, dtype=dtype)
 
     to = astype
@@ -182,7 +182,7 @@ class Tensor:
         return self.astype(float64)
 
     def long(self):
-        return Tensor._wrap(xp.astype(self.data, int64), False)
+        return Tensor._wrap(xp.astype(self.array, int64), False)
 
     # ----- broadcasting and binary ops
     def _const(self, x):
@@ -257,7 +257,7 @@ class Tensor:
 
     def _compare(self, o, op):
         a, b = self._broadcasted(o)
-        return Tensor._wrap(op(a.data, b.data), False)
+        return Tensor._wrap(op(a.array, b.array), False)
 
     def __eq__(self, o):
         return self._compare(o, lambda a, b: a == b)
@@ -328,20 +328,20 @@ class Tensor:
         return -((-self).max(axis, keepdims))
 
     def argmax(self, axis=None, keepdims=False):
-        return Tensor._wrap(xp.argmax(self.data, axis=axis, keepdims=keepdims), False)
+        return Tensor._wrap(xp.argmax(self.array, axis=axis, keepdims=keepdims), False)
 
     def logsumexp(self, axis=-1, keepdims=False):
         """log(sum(exp(x))) over `axis`, stable for any magnitude: the max is subtracted first (as a constant,
         which leaves the gradient unchanged)."""
         axis = _norm_axis(axis)
-        m = Tensor._wrap(xp.max(self.data, axis=axis, keepdims=True), False)
+        m = Tensor._wrap(xp.max(self.array, axis=axis, keepdims=True), False)
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
         return out if keepdims else out.reshape(ops._reduced_shape(self.shape, axis))
 
     def log_softmax(self, axis=-1):
         """(x - m) - log(sum(exp(x - m))) with m = max(x), a constant. Not x - logsumexp(x): at |x| ~ 1e4 in float32
         the rounding of logsumexp (spacing ~1e-3) would swamp the small result."""
-        z = self - Tensor._wrap(xp.max(self.data, axis=axis, keepdims=True), False)
+        z = self - Tensor._wrap(xp.max(self.array, axis=axis, keepdims=True), False)
         return z - z.exp().sum(axis, keepdims=True).log()
 
     def softmax(self, axis=-1):
@@ -398,7 +398,7 @@ class Tensor:
             return self
         broadcast_shape(self.shape, shape)  # validates
         if not self.requires_grad or not autograd.is_grad_enabled():
-            return Tensor._wrap(xp.broadcast_to(self.data, shape), False)
+            return Tensor._wrap(xp.broadcast_to(self.array, shape), False)
         return ops.Expand.apply(self, shape=shape)
 
     def __getitem__(self, idx):
@@ -431,7 +431,7 @@ def _norm_index(idx):
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
     if isinstance(idx, Tensor):
-        return idx.data
+        return idx.array
     if isinstance(idx, (list, B.np.ndarray)):
         return B.asarray(idx, dtype=int64 if B.np.asarray(idx).dtype.kind in "iu" else None)
     return idx
@@ -506,7 +506,7 @@ def split(t, split_size, axis=0):
 
 def where(cond, a, b):
     """Elementwise `a` where cond is true, else `b`; broadcasts all three."""
-    cond = cond.data if isinstance(cond, Tensor) else B.asarray(cond)
+    cond = cond.array if isinstance(cond, Tensor) else B.asarray(cond)
     a = a if isinstance(a, Tensor) else (b._const(a) if isinstance(b, Tensor) else Tensor(a))
     a, b = a._broadcasted(b)
     shape = broadcast_shape(a.shape, tuple(cond.shape))

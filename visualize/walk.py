@@ -190,7 +190,7 @@ def _is_constant(t):
     """Scalars and broadcast views of scalars (what `1 - z` wraps around the 1) carry no information to draw."""
     if math.prod(t.shape) <= 1:
         return True
-    strides = getattr(t.data, "strides", None)
+    strides = getattr(t.array, "strides", None)
     return bool(strides) and all(s == 0 for s in strides)
 
 

@@ -75,13 +75,13 @@ def embedding(input, weight, padding_idx=None):
         raise TypeError(f"embedding: expected integer indices, got dtype {_dtype_name(idx.dtype)}")
     num = weight.shape[0]
     if idx.numel():
-        lo, hi = B.min_max(idx.data)
+        lo, hi = B.min_max(idx.array)
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
             raise ValueError(f"embedding: index {bad} is out of range for a table of {num} rows")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    return EmbeddingFn.apply(weight, indices=idx.data, padding_idx=padding_idx)
+    return EmbeddingFn.apply(weight, indices=idx.array, padding_idx=padding_idx)
 
 
 def dropout(input, p=0.5, training=True):
@@ -158,7 +158,7 @@ def _class_layout(name, input, target, weight, ignore_index):
     if target.shape != expected:
         raise ValueError(f"{name}: expected target of shape {expected} for input of shape {input.shape}, "
                          f"got shape {target.shape}")
-    t = target.data
+    t = target.array
     lo, hi = B.min_max(t) if target.numel() else (0, 0)
     if lo < 0 or hi >= c:  # out of range, or ignore_index: find the first bad one
         bad = (t < 0) | (t >= c)
@@ -174,7 +174,7 @@ def _class_layout(name, input, target, weight, ignore_index):
         x = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else B.asarray(weight)
+        w = weight.array if isinstance(weight, Tensor) else B.asarray(weight)
         if tuple(w.shape) != (c,):
             raise ValueError(f"{name}: expected weight of shape ({c},), got shape {tuple(w.shape)}")
         w = xp.astype(w, input.dtype)
@@ -272,7 +272,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     def const(v):
         if v is None:
             return None
-        a = v.data if isinstance(v, Tensor) else B.asarray(v)
+        a = v.array if isinstance(v, Tensor) else B.asarray(v)
         return xp.broadcast_to(xp.astype(a, input.dtype), input.shape)
 
     return fused_loss.BCEWithLogits.apply(input, target, weight=const(weight), pos_weight=const(pos_weight),

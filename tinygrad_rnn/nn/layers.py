@@ -70,7 +70,7 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
         """An Embedding whose table is a copy of `embeddings` (V, E); frozen (no gradient) unless freeze=False."""
-        data = B.copy(embeddings.data) if hasattr(embeddings, "data") and B.is_array(embeddings.data) else None
+        data = B.copy(embeddings.array) if hasattr(embeddings, "array") and B.is_array(embeddings.array) else None
         if data is None:
             data = B.asarray(B.np.array(embeddings, dtype=B.np.float32))
         if data.ndim != 2:

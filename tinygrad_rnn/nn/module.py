@@ -135,18 +135,18 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad.data = p.grad.data * 0
+                p.grad.array = p.grad.array * 0
 
     def to(self, dtype):
         """Convert every floating parameter and buffer to `dtype` in place (tr.float32 / tr.float64)."""
         if dtype not in B.FLOAT_DTYPES:
             raise TypeError(f"{type(self).__name__}.to: expected tr.float32 or tr.float64, got {dtype!r}")
         for p in self.parameters():
-            p.data = B.xp.astype(p.data, dtype)
+            p.array = B.xp.astype(p.array, dtype)
             p.grad = None
         for _, b in self.named_buffers():
             if B.is_floating(b.dtype):
-                b.data = B.xp.astype(b.data, dtype)
+                b.array = B.xp.astype(b.array, dtype)
         return self
 
     def float(self):
@@ -167,7 +167,7 @@ class Module:
 
     def state_dict(self):
         """OrderedDict of name -> host NumPy array (a copy), whatever the backend."""
-        return OrderedDict((k, B.np.array(B.to_host(t.data), copy=True)) for k, t in self._state_items())
+        return OrderedDict((k, B.np.array(B.to_host(t.array), copy=True)) for k, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (NumPy arrays, Tensors, or anything with .numpy()) into the parameters and buffers,
@@ -194,7 +194,7 @@ class Module:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
         for k, v in values.items():
             t = own[k]  # copied, so later in-place updates (optimizers) never write into the caller's arrays
-            t.data = B.asarray(B.np.array(v, dtype=B.host_dtype(t.dtype), copy=True), dtype=t.dtype)
+            t.array = B.asarray(B.np.array(v, dtype=B.host_dtype(t.dtype), copy=True), dtype=t.dtype)
         return IncompatibleKeys(missing, unexpected)
 
     # ----- calling and printing

@@ -213,7 +213,7 @@ class RNNBase(Module):
                     kind, weights, kw = "rnn", (w_hh,), {"nonlinearity": self.nonlinearity}
                 gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows)
                 s = states[k * D + d]
-                buf = fused.step_buffers(s.data, T, P, reverse=d == 1) if buffered else None
+                buf = fused.step_buffers(s.array, T, P, reverse=d == 1) if buffered else None
                 if buf is not None:
                     bufs.append(buf)
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}
@@ -277,9 +277,9 @@ class LSTM(RNNBase):
         H = self.hidden_size
         for name, p in self.named_parameters():
             if name.startswith("bias_"):
-                host = B.np.array(B.to_host(p.data), copy=True)
+                host = B.np.array(B.to_host(p.array), copy=True)
                 host[H:2 * H] = self.forget_bias if name.startswith("bias_ih") else 0.0
-                p.data = B.asarray(host, dtype=p.dtype)
+                p.array = B.asarray(host, dtype=p.dtype)
 
 
 class GRU(RNNBase):

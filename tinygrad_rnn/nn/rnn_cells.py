@@ -35,7 +35,7 @@ def init_uniform(module, hidden_size):
     """Every parameter ~ U(-1/sqrt(H), 1/sqrt(H)), drawn in registration order (PyTorch's reset_parameters)."""
     stdv = 1.0 / math.sqrt(hidden_size)
     for p in module.parameters():
-        p.data = uniform(p.shape, -stdv, stdv, p.dtype)
+        p.array = uniform(p.shape, -stdv, stdv, p.dtype)
 
 
 def zeros_state(shape, dtype):

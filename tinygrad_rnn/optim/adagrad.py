@@ -26,7 +26,7 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g, x = p.grad.data, p.data
+            g, x = p.grad.array, p.array
             st = self.state.get(p)
             if st is None:
                 init = group["initial_accumulator_value"]

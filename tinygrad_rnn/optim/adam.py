@@ -32,7 +32,7 @@ class Adam(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g, x = p.grad.data, p.data
+            g, x = p.grad.array, p.array
             st = self.state.get(p)
             if st is None:
                 st = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(x), "exp_avg_sq": xp.zeros_like(x)}

@@ -1,5 +1,5 @@
 """Optimizer base class: parameter groups, zero_grad, step, and state dicts in PyTorch's layout.
-Updates work in place on the raw backend arrays (p.data, p.grad.data): no graph, no Tensor overhead.
+Updates work in place on the raw backend arrays (p.array, p.grad.array): no graph, no Tensor overhead.
 Imports: backend, autograd, tensor."""
 
 from .. import backend as B
@@ -65,7 +65,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad.data = B.xp.zeros_like(p.grad.data)
+                    p.grad.array = B.xp.zeros_like(p.grad.array)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. `closure` (optional) recomputes and returns the loss."""
@@ -126,7 +126,7 @@ class Optimizer:
 
     def _load_value(self, p, key, v):
         if isinstance(v, Tensor):
-            v = v.data
+            v = v.array
         if B.is_array(v) or isinstance(v, B.np.ndarray):
             host = B.to_host(v) if B.is_array(v) else v
             if tuple(host.shape) != p.shape:

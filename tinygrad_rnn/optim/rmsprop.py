@@ -29,7 +29,7 @@ class RMSprop(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g, x = p.grad.data, p.data
+            g, x = p.grad.array, p.array
             st = self.state.get(p)
             if st is None:
                 st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(x)}

@@ -29,9 +29,9 @@ class SGD(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad.array
             if wd:
-                g = g + wd * p.data
+                g = g + wd * p.array
             if mom:
                 st = self.state.setdefault(p, {})
                 buf = st.get("momentum_buffer")
@@ -41,4 +41,4 @@ class SGD(Optimizer):
                     buf *= mom
                     buf += (1.0 - damp) * g if damp else g
                 g = g + mom * buf if nesterov else buf
-            p.data -= lr * g
+            p.array -= lr * g

@@ -27,7 +27,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
     if not grads:
         return Tensor(0.0)
-    arrays = [g.data for g in grads]
+    arrays = [g.array for g in grads]
     if math.isinf(norm_type):
         norms = [xp.max(xp.abs(a)) for a in arrays]
         total = norms[0] if len(norms) == 1 else xp.max(xp.stack(norms))
@@ -42,7 +42,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            "so it cannot be clipped; pass error_if_nonfinite=False to clip anyway")
     coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     for g in grads:
-        g.data *= xp.astype(coef, g.data.dtype)
+        g.array *= xp.astype(coef, g.array.dtype)
     return Tensor._wrap(total, False)
 
 
@@ -52,4 +52,4 @@ def clip_grad_value_(parameters, clip_value):
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
-        g.data = xp.clip(g.data, -clip_value, clip_value)
+        g.array = xp.clip(g.array, -clip_value, clip_value)
