@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import tinygrad_rnn as tr
 import visualize
-from tinygrad_rnn import fused, nn
+from tinygrad_rnn import nn
+from tinygrad_rnn.kernels import fused
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery")
 SVG = "{http://www.w3.org/2000/svg}"

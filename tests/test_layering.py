@@ -9,23 +9,22 @@ import pytest
 PACKAGE = "tinygrad_rnn"
 ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
 
-# helpers <- backend <- autograd <- ops, fused <- tensor <- functional <- nn <- optim, serialization.
+# helpers <- backend <- autograd <- ops, kernels/ <- tensor <- functional <- nn <- optim, serialization.
 # Keys are module paths below the package; a module not listed takes the level of its nearest listed parent
-# package (new files in nn/ or optim/ need no entry), a top-level `fused_*` module the level of fused, and any
-# other new top-level module the level of optim/serialization: it may use the whole core, and a core module that
-# imports it is flagged as importing upward. The package root (__init__) sits on top.
+# package (new files in nn/, optim/ or kernels/ need no entry), and any other new top-level module the level of
+# optim/serialization: it may use the whole core, and a core module that imports it is flagged as importing upward.
+# The package root (__init__) sits on top.
 LEVELS = {
     "helpers": 0,
     "backend": 1,
     "autograd": 2,
-    "ops": 3, "fused": 3, "fused_loss": 3,
+    "ops": 3, "kernels": 3,
     "tensor": 4, "creation": 4,
     "gradcheck": 5, "nn.functional": 5,
     "nn": 6,
     "optim": 7, "serialization": 7, "data": 7,
     "": 8,
 }
-FAMILIES = {"fused_": "fused"}  # prefix of a new top-level module -> the listed module it sits beside
 NEW_TOP_LEVEL = LEVELS["optim"]
 FORBIDDEN_EVERYWHERE = {"visualize", "graphviz", "torch"}
 ARRAY_LIBRARIES = {"numpy", "cupy", "cupyx", "array_api_strict"}
@@ -49,9 +48,6 @@ def level_of(rel):
             return LEVELS[key]
         parts.pop()
     if rel:  # a new top-level module
-        for prefix, sibling in FAMILIES.items():
-            if rel.startswith(prefix):
-                return LEVELS[sibling]
         return NEW_TOP_LEVEL
     return LEVELS[""]
 
@@ -151,9 +147,9 @@ def test_checker_flags_violations(rel, is_package, source, expect):
 
 @pytest.mark.parametrize("rel, is_package, source", [
     ("tensor", False, "from . import autograd, ops\nfrom . import backend as B"),
-    ("fused", False, "from .ops import stable_sigmoid\nfrom .autograd import Function"),
-    ("nn.rnn", False, "from .. import fused\nfrom . import functional as F\nfrom .module import Module"),
-    ("nn.functional", False, "from ..tensor import Tensor\nfrom .. import fused_loss"),
+    ("kernels.fused", False, "from ..ops import stable_sigmoid\nfrom ..autograd import Function"),
+    ("nn.rnn", False, "from ..kernels import fused\nfrom . import functional as F\nfrom .module import Module"),
+    ("nn.functional", False, "from ..tensor import Tensor\nfrom ..kernels import loss"),
     ("optim.adam", False, "from ..nn import Parameter\nfrom .optimizer import Optimizer"),
     ("", True, "from . import nn, optim\nfrom .serialization import save"),
     ("backend", False, "import numpy as np\nimport array_api_strict as xp"),
@@ -164,5 +160,5 @@ def test_checker_accepts_allowed_imports(rel, is_package, source):
 
 def test_new_modules_get_a_level_and_cannot_be_imported_from_below():
     assert level_of("nn.brand_new_layer") == LEVELS["nn"] and level_of("optim.lion") == LEVELS["optim"]
-    assert level_of("fused_gru_kernels") == LEVELS["fused"] and level_of("mystery") == NEW_TOP_LEVEL
+    assert level_of("kernels.gru_cuda") == LEVELS["kernels"] and level_of("mystery") == NEW_TOP_LEVEL
     assert "level 7" in violations("import tinygrad_rnn.mystery", "ops", False)[0]

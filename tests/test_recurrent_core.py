@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import fused, nn
+from tinygrad_rnn import nn
+from tinygrad_rnn.kernels import fused
 
 F64 = tr.float64
 T, N, IN, H = 3, 2, 3, 4

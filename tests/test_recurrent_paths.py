@@ -8,8 +8,11 @@ import pytest
 from test_recurrent_core import _layer  # IN=3, H=4 there too
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import autograd, fused, fused_chain, fused_numpy
+from tinygrad_rnn import autograd
 from tinygrad_rnn.autograd import IndexGrad, _Accumulator, topological_order
+from tinygrad_rnn.kernels import chain as fused_chain
+from tinygrad_rnn.kernels import fused
+from tinygrad_rnn.kernels import numpy_steps as fused_numpy
 
 T, N, IN, H = 5, 3, 3, 4  # IN and H as test_recurrent_core's _layer builds them
 KINDS = ("rnn", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_before")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import fused, nn
+from tinygrad_rnn import nn
+from tinygrad_rnn.kernels import fused
 
 torch = pytest.importorskip("torch")
 

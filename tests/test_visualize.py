@@ -8,7 +8,8 @@ import pytest
 
 import tinygrad_rnn as tr
 import visualize
-from tinygrad_rnn import fused, nn
+from tinygrad_rnn import nn
+from tinygrad_rnn.kernels import fused
 from visualize import engine as vrender
 
 SVG = "{http://www.w3.org/2000/svg}"

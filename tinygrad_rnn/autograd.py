@@ -111,7 +111,7 @@ class Function:
     released = False    # True once backward freed the saved arrays
     retained = None     # a weakref to the result Tensor once it called retain_grad()
     chain = None        # optional chain(grad, pending) -> (parents, grads, fresh index, Functions done) or None: run
-                        # this node's backward and its predecessors' in one loop (recurrent steps; see fused_chain)
+                        # this node's backward and its predecessors' in one loop (recurrent steps; see kernels/chain.py)
     fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
                         # else (a recurrent step's state): the engine may add other gradients into it in place
 

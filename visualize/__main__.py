@@ -44,7 +44,8 @@ def build_parser():
 def build(args):
     """The layer, its loss tensor and a title, from parsed arguments."""
     import tinygrad_rnn as tr
-    from tinygrad_rnn import fused, nn
+    from tinygrad_rnn import nn
+    from tinygrad_rnn.kernels import fused
 
     if args.steps < 1 or args.layers < 1 or args.hidden < 1 or args.input_size < 1 or args.batch < 1:
         raise ValueError("--steps, --layers, --hidden, --input-size and --batch must all be at least 1")

@@ -1,13 +1,13 @@
 """Stateless layer and loss functions on Tensors (torch.nn.functional's names and defaults), plus the Linear and
-Embedding Functions. Imports: backend, autograd, ops, fused_loss, tensor (no numpy: host work goes through backend).
+Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy: host work goes through backend).
 
     import tinygrad_rnn.nn.functional as F
     loss = F.cross_entropy(logits, target)          # logits (N, C), target (N,) int64
 """
 
 from .. import backend as B
-from .. import fused_loss
 from ..autograd import Function, OuterGrad
+from ..kernels import loss as fused_loss
 from ..tensor import Tensor, where
 
 xp = B.xp

@@ -8,8 +8,8 @@ import numbers
 import warnings
 
 from .. import backend as B
-from .. import fused
 from ..autograd import current_tag, is_grad_enabled
+from ..kernels import fused
 from ..tensor import Tensor, cat, float32, stack
 from .module import Module
 from .parameter import Parameter

@@ -5,8 +5,8 @@ nn.parameter."""
 import math
 
 from .. import backend as B
-from .. import fused
 from ..creation import uniform
+from ..kernels import fused
 from ..tensor import Tensor, cat, float32
 from .module import Module
 from .parameter import Parameter

@@ -3,8 +3,8 @@ fewer passes over memory and exp-based gates (cheaper than tanh). fused.py insta
 forward/backward when the backend is NumPy; the generic xp versions stay for CuPy and the strict stand-in, and the
 tests check both against the twins. Imports: backend, autograd."""
 
-from . import backend as B
-from .autograd import IndexGrad, OuterGrad
+from .. import backend as B
+from ..autograd import IndexGrad, OuterGrad
 
 np = B.xp  # only imported when the backend is NumPy
 _scales = {}

@@ -3,9 +3,9 @@ gate, each gate tagged with its `kind` so the visualizer can draw it. fused.use_
 these; the tests check each fused step against its twin on values and every gradient. Imports: backend, autograd,
 ops."""
 
-from . import backend as B
-from . import ops
-from .autograd import tag as _tag_ctx
+from .. import backend as B
+from .. import ops
+from ..autograd import tag as _tag_ctx
 
 xp = B.xp
 

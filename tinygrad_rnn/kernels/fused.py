@@ -1,7 +1,7 @@
 """Recurrent cell steps (tanh/relu RNN, LSTM, GRU), the input projection and the output stacker as single
-Functions with derived backward, each beside a twin made of primitives (fused_twins.py) that must agree with it.
-Imports: helpers, backend, autograd, fused_numpy, fused_twins (never tensor: twins call ops.X.apply on the Tensors
-they are given).
+Functions with derived backward, each beside a twin made of primitives (twins.py) that must agree with it.
+Imports: helpers, backend, autograd, kernels.numpy_steps, kernels.twins (never tensor: twins call ops.X.apply on the
+Tensors they are given).
 
 Step interface (what nn/rnn.py calls; gate blocks are contiguous column ranges, PyTorch's row order):
   gx = linear(x, w_ih, b_ih, b_hh, hh_rows)        # x (T, N, I) -> (T, N, G*H): every step's input part in ONE
@@ -22,12 +22,12 @@ fused.use_primitives() (or TINYGRAD_RNN_FUSED=0 at import) makes these helpers b
 
 import contextlib
 
-from . import backend as B
-from .autograd import Function, IndexGrad, OuterGrad, current_tag
-from .autograd import _state as _autograd_state
-from .autograd import tag as _tag_ctx
-from .fused_twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
-from .helpers import getenv
+from .. import backend as B
+from ..autograd import Function, IndexGrad, OuterGrad, current_tag
+from ..autograd import _state as _autograd_state
+from ..autograd import tag as _tag_ctx
+from ..helpers import getenv
+from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 
 xp = B.xp
 _state = {"fused": getenv("TINYGRAD_RNN_FUSED", "1", {"", "0", "1", "true", "false", "yes", "no", "on", "off"})
@@ -330,13 +330,13 @@ class StackStates(Function):
         return tuple(out)
 
 
-if B.NAME == "numpy":  # in-place NumPy kernels of the same maths (fused_numpy.py); the xp code above is for the rest
-    from . import fused_numpy as _fnp
+if B.NAME == "numpy":  # in-place NumPy kernels of the same maths (numpy_steps.py); the xp code above is for the rest
+    from . import numpy_steps as _fnp
 
     RNNCell.forward, RNNCell.backward = _fnp.rnn_forward, _fnp.rnn_backward
     LSTMCell.forward, LSTMCell.backward = _fnp.lstm_forward, _fnp.lstm_backward
     GRUCell.forward, GRUCell.backward = _fnp.gru_forward, _fnp.gru_backward
-    from .fused_chain import chain_backward as _chain
+    from .chain import chain_backward as _chain
 
     RNNCell.chain = LSTMCell.chain = GRUCell.chain = _chain
 
@@ -363,7 +363,7 @@ def _linear_apply(x, w, b_ih, b_hh, hh_rows):
 
 
 def step_buffers(h0, T, width, reverse=False):
-    """Shared arrays for the T fused steps of one layer direction (see fused_numpy.StepBuffers), or None where the
+    """Shared arrays for the T fused steps of one layer direction (see numpy_steps.StepBuffers), or None where the
     kernels do not use them (CuPy, the strict stand-in, primitives). h0: the initial state array (N, W)."""
     if B.NAME != "numpy" or not _state["fused"]:
         return None

@@ -1,10 +1,10 @@
-"""The engine's chain backward for the buffered NumPy step kernels (fused_numpy.py): a layer direction's steps run
+"""The engine's chain backward for the buffered NumPy step kernels (numpy_steps.py): a layer direction's steps run
 backward in one loop, their lazy gradients summed over the steps. fused.py installs chain_backward as the step
-Functions' `chain`. Imports: backend, autograd, fused_numpy."""
+Functions' `chain`. Imports: backend, autograd, kernels.numpy_steps."""
 
-from . import backend as B
-from .autograd import IndexGrad, OuterGrad
-from .fused_numpy import _gru_core_buffered, _lstm_chain_core, _rnn_core
+from .. import backend as B
+from ..autograd import IndexGrad, OuterGrad
+from .numpy_steps import _gru_core_buffered, _lstm_chain_core, _rnn_core
 
 np = B.xp  # only imported when the backend is NumPy
 

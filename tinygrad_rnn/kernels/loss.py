@@ -2,9 +2,9 @@
 each one graph node with a derived backward. Their twins made of primitives live in nn/functional.py and the
 tests check that both agree in float64. Imports: backend, autograd, ops."""
 
-from . import backend as B
-from .autograd import Function
-from .ops import stable_sigmoid
+from .. import backend as B
+from ..autograd import Function
+from ..ops import stable_sigmoid
 
 xp = B.xp
 
