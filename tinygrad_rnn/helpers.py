@@ -25,3 +25,19 @@ def prod(shape):
     for s in shape:
         out *= s
     return out
+
+
+def normalize_dim(dim, ndim, op, extra=0):
+    """A dim as PyTorch accepts it: an int in [-n, n) with n = max(ndim, 1) + extra (extra=1 for unsqueeze, which
+    may name the new last position). Anything else raises IndexError naming the op, the dim and the valid range;
+    never wrapped modulo n into another dim."""
+    n = max(ndim, 1) + extra
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        if hasattr(dim, "__index__") and not isinstance(dim, bool):
+            dim = dim.__index__()
+        else:
+            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__} {dim!r}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dims "
+                         f"(expected to be in range of [{-n}, {n - 1}])")
+    return dim % n
