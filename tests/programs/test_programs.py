@@ -1,0 +1,110 @@
+"""Five PyTorch training programs (the other files in this folder), each run with identical source through torch and
+through tinygrad_rnn bound to the name `torch`: with PyTorch's initial weights copied in, float64 losses agree step
+by step; each run learns; a checkpointed run resumes bit-identically. Imports: tinygrad_rnn, numpy, torch if present."""
+
+import contextlib
+import random
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_rnn as tr
+
+HERE = Path(__file__).parent
+# name: build arguments for the comparison (no dropout: its masks are random draws), steps compared, steps (or
+# epochs) to learn, and the factor the mean loss of the last tenth of the run must fall below, of the first tenth's.
+PROGRAMS = {
+    "word_lm": dict(build=dict(dropout=0.0), compare=5, learn=150, factor=0.6),
+    "names_classifier": dict(build={}, compare=8, learn=480, factor=0.3),
+    "names_generator": dict(build=dict(dropout=0.0), compare=6, learn=600, factor=0.5),
+    "seq2seq_attention": dict(build={}, compare=2, learn=25, factor=0.6),
+    "chatbot": dict(build=dict(dropout=0.0), compare=6, learn=150, factor=0.5),
+}
+FRAMEWORKS = ["tinygrad_rnn", "torch"]
+# While features land from the other branches: what each program still needs from tinygrad_rnn.
+WAITING = {name: "needs tr.device/tr.cuda.is_available/module.to(device) and tr.long (helper tensorapi), nn.init and "
+           "p.data.add_ (helper inplace), tr.set_default_dtype (programs)" for name in PROGRAMS}
+
+
+def ours(name, fw="tinygrad_rnn"):
+    """The (name, fw) case, marked xfail while tinygrad_rnn still lacks an idiom the program uses."""
+    waiting = fw == "tinygrad_rnn" and name in WAITING
+    return pytest.param(name, fw, marks=pytest.mark.xfail(strict=True, reason=WAITING[name]) if waiting else ())
+
+
+def framework(name):
+    return tr if name == "tinygrad_rnn" else pytest.importorskip("torch")
+
+
+def load(name, torch):
+    """The program's globals after running its source with `torch`, `nn` and `F` bound as `import torch` would."""
+    bound = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+    return runpy.run_path(str(HERE / f"{name}.py"), init_globals=bound, run_name=f"program_{name}")
+
+
+@contextlib.contextmanager
+def isolated(torch, dtype=None):
+    """Default dtype, seed, thread count and Python's `random` state set for one run and restored after it."""
+    old_dtype, py_state = torch.get_default_dtype(), random.getstate()
+    threads = torch.get_num_threads() if hasattr(torch, "get_num_threads") else None
+    if threads is not None:
+        torch.set_num_threads(1)  # tiny ops: threads only add overhead on a shared machine
+    torch.set_default_dtype(dtype or torch.float32)
+    torch.manual_seed(0)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(old_dtype)
+        random.setstate(py_state)
+        if threads is not None:
+            torch.set_num_threads(threads)
+
+
+def as_tuple(models):
+    return models if isinstance(models, tuple) else (models,)
+
+
+def numpy_states(models):
+    return [{k: v.detach().cpu().numpy() for k, v in m.state_dict().items()} for m in as_tuple(models)]
+
+
+def run(name, torch, steps, build=None, states=None, dtype=None, **train_kwargs):
+    """Build the program's model(s) (loading `states` if given) and train; returns (losses, initial states)."""
+    with isolated(torch, dtype):
+        program = load(name, torch)
+        models = program["build"](**(build or {}))
+        for model, state in zip(as_tuple(models), states or [], strict=False):
+            model.load_state_dict(state)
+        initial = numpy_states(models)
+        return program["train"](models, steps, **train_kwargs), initial
+
+
+@pytest.mark.parametrize("name, fw", [ours(name) for name in PROGRAMS])
+def test_program_matches_torch_float64(name, fw):
+    torch = pytest.importorskip("torch")
+    spec = PROGRAMS[name]
+    expected, states = run(name, torch, spec["compare"], spec["build"], dtype=torch.float64)
+    got, _ = run(name, tr, spec["compare"], spec["build"], states=states, dtype=tr.float64)
+    assert len(got) == len(expected) > 1
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name, fw", [ours(name, fw) for name in PROGRAMS for fw in FRAMEWORKS])
+def test_program_learns(name, fw):
+    spec = PROGRAMS[name]
+    losses, _ = run(name, framework(fw), spec["learn"])
+    k = max(1, len(losses) // 10)
+    first, last = np.mean(losses[:k]), np.mean(losses[-k:])
+    assert np.isfinite(losses).all()
+    assert last < spec["factor"] * first, f"{name} under {fw}: loss {first:.3f} -> {last:.3f}"
+
+
+@pytest.mark.parametrize("name, fw", [ours("seq2seq_attention", fw) for fw in FRAMEWORKS])
+def test_seq2seq_resumes_from_checkpoint_bit_identically(name, fw, tmp_path):
+    torch, ckpt = framework(fw), str(tmp_path / "seq2seq.pt")
+    straight, _ = run("seq2seq_attention", torch, 2)
+    first, _ = run("seq2seq_attention", torch, 1, checkpoint=ckpt)
+    resumed, _ = run("seq2seq_attention", torch, 1, resume=ckpt)
+    assert first + resumed == straight
