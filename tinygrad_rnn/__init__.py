@@ -27,3 +27,9 @@ __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "det
 __all__ += ["save", "load", "nn", "optim"]
 
 from . import nn, optim  # noqa: E402  (after Tensor exists: torch-style tr.nn / tr.optim access)
+
+
+def __getattr__(name):  # a name we lack: an AttributeError that names the absent PyTorch feature (absent.py)
+    from .absent import missing as _missing
+
+    raise _missing(__name__, name)

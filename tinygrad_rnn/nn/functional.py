@@ -277,3 +277,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
     return fused_loss.BCEWithLogits.apply(input, target, weight=const(weight), pos_weight=const(pos_weight),
                                           reduction=reduction)
+
+
+def __getattr__(name):  # a name we lack: an AttributeError that names the absent PyTorch feature (absent.py)
+    from ..absent import missing as _missing
+
+    raise _missing(__name__, name)
