@@ -108,3 +108,39 @@ def test_seq2seq_resumes_from_checkpoint_bit_identically(name, fw, tmp_path):
     first, _ = run("seq2seq_attention", torch, 1, checkpoint=ckpt)
     resumed, _ = run("seq2seq_attention", torch, 1, resume=ckpt)
     assert first + resumed == straight
+
+
+def trained(name, torch, steps, build=None):
+    """Train under `torch` (float32, seed 0) and return the program's globals, the models and the losses."""
+    with isolated(torch):
+        program = load(name, torch)
+        models = program["build"](**(build or {}))
+        losses = program["train"](models, steps)
+    return program, models, losses
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, fw", [ours(name, fw) for name in ("names_classifier", "seq2seq_attention")
+                                      for fw in FRAMEWORKS])
+def test_long_run_predicts(name, fw):
+    steps = {"names_classifier": 960, "seq2seq_attention": 60}[name]
+    program, model, _ = trained(name, framework(fw), steps)
+    assert program["accuracy"](model) > 0.8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, fw", [ours("names_generator", fw) for fw in FRAMEWORKS])
+def test_long_run_generator_spells_the_names(name, fw):
+    program, model, _ = trained(name, framework(fw), 1500)
+    model.eval()
+    names = program["category_lines"]
+    got = [program["sample"](model, c, line[0]) == line for c in names for line in names[c]]
+    assert sum(got) >= 0.6 * len(got)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, fw", [ours(name, fw) for name in ("word_lm", "chatbot") for fw in FRAMEWORKS])
+def test_long_run_loss_gets_low(name, fw):
+    _, _, losses = trained(name, framework(fw), 400)
+    assert np.mean(losses[-20:]) < 0.5 * np.mean(losses[:20])
+    assert np.mean(losses[-20:]) < 1.0
