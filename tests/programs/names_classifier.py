@@ -88,9 +88,11 @@ def evaluate(rnn, line_tensor):
     return output
 
 
-def accuracy(rnn):
-    """Fraction of names whose top guess is right, and the confusion matrix filled by item assignment."""
-    confusion = torch.zeros(n_categories, n_categories)
+def accuracy(rnn, confusion=None):
+    """Fraction of names whose top guess is right; fills the confusion matrix by item assignment."""
+    if confusion is None:
+        confusion = torch.zeros(n_categories, n_categories)
+    correct = 0
     with torch.no_grad():
         for category, _, _, line_tensor in examples():
             output = evaluate(rnn, line_tensor)
@@ -99,7 +101,9 @@ def accuracy(rnn):
             assert predicted.item() == guess_i
             category_i = all_categories.index(category)
             confusion[category_i][guess_i] += 1
-    return (confusion.diag().sum() / confusion.sum()).item()
+            correct += guess == category
+    assert confusion.sum().item() == len(list(examples()))
+    return correct / confusion.sum().item()
 
 
 def train(rnn, steps, learning_rate=0.05):
@@ -119,3 +123,9 @@ def train(rnn, steps, learning_rate=0.05):
             p.data.add_(p.grad.data, alpha=-learning_rate)
         losses.append(loss.item())
     return losses
+
+
+def report(rnn):
+    """What the test compares across frameworks after training: accuracy and the confusion matrix."""
+    confusion = torch.zeros(n_categories, n_categories)
+    return [accuracy(rnn, confusion)] + confusion.view(-1).tolist()

@@ -110,3 +110,9 @@ def train(rnn, steps, learning_rate=0.02):
             p.data.add_(p.grad.data, alpha=-learning_rate)
         losses.append(loss.item() / input_line_tensor.size(0))
     return losses
+
+
+def report(rnn):
+    """What the test compares across frameworks after training: a greedy sample from each category."""
+    rnn.eval()
+    return [sample(rnn, category, lines[0][0]) for category, lines in category_lines.items()]

@@ -70,25 +70,33 @@ def numpy_states(models):
     return [{k: v.detach().cpu().numpy() for k, v in m.state_dict().items()} for m in as_tuple(models)]
 
 
-def run(name, torch, steps, build=None, states=None, dtype=None, **train_kwargs):
-    """Build the program's model(s) (loading `states` if given) and train; returns (losses, initial states)."""
+def run(name, torch, steps, build=None, states=None, dtype=None, report=False, **train_kwargs):
+    """Build the program's model(s) (loading `states` if given) and train; returns (losses, initial states), and
+    with report=True what the program's report() says after training (accuracy, samples, ...) as a third item."""
     with isolated(torch, dtype):
         program = load(name, torch)
         models = program["build"](**(build or {}))
         for model, state in zip(as_tuple(models), states or [], strict=False):
             model.load_state_dict(state)
         initial = numpy_states(models)
-        return program["train"](models, steps, **train_kwargs), initial
+        losses = program["train"](models, steps, **train_kwargs)
+        if not report:
+            return losses, initial
+        return losses, initial, program["report"](models) if "report" in program else []
 
 
 @pytest.mark.parametrize("name, fw", [ours(name) for name in PROGRAMS])
 def test_program_matches_torch_float64(name, fw):
     torch = pytest.importorskip("torch")
     spec = PROGRAMS[name]
-    expected, states = run(name, torch, spec["compare"], spec["build"], dtype=torch.float64)
-    got, _ = run(name, tr, spec["compare"], spec["build"], states=states, dtype=tr.float64)
+    expected, states, expected_report = run(name, torch, spec["compare"], spec["build"], dtype=torch.float64,
+                                            report=True)
+    got, _, got_report = run(name, tr, spec["compare"], spec["build"], states=states, dtype=tr.float64, report=True)
     assert len(got) == len(expected) > 1
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    assert len(got_report) == len(expected_report)
+    for a, b in zip(got_report, expected_report, strict=True):
+        assert a == b if isinstance(b, str) else abs(a - b) <= 1e-9, (got_report, expected_report)
 
 
 @pytest.mark.parametrize("name, fw", [ours(name, fw) for name in PROGRAMS for fw in FRAMEWORKS])
