@@ -32,7 +32,8 @@ ABSENT = {
         "quantization": "quantization",
         "func": "functional transforms (vmap, grad, jacrev); use Tensor.backward()",
         "vmap": "vectorizing map",
-        "backends": "backend flags; the array library is chosen once, by TINYGRAD_RNN_GPU",
+        "backends": "backend flags such as torch.backends.cudnn.deterministic; tinygrad_rnn is deterministic and "
+                    "picks its array library once, by TINYGRAD_RNN_GPU: drop these lines",
     },
     "torch.nn": {
         "Transformer": _ATTENTION, "TransformerEncoder": _ATTENTION, "TransformerDecoder": _ATTENTION,
