@@ -35,11 +35,11 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _factory(B.zeros(_shape(size), dtype or float32), requires_grad, device)
+    return _factory(B.zeros(_shape(size), dtype or B.default_float()), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _factory(B.ones(_shape(size), dtype or float32), requires_grad, device)
+    return _factory(B.ones(_shape(size), dtype or B.default_float()), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -48,10 +48,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def _scalar_dtype(value):
-    """torch.full's inference from the fill value: bool -> bool, int -> int64, float -> float32."""
+    """torch.full's inference from the fill value: bool -> bool, int -> int64, float -> the default float dtype."""
     if isinstance(value, bool):
         return bool_
-    return int64 if isinstance(value, int) else float32
+    return int64 if isinstance(value, int) else B.default_float()
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -75,10 +75,11 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """arange(end) or arange(start, end, step): int64 when all three are ints, else float32 (PyTorch's rule)."""
+    """arange(end) or arange(start, end, step): int64 when all three are ints, else the default float dtype
+    (PyTorch's rule)."""
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step) if v is not None)
-        dtype = int64 if ints else float32
+        dtype = int64 if ints else B.default_float()
     if end is None:
         start, end = 0, start
     return _factory(B.arange(start, end, step, dtype=dtype), requires_grad, device)
@@ -87,12 +88,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples drawn on the host (same numbers on every backend for a seed)."""
     host = B.host_rng().standard_normal(_shape(size))
-    return _factory(B.asarray(host, dtype=dtype or float32), requires_grad, device)
+    return _factory(B.asarray(host, dtype=dtype or B.default_float()), requires_grad, device)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     host = B.host_rng().random(_shape(size))
-    return _factory(B.asarray(host, dtype=dtype or float32), requires_grad, device)
+    return _factory(B.asarray(host, dtype=dtype or B.default_float()), requires_grad, device)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
@@ -105,9 +106,9 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     return _factory(B.asarray(host, dtype=dtype or int64), requires_grad, device)
 
 
-def uniform(shape, low, high, dtype=float32):
+def uniform(shape, low, high, dtype=None):
     """U(low, high) samples as a backend array (for parameter init)."""
-    return B.asarray(B.host_rng().uniform(low, high, tuple(shape)), dtype=dtype)
+    return B.asarray(B.host_rng().uniform(low, high, tuple(shape)), dtype=dtype or B.default_float())
 
 
 # ----- the legacy typed constructors: FloatTensor([1, 2]) or FloatTensor(2, 3). Functions, not classes, so

@@ -29,8 +29,9 @@ def _host_dtype_of(np_dtype):
 
 def _to_array(data, dtype, python_dtype=None):
     """User data -> backend array. NumPy and backend arrays keep their dtype; Python data is inferred as
-    torch.tensor does (floats -> float32, ints -> int64, bools -> bool) unless `python_dtype` is given (float32 for
-    the Tensor class, as torch.Tensor)."""
+    torch.tensor does (floats -> the default float dtype, float32 unless tr.set_default_dtype changed it; ints ->
+    int64, bools -> bool) unless `python_dtype` is given (the default float dtype for the Tensor class, as
+    torch.Tensor)."""
     if isinstance(data, Tensor):
         data = data.array
     if isinstance(data, (B.np.ndarray, B.np.generic)):
@@ -55,8 +56,8 @@ def _to_array(data, dtype, python_dtype=None):
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
                             f"from {type(data).__name__}")
         if dtype is None:
-            dtype = python_dtype or (float32 if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
-                                                                             else int64))
+            dtype = python_dtype or (B.default_float() if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
+                                                                                        else int64))
         return B.asarray(host, dtype=dtype)
     if dtype is not None and arr.dtype != dtype:
         arr = xp.astype(arr, dtype)
@@ -70,10 +71,11 @@ def _is_size(args):
 class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     """An n-dimensional array that records the ops made from it, for reverse-mode autodiff.
 
-    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 like torch.Tensor
-    (ints and bools too; use tr.tensor to infer int64/bool); a NumPy or backend array keeps its dtype (torch.Tensor
-    would make it float32). Tensor(2, 3) is a float32 tensor of shape (2, 3) (zeros: PyTorch leaves it
-    uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
+    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 (the default float
+    dtype, see tr.set_default_dtype) like torch.Tensor (ints and bools too; use tr.tensor to infer int64/bool); a
+    NumPy or backend array keeps its dtype (torch.Tensor would make it float32). Tensor(2, 3) is a float32 tensor of
+    shape (2, 3) (zeros: PyTorch leaves it uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad`
+    a Tensor filled by backward()."""
 
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators: ndarray * Tensor -> Tensor
@@ -82,9 +84,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         if device is not None:
             D.check(device, "Tensor")
         if not args or _is_size(args):
-            self.array = B.zeros(tuple(args) if args else (0,), dtype or float32)
+            self.array = B.zeros(tuple(args) if args else (0,), dtype or B.default_float())
         elif len(args) == 1:
-            self.array = _to_array(args[0], dtype, python_dtype=float32)
+            self.array = _to_array(args[0], dtype, python_dtype=B.default_float())
         else:
             raise TypeError(f"Tensor: expected data or a size of ints, got {len(args)} arguments "
                             f"({', '.join(type(a).__name__ for a in args)})")
@@ -170,7 +172,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     def __repr__(self):
         body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == float32 else f", dtype={self._dtype_name}"
+        extra = "" if self.dtype == B.default_float() else f", dtype={self._dtype_name}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
         elif self.requires_grad:
@@ -243,8 +245,8 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
             return x
         if isinstance(x, (int, float, bool)):
             # A Python number takes the tensor's float dtype (x * 2.0 stays float32); next to an integer tensor a
-            # float is float32, as in PyTorch.
-            dtype = self.dtype if B.is_floating(self.dtype) else (float32 if isinstance(x, float) else None)
+            # float takes the default float dtype, as in PyTorch.
+            dtype = self.dtype if B.is_floating(self.dtype) else (B.default_float() if isinstance(x, float) else None)
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
         return Tensor._as_tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
 

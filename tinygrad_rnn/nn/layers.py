@@ -5,7 +5,6 @@ import math
 
 from .. import backend as B
 from ..creation import uniform
-from ..tensor import float32
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -26,7 +25,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
         self.in_features, self.out_features = int(in_features), int(out_features)
-        dtype = dtype or float32
+        dtype = dtype or B.default_float()
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = Parameter(uniform((out_features, in_features), -bound, bound, dtype))
         if bias:
@@ -58,7 +57,7 @@ class Embedding(Module):
                                  f"got {padding_idx}")
             padding_idx = padding_idx % num_embeddings
         self.padding_idx = padding_idx
-        dtype = dtype or float32
+        dtype = dtype or B.default_float()
         if _weight is None:
             host = B.host_rng().standard_normal((num_embeddings, embedding_dim))
             if padding_idx is not None:
@@ -112,7 +111,7 @@ class LayerNorm(Module):
         ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(s) for s in ns), float(eps), bool(
             elementwise_affine)
-        dtype = dtype or float32
+        dtype = dtype or B.default_float()
         if elementwise_affine:
             self.weight = Parameter(B.ones(self.normalized_shape, dtype))
             if bias:
