@@ -132,6 +132,15 @@ def test_dtype_defaults_and_requests():
     assert tr.arange(3).dtype == tr.int64
 
 
+def test_nested_lists_of_one_element_tensors_as_pytorch():
+    # torch.LongTensor([[topi[i][0] for i in range(batch_size)]]), the chatbot tutorial's greedy decoding
+    topi = tr.tensor([[3], [1], [4]])
+    t = tr.LongTensor([[topi[i][0] for i in range(3)]])
+    assert t.dtype == tr.int64 and t.tolist() == [[3, 1, 4]]
+    mixed = tr.tensor([(tr.tensor(2.5), 1), [tr.tensor([0.5]).squeeze(0), 2]])
+    assert mixed.dtype == tr.float32 and mixed.tolist() == [[2.5, 1.0], [0.5, 2.0]]
+
+
 def test_python_numbers_do_not_promote_and_ints_meet_floats():
     x = tr.Tensor([1.0, 2.0])
     assert (x * 2.0).dtype == tr.float32 and (2 + x).dtype == tr.float32 and (x**2).dtype == tr.float32

@@ -46,8 +46,8 @@ def _to_array(data, dtype, python_dtype=None):
                         f"is {B.NAME}; mixing arrays of different backends is not supported (TINYGRAD_RNN_GPU selects "
                         "one)")
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
-            data = [v.numpy() if isinstance(v, Tensor) else v for v in data]  # [t1, t2] of one-element tensors
+        if isinstance(data, (list, tuple)) and _holds_tensor(data):
+            data = _host_nested(data)  # [t1, t2] or [[t1, t2]] of one-element tensors, as PyTorch accepts
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
@@ -62,6 +62,17 @@ def _to_array(data, dtype, python_dtype=None):
     if dtype is not None and arr.dtype != dtype:
         arr = xp.astype(arr, dtype)
     return arr
+
+
+def _holds_tensor(data):
+    """True when nested lists/tuples hold a Tensor anywhere (torch.LongTensor([[t0, t1]]) of 0-d tensors)."""
+    return any(isinstance(v, Tensor) or (isinstance(v, (list, tuple)) and _holds_tensor(v)) for v in data)
+
+
+def _host_nested(data):
+    if isinstance(data, Tensor):
+        return data.numpy()
+    return [_host_nested(v) for v in data] if isinstance(data, (list, tuple)) else data
 
 
 def _is_size(args):

@@ -24,8 +24,13 @@ PROGRAMS = {
 }
 FRAMEWORKS = ["tinygrad_rnn", "torch"]
 # While features land from the other branches: what each program still needs from tinygrad_rnn.
-WAITING = {name: "needs tr.device/tr.cuda.is_available/module.to(device) and tr.long (helper tensorapi), nn.init and "
-           "p.data.add_ (helper inplace), tr.set_default_dtype (programs)" for name in PROGRAMS}
+WAITING = {
+    "word_lm": "needs nn.init.uniform_ and p.data.add_(p.grad, alpha=-lr) (helper inplace)",
+    "names_classifier": "needs item assignment tensor[li][0][i] = 1 and p.data.add_ (helper inplace)",
+    "names_generator": "needs item assignment tensor[0][li] = 1, unsqueeze_ and p.data.add_ (helper inplace)",
+    "seq2seq_attention": "needs nn.init.normal_, outputs[t] = output (helper inplace), tr.save of optimizer and "
+                         "scheduler state dicts (helpers ckpt, optim)",
+}
 
 
 def ours(name, fw="tinygrad_rnn"):
@@ -67,7 +72,10 @@ def as_tuple(models):
 
 
 def numpy_states(models):
-    return [{k: v.detach().cpu().numpy() for k, v in m.state_dict().items()} for m in as_tuple(models)]
+    """state_dict() as NumPy copies (PyTorch's values are tensors sharing the parameters' memory, which training
+    then changes in place; ours are already NumPy arrays, a deliberate difference, see the README)."""
+    host = lambda v: np.array(v.detach().cpu().numpy() if hasattr(v, "detach") else v)  # noqa: E731
+    return [{k: host(v) for k, v in m.state_dict().items()} for m in as_tuple(models)]
 
 
 def run(name, torch, steps, build=None, states=None, dtype=None, report=False, **train_kwargs):
