@@ -19,6 +19,7 @@ LEVELS = {
     "backend": 1,
     "autograd": 2,
     "ops": 3, "kernels": 3,
+    "inplace": 3,
     "tensor": 4, "creation": 4,
     "gradcheck": 5, "nn.functional": 5,
     "nn": 6,
