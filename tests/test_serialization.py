@@ -26,10 +26,10 @@ def test_round_trip_nested_structure(tmp_path):
     tr.save(obj, path)
     out = tr.load(path)
     assert list(out) == list(obj)
-    w = out["model"]["w"]
-    assert isinstance(w, np.ndarray) and w.dtype == np.float64 and np.array_equal(w, np.arange(6.0).reshape(2, 3))
+    w = out["model"]["w"]  # a Tensor comes back a Tensor, an array an array
+    assert type(w) is tr.Tensor and w.dtype == tr.float64 and np.array_equal(w.numpy(), np.arange(6.0).reshape(2, 3))
     assert out["model"]["b"].dtype == np.int64 and out["flags"].dtype == np.bool_
-    assert out["scalar"] == 2.5 and isinstance(out["scalar"], float)
+    assert out["scalar"] == 2.5 and type(out["scalar"]) is np.float32
     assert out["zero_d"].shape == () and out["zero_d"] == 7.0
     meta = out["meta"]
     assert meta == {**obj["meta"], "sizes": [1, 2, [3, "x"]]} and isinstance(meta["betas"], tuple)
@@ -44,7 +44,7 @@ def test_no_pickle_and_atomic_write(tmp_path, monkeypatch):
     # a crafted archive with a pickled (object) entry is refused, not unpickled
     crafted = tmp_path / "crafted.npz"
     np.savez(crafted, payload=np.array([{"x": 1}], dtype=object))
-    with pytest.raises(ValueError, match=r"crafted.npz is not a readable checkpoint"):
+    with pytest.raises(ValueError, match=r"crafted.npz holds pickled Python objects, which tinygrad_rnn never loads"):
         tr.load(crafted)
     # a failing write leaves the old file intact and no temporary files behind
     def boom(*args, **kwargs):
@@ -73,8 +73,8 @@ def test_errors(tmp_path):
     np.savez(bad, __tinygrad_rnn_structure__=np.array("{not json"))
     with pytest.raises(ValueError, match=r"bad.npz is corrupt"):
         tr.load(bad)
-    with pytest.raises(TypeError, match=r"tr.save: cannot save a Linear at obj\['m'\]"):
-        tr.save({"m": nn.Linear(2, 2)}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match=r"tr.save: cannot save obj\['m'\] \(a function\)"):
+        tr.save({"m": len}, tmp_path / "x.npz")
     with pytest.raises(TypeError, match=r"tr.save: dict key \(1, 2\) at obj is a tuple"):
         tr.save({(1, 2): 3}, tmp_path / "x.npz")
     plain = tmp_path / "plain.npz"  # a plain np.savez of arrays is accepted as a dict of them
