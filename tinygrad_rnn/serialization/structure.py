@@ -166,9 +166,11 @@ class Reader:
         cls = resolve(data["module"], self.weights_only, self.path, where)
         m = cls.__new__(cls)
         self.objects[ref] = m  # before the attributes, so a module that refers to itself works
-        state = self.decode(data["state"], where)
-        if type(state) is not dict or not all(isinstance(k, str) for k in state):
-            raise Corrupt(f"the attributes of {where} are not a dict of names")
+        pairs = data["state"].get("dict") if isinstance(data["state"], dict) and len(data["state"]) == 1 else None
+        if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str)
+                                                  for p in pairs):
+            raise Corrupt(f"the attributes of {where} are not a list of [name, value] pairs")
+        state = {k: self.decode(v, f"{where}.{k}") for k, v in pairs}
         _check_module_state(state, where)
         m.__dict__.update(state)
         return m
