@@ -274,3 +274,36 @@ def test_load_arguments():
     with pytest.raises(TypeError, match="safe_globals: expected classes or functions, got 3"):
         with tr.serialization.safe_globals([3]):
             pass
+
+
+def test_buffers_shared_arrays_and_cycles(tmp_path):
+    m = nn.Sequential(nn.Linear(3, 3), nn.Tanh())
+    m.register_buffer("steps", tr.Tensor([3]))
+    m.register_buffer("scratch", tr.Tensor(np.ones(2)), persistent=False)
+    buf = io.BytesIO()
+    tr.save(m, buf)
+    buf.seek(0)
+    out = tr.load(buf)
+    assert list(out.state_dict()) == list(m.state_dict()) == ["steps", "0.weight", "0.bias"]
+    assert out.scratch.numpy().tolist() == [1.0, 1.0] and out._non_persistent == {"scratch"}
+    # a state_dict's tied names share one array: stored once, loaded as one array
+    tied = nn.Linear(4, 4)
+    holder = nn.Sequential(tied, tied)
+    sd = holder.state_dict()
+    assert list(sd) == ["0.weight", "0.bias", "1.weight", "1.bias"] and sd["1.weight"] is sd["0.weight"]
+    tr.save(sd, tmp_path / "sd.npz")
+    with np.load(tmp_path / "sd.npz") as z:
+        assert len(z.files) == 3  # the structure and two arrays
+    back = tr.load(tmp_path / "sd.npz")
+    assert back["1.weight"] is back["0.weight"] and list(back) == list(sd)
+    # a crafted file that makes a module its own child is refused (state_dict() would never end)
+    path = tmp_path / "cycle.npz"
+    tr.save(nn.Sequential(nn.Linear(2, 2)), path)
+
+    def make_cycle(d):
+        modules = [p for p in d["state"]["dict"] if p[0] == "_modules"][0][1]
+        modules["odict"].append(["loop", {"ref": d["id"]}])
+
+    _rewrite(path, make_cycle)
+    with pytest.raises(ValueError, match="is corrupt: .*a Sequential module contains itself"):
+        tr.load(path)

@@ -79,6 +79,6 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         meta = json.loads(str(structure[()]))
         if not isinstance(meta, dict) or meta.get("format") not in _READABLE or "data" not in meta:
             raise Corrupt(f"unknown format {meta.get('format') if isinstance(meta, dict) else str(meta)[:40]!r}")
-        return Reader(arrays, weights_only, name).decode(meta["data"])
+        return Reader(arrays, weights_only, name).load(meta["data"])
     except (Corrupt, json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"tr.load: {name} is corrupt: cannot read its structure ({e})") from None

@@ -54,17 +54,20 @@ def write_atomic(entries, path):
         raise OSError(e.errno, f"tr.save: cannot write {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.truncate(0)
-            B.np.savez(f, **entries)
-            f.flush()
-            os.fsync(f.fileno())
-            os.replace(tmp, path)  # still holding the lock: a waiting writer must not truncate what we rename
-    except BaseException as e:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        if isinstance(e, OSError) and e.errno is not None:
-            raise OSError(e.errno, f"tr.save: cannot write {path}: {e.strerror}") from None
-        raise
+            try:
+                f.truncate(0)
+                B.np.savez(f, **entries)
+                f.flush()
+                os.fsync(f.fileno())
+                os.replace(tmp, path)  # still holding the lock: a waiting writer must not truncate what we rename
+            except BaseException:
+                if os.path.exists(tmp):  # still holding the lock, so it is our file we remove
+                    os.remove(tmp)
+                raise
+    except OSError as e:
+        if e.errno is None:
+            raise
+        raise OSError(e.errno, f"tr.save: cannot write {path}: {e.strerror}") from None
     try:  # make the rename itself durable where the OS allows it
         dir_fd = os.open(folder, os.O_RDONLY)
         try:

@@ -20,7 +20,7 @@ class Writer:
     """encode(obj) -> JSON-able data; the arrays it refers to collect in self.arrays (name -> host array)."""
 
     def __init__(self):
-        self.arrays, self.ids = {}, {}
+        self.arrays, self.ids, self.array_names = {}, {}, {}
         self.keep = []  # objects whose id() is in self.ids stay alive until the save ends, so ids are not reused
 
     def _array(self, host):
@@ -40,7 +40,12 @@ class Writer:
         if isinstance(obj, Module):
             return self._module(obj, where)
         if B.is_array(obj) or isinstance(obj, B.np.ndarray):
-            return {"array": self._array(_host(obj, where))}
+            # stored once however often it appears (a state_dict gives tied names one shared array); every
+            # {"array": name} of that name loads as the same array
+            if id(obj) not in self.array_names:
+                self.keep.append(obj)
+                self.array_names[id(obj)] = self._array(_host(obj, where))
+            return {"array": self.array_names[id(obj)]}
         if type(obj) in (dict, OrderedDict):
             pairs = []
             for k, v in obj.items():
@@ -98,7 +103,12 @@ class Reader:
 
     def __init__(self, arrays, weights_only, path):
         self.arrays, self.weights_only, self.path = arrays, weights_only, path
-        self.objects = {}
+        self.objects, self.classes = {}, {}
+
+    def load(self, data):
+        out = self.decode(data)
+        _check_no_module_cycles([m for m in self.objects.values() if isinstance(m, Module)])
+        return out
 
     def decode(self, data, where="obj"):
         if isinstance(data, list):
@@ -163,7 +173,9 @@ class Reader:
         ref = self._new_id(data["id"], where)
         if not isinstance(data["module"], str) or data["module"].count(":") != 1:
             raise Corrupt(f"{where} names its class badly")
-        cls = resolve(data["module"], self.weights_only, self.path, where)
+        if data["module"] not in self.classes:
+            self.classes[data["module"]] = resolve(data["module"], self.weights_only, self.path, where)
+        cls = self.classes[data["module"]]
         m = cls.__new__(cls)
         self.objects[ref] = m  # before the attributes, so a module that refers to itself works
         pairs = data["state"].get("dict") if isinstance(data["state"], dict) and len(data["state"]) == 1 else None
@@ -196,3 +208,31 @@ def _check_module_state(state, where):
             raise Corrupt(f"{where}.{store} is not a dict of {kind.__name__}s")
     if not isinstance(state.get("training"), bool):
         raise Corrupt(f"{where}.training is not a bool")
+
+
+def _check_no_module_cycles(modules):
+    """A module that is its own (grand)child would send state_dict() round forever: only a crafted file has one."""
+    done = set()
+    for root in modules:
+        if id(root) in done:
+            continue
+        on_path, stack = set(), [(root, _children(root))]
+        on_path.add(id(root))
+        while stack:
+            m, children = stack[-1]
+            child = next(children, None)
+            while child is not None and id(child) in done:
+                child = next(children, None)
+            if child is None:
+                stack.pop()
+                on_path.discard(id(m))
+                done.add(id(m))
+            elif id(child) in on_path:
+                raise Corrupt(f"a {type(child).__name__} module contains itself")
+            else:
+                on_path.add(id(child))
+                stack.append((child, _children(child)))
+
+
+def _children(m):
+    return iter([c for c in m._modules.values() if c is not None])
