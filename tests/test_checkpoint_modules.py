@@ -11,7 +11,7 @@ import pytest
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import nn, optim
-from tinygrad_rnn.serialization import UnsafeClassError
+from tinygrad_rnn.serialization import UnsafeGlobalError
 
 MARKER = {"path": None}
 
@@ -117,7 +117,7 @@ def test_whole_model_round_trip_continues_training_identically(tmp_path):
 def test_user_class_must_be_allowed(tmp_path, marker):
     path = tmp_path / "m.npz"
     tr.save(WordModel(), path)
-    with pytest.raises(UnsafeClassError, match=r"m.npz holds a test_checkpoint_modules.WordModel at obj, which is "
+    with pytest.raises(UnsafeGlobalError, match=r"m.npz holds a test_checkpoint_modules.WordModel at obj, which is "
                                                r"not an allowed class.*safe_globals\(\[WordModel\]\)"):
         tr.load(path)
     import pickle  # the error is also what `except pickle.UnpicklingError` around torch.load expects
@@ -131,7 +131,7 @@ def test_user_class_must_be_allowed(tmp_path, marker):
         t = threading.Thread(target=lambda: seen.append(_try_load(path)))
         t.start(), t.join()
         assert seen == ["refused"]
-    with pytest.raises(UnsafeClassError):
+    with pytest.raises(UnsafeGlobalError):
         tr.load(path)
     # allowed process-wide until cleared
     tr.serialization.add_safe_globals([WordModel])
@@ -150,7 +150,7 @@ def _try_load(path):
     try:
         tr.load(path)
         return "loaded"
-    except UnsafeClassError:
+    except UnsafeGlobalError:
         return "refused"
 
 
@@ -190,8 +190,9 @@ def test_flatten_parameters_is_a_no_op():
 
 def test_what_cannot_be_saved(tmp_path):
     m = nn.Linear(2, 2)
-    m.hook = len
-    with pytest.raises(TypeError, match=r"tr.save: cannot save obj.hook \(a function\)"):
+    m.hook = lambda x: x
+    with pytest.raises(TypeError, match=r"tr.save: cannot save obj.hook \(a function .*<lambda>; functions are "
+                                        r"saved by name, so only module-level ones\)"):
         tr.save(m, tmp_path / "x.npz")
     m.hook = threading.Lock()
     with pytest.raises(TypeError, match=r"cannot save obj\[0\].hook \(a _thread.lock\)"):
@@ -219,17 +220,17 @@ def _set_attr(state, name, value):
 
 
 TAMPERS = {
-    "class renamed to os:system": (lambda d: d.update(module="os:system"), UnsafeClassError, r"os.system at obj"),
-    "class never imported": (lambda d: d.update(module="antigravity:Fly"), UnsafeClassError, "antigravity.Fly"),
-    "a function as the class": (lambda d: d.update(module="test_checkpoint_modules:write_marker"), UnsafeClassError,
+    "class renamed to os:system": (lambda d: d.update(module="os:system"), UnsafeGlobalError, r"os.system at obj"),
+    "class never imported": (lambda d: d.update(module="antigravity:Fly"), UnsafeGlobalError, "antigravity.Fly"),
+    "a function as the class": (lambda d: d.update(module="test_checkpoint_modules:write_marker"), UnsafeGlobalError,
                                 "write_marker"),
-    "a Module class not allowed": (lambda d: d.update(module="test_checkpoint_modules:Evil"), UnsafeClassError,
+    "a Module class not allowed": (lambda d: d.update(module="test_checkpoint_modules:Evil"), UnsafeGlobalError,
                                    r"Evil at obj, which is not an allowed class"),
     "attribute that calls": (lambda d: _set_attr(d["state"], "x", {"call": "os:system", "args": ["touch x"]}),
                              ValueError, r"is corrupt: .*unknown entry \{'call'"),
     "attribute that is a class": (lambda d: _set_attr(d["state"], "x", {"module": "os:system", "id": 99,
                                                                         "state": {"dict": []}}),
-                                  UnsafeClassError, "os.system at obj.x"),
+                                  UnsafeGlobalError, "os.system at obj.x"),
     "parameters not parameters": (lambda d: _set_attr(d["state"], "_parameters", {"dict": [["w", "rm -rf"]]}),
                                   ValueError, r"obj._parameters is not a dict of Parameters"),
     "dangling reference": (lambda d: _set_attr(d["state"], "x", {"ref": 1234}), ValueError,
@@ -264,6 +265,27 @@ def test_weights_only_false_still_refuses_functions_and_unknown_classes(tmp_path
     with tr.serialization.safe_globals([(nn.Linear, "test_checkpoint_modules.Evil")]):
         assert type(tr.load(path)) is nn.Linear  # an alias given by the caller wins over the recorded name
     assert not marker.exists()
+
+
+def test_functions_kept_as_attributes_load_only_when_allowed(tmp_path, marker):
+    m = nn.Linear(3, 3)
+    m.activation = F.relu  # as PyTorch layers keep `self.activation = F.relu`
+    m.callback = write_marker
+    path = tmp_path / "m.npz"
+    tr.save(m, path)
+    for kwargs in ({}, {"weights_only": False}):  # functions must be listed even when the file is trusted
+        with pytest.raises(UnsafeGlobalError, match=r"refers to the function tinygrad_rnn.nn.functional.relu at "
+                                                    r"obj.activation, which is not allowed"):
+            tr.load(path, **kwargs)
+    with tr.serialization.safe_globals([F.relu]):
+        with pytest.raises(UnsafeGlobalError, match=r"test_checkpoint_modules.write_marker at obj.callback"):
+            tr.load(path)
+        with tr.serialization.safe_globals([write_marker]):
+            out = tr.load(path)
+    assert out.activation is F.relu and out.callback is write_marker
+    assert not marker.exists()  # referred to, never called
+    x = tr.Tensor(np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32))
+    np.testing.assert_array_equal(out.activation(out(x)).numpy(), m.activation(m(x)).numpy())
 
 
 def test_load_arguments():

@@ -74,8 +74,8 @@ def test_errors(tmp_path):
     np.savez(bad, __tinygrad_rnn_structure__=np.array("{not json"))
     with pytest.raises(ValueError, match=r"bad.npz is corrupt"):
         tr.load(bad)
-    with pytest.raises(TypeError, match=r"tr.save: cannot save obj\['m'\] \(a function\)"):
-        tr.save({"m": len}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match=r"tr.save: cannot save obj\['m'\] \(a builtins.generator\)"):
+        tr.save({"m": (i for i in range(2))}, tmp_path / "x.npz")
     with pytest.raises(TypeError, match=r"tr.save: dict key \(1, 2\) at obj is a tuple"):
         tr.save({(1, 2): 3}, tmp_path / "x.npz")
     plain = tmp_path / "plain.npz"  # a plain np.savez of arrays is accepted as a dict of them

@@ -185,7 +185,7 @@ def test_word_lm_checkpoint_tinygrad_rnn(tmp_path, monkeypatch):
     check(result)
     assert type(result["model"]) is module.RNNModel
     # the class had to be allowed: the same load without safe_globals is refused
-    with pytest.raises(tinygrad_rnn.serialization.UnsafeClassError, match="RNNModel"):
+    with pytest.raises(tinygrad_rnn.serialization.UnsafeGlobalError, match="RNNModel"):
         tinygrad_rnn.load(tmp_path / "model.pt")
 
 

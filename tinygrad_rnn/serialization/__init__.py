@@ -7,12 +7,12 @@ import json
 import warnings
 
 from .. import backend as B
-from .allowlist import UnsafeClassError, add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from .allowlist import UnsafeGlobalError, add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .files import read_arrays, target, write_atomic
 from .structure import Corrupt, Reader, Writer
 
 __all__ = ["save", "load", "safe_globals", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
-           "UnsafeClassError"]
+           "UnsafeGlobalError"]
 
 _STRUCTURE = "__tinygrad_rnn_structure__"
 _FORMAT = "tinygrad_rnn.checkpoint/2"
@@ -60,7 +60,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     process under the recorded name -- still no import, no call, no pickle. map_location and mmap are accepted for
     torch.load compatibility: tensors are made on the active backend's device. A plain np.savez archive loads as a
     dict of its arrays. FileNotFoundError for a missing file; ValueError naming the file for one that is not a
-    checkpoint (truncated, random bytes, pickled data, a PyTorch .pt); UnsafeClassError (a ValueError and a
+    checkpoint (truncated, random bytes, pickled data, a PyTorch .pt); UnsafeGlobalError (a ValueError and a
     pickle.UnpicklingError) for a class that is not allowed."""
     if pickle_module is not None:
         raise ValueError("tr.load: pickle_module is not supported: tinygrad_rnn checkpoints never use pickle")

@@ -1,6 +1,7 @@
 """Which classes tr.load may rebuild: tinygrad_rnn's own Modules always, user classes only when allowed with
-safe_globals([...]) / add_safe_globals([...]) (PyTorch's names). A class is found by name among classes that
-already exist; nothing is ever imported. Imports: the standard library, nn.module."""
+safe_globals([...]) / add_safe_globals([...]) (PyTorch's names); a function an attribute refers to (an activation)
+only when allowed. Classes are found by name among classes that already exist; nothing is ever imported.
+Imports: the standard library, nn.module."""
 
 import contextlib
 import contextvars
@@ -12,9 +13,9 @@ _added = []  # add_safe_globals: process-wide, as in PyTorch
 _scoped = contextvars.ContextVar("tinygrad_rnn_safe_globals", default=())  # safe_globals(): this thread/task only
 
 
-class UnsafeClassError(_PickleUnpicklingError, ValueError):
-    """tr.load met a class that is not allowed. A pickle.UnpicklingError, like torch.load's error for the same
-    case (so `except pickle.UnpicklingError` written for torch catches it), and a ValueError."""
+class UnsafeGlobalError(_PickleUnpicklingError, ValueError):
+    """tr.load met a class or function that is not allowed. A pickle.UnpicklingError, like torch.load's error for
+    the same case (so `except pickle.UnpicklingError` written for torch catches it), and a ValueError."""
 
 
 def _entries(objs, fn):
@@ -35,9 +36,9 @@ def _entries(objs, fn):
 
 
 def add_safe_globals(safe_globals):
-    """Allow these classes in every later tr.load (process-wide). Entries: classes, or (class, "module.Name")
-    pairs to allow a class under another name. Functions are accepted as in PyTorch (a checkpoint here never
-    refers to a function, so allowing one changes nothing)."""
+    """Allow these classes (and functions, e.g. an activation a module keeps as an attribute) in every later
+    tr.load (process-wide). Entries: classes or functions, or (obj, "module.Name") pairs to allow one under
+    another name."""
     _added.extend(_entries(safe_globals, "add_safe_globals"))
 
 
@@ -86,17 +87,39 @@ def _is_framework(cls):
     return cls.__module__ == "tinygrad_rnn" or cls.__module__.startswith("tinygrad_rnn.")
 
 
+def _allowed():
+    """(dotted name, obj) for every allowed user entry, the latest first."""
+    for obj, alias in reversed((*_added, *_scoped.get())):
+        name = alias if alias is not None else _dotted(class_name(obj)) if hasattr(obj, "__qualname__") else None
+        if name is not None:
+            yield name, obj
+
+
+def resolve_function(name, path, where):
+    """The function a checkpoint refers to, only if the caller allowed it (framework functions too, as in
+    PyTorch): a restored model calls what its attributes hold."""
+    dotted = _dotted(name)
+    for allowed, obj in _allowed():
+        if allowed == dotted and callable(obj) and not isinstance(obj, type):
+            return obj
+    short = dotted.rsplit(".", 1)[-1]
+    raise UnsafeGlobalError(
+        f"tr.load: {path} refers to the function {dotted} at {where}, which is not allowed. If you trust it, allow "
+        f"it with tr.serialization.safe_globals([..., {short}]) or add_safe_globals([{short}]). Nothing from the "
+        "file was imported or called.")
+
+
 def resolve(name, weights_only, path, where):
-    """The Module class a checkpoint names, if it is allowed; else UnsafeClassError saying how to allow it."""
+    """The Module class a checkpoint names, if it is allowed; else UnsafeGlobalError saying how to allow it."""
     dotted = _dotted(name)
     candidates = [c for c in _module_classes() if _dotted(class_name(c)) == dotted]
     framework = [c for c in candidates if _is_framework(c)]
     if framework:
         return framework[0]
-    for obj, alias in reversed((*_added, *_scoped.get())):
-        if (alias if alias is not None else _dotted(class_name(obj)) if isinstance(obj, type) else None) == dotted:
+    for allowed, obj in _allowed():
+        if allowed == dotted:
             if not (isinstance(obj, type) and issubclass(obj, Module)):
-                raise UnsafeClassError(f"tr.load: {path} asks for {dotted} at {where}, which is allowed but is not an "
+                raise UnsafeGlobalError(f"tr.load: {path} asks for {dotted} at {where}, which is allowed but is not an "
                                        "nn.Module class; a checkpoint can only rebuild Modules")
             return obj
     if weights_only is False and len(candidates) == 1:
@@ -104,7 +127,7 @@ def resolve(name, weights_only, path, where):
     short = dotted.rsplit(".", 1)[-1]
     extra = (f" (weights_only=False found {len(candidates)} classes of that name; allow the right one)"
              if weights_only is False and candidates else "")
-    raise UnsafeClassError(
+    raise UnsafeGlobalError(
         f"tr.load: {path} holds a {dotted} at {where}, which is not an allowed class{extra}. If you trust it, allow "
         f"it with `with tr.serialization.safe_globals([{short}]): tr.load(...)` or "
         f"tr.serialization.add_safe_globals([{short}]); tinygrad_rnn's own layers are always allowed. Nothing from "

@@ -1,19 +1,22 @@
 """The object inside a checkpoint as plain JSON data plus named arrays, and back. Every JSON object is a tag, so user
 data can never be mistaken for one: {"dict"/"odict": [[key, value], ...]}, {"tuple"/"set": [...]}, {"array": name},
 {"scalar": name} (a NumPy scalar), {"tensor": name, ...}, {"module": "pkg.mod:Class", "id", "state"} and {"ref": id}
-for a Tensor or Module met before (tied weights stay tied). Imports: the standard library, backend, tensor,
+for a Tensor or Module met before (tied weights stay tied), {"function": "pkg.mod:name"} for a module-level
+function kept as an attribute (loaded only if allowed). Imports: the standard library, backend, tensor,
 nn.module, nn.parameter, serialization.allowlist."""
 
+import types
 from collections import OrderedDict
 
 from .. import backend as B
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
-from .allowlist import class_name, resolve
+from .allowlist import class_name, resolve, resolve_function
 
 _SCALARS = (bool, int, float, str, type(None))
-_PLAIN = ("numbers, strings, bools, None, Tensors, arrays, Modules, and lists, tuples, dicts and sets of those")
+_PLAIN = ("numbers, strings, bools, None, Tensors, arrays, Modules, module-level functions, and lists, tuples, dicts "
+          "and sets of those")
 
 
 class Writer:
@@ -59,7 +62,14 @@ class Writer:
         if type(obj) in (tuple, set):
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return {type(obj).__name__: items}
-        kind = "a function" if callable(obj) else f"a {type(obj).__module__}.{type(obj).__qualname__}"
+        if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+            qual, module = getattr(obj, "__qualname__", ""), getattr(obj, "__module__", None)
+            if module and "<" not in qual:  # saved by name, as pickle does; tr.load wants it allowed
+                return {"function": f"{module}:{qual}"}
+        kind = f"a {type(obj).__module__}.{type(obj).__qualname__}"
+        if callable(obj):
+            kind = f"a {type(obj).__name__} {getattr(obj, '__qualname__', '')}; functions are saved by name, so only "
+            kind += "module-level ones"
         raise TypeError(f"tr.save: cannot save {where} ({kind}); a checkpoint holds {_PLAIN}")
 
     def _remember(self, obj):
@@ -148,6 +158,10 @@ class Reader:
             return self._tensor(data, where)
         if keys == {"module", "id", "state"}:
             return self._module(data, where)
+        if keys == {"function"}:
+            if not isinstance(data["function"], str) or data["function"].count(":") != 1:
+                raise Corrupt(f"{where} names its function badly")
+            return resolve_function(data["function"], self.path, where)
         raise Corrupt(f"unknown entry {str(data)[:80]} at {where}")
 
     def _get_array(self, name, where):
