@@ -259,6 +259,19 @@ def test_save_errors_name_the_users_path(tmp_path):
     with pytest.raises(IsADirectoryError, match=r"tr.save: cannot write .*adir"):
         tr.save({"a": 1}, tmp_path / "adir")
     assert sorted(os.listdir(tmp_path)) == ["adir"]  # no temp left behind by the failed saves
+    with pytest.raises(IsADirectoryError, match=r"tr.load: .*adir is a folder, not a checkpoint file"):
+        tr.load(tmp_path / "adir")
+    with pytest.raises(ValueError, match="tr.save: the path is empty"):
+        tr.save({}, "")
+    locked = tmp_path / "locked.npz"
+    tr.save({"a": 1}, locked)
+    os.chmod(locked, 0)
+    try:
+        if os.geteuid() != 0:  # root reads anything
+            with pytest.raises(PermissionError, match=r"tr.load: cannot read .*locked.npz: Permission denied"):
+                tr.load(locked)
+    finally:
+        os.chmod(locked, 0o644)
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])

@@ -90,8 +90,9 @@ def _check_binary(f, fn, attr):
 def target(f, fn, attr):
     """(path or None, file object or None, name for messages) for a path or a file object argument."""
     if isinstance(f, (str, bytes, os.PathLike)):
-        path = os.fspath(f)
-        path = os.fsdecode(path)
+        path = os.fsdecode(os.fspath(f))
+        if not path:
+            raise ValueError(f"{fn}: the path is empty")
         return path, None, path
     _check_binary(f, fn, attr)
     return None, f, getattr(f, "name", None) or f"<{type(f).__name__}>"
@@ -106,10 +107,17 @@ def read_arrays(path, fileobj, name):
     for anything else (text, random bytes, a truncated archive, pickles, a PyTorch .pt file)."""
     if path is not None and not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, f"tr.load: no such file: {path}")
+    if path is not None and os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"tr.load: {path} is a folder, not a checkpoint file")
     source = path
     if fileobj is not None:
         source = fileobj if _seekable(fileobj) else io.BytesIO(fileobj.read())
-    head = _peek(source)
+    try:
+        head = _peek(source)
+    except OSError as e:
+        if e.errno is None:
+            raise
+        raise OSError(e.errno, f"tr.load: cannot read {name}: {e.strerror}") from None
     if head[:1] == b"\x80":  # a pickle (protocol 2 and later); older ones fail the signature check below
         raise ValueError(f"tr.load: {name} {_PICKLE}")
     if not head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY")):
