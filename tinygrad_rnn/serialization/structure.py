@@ -197,6 +197,8 @@ class Reader:
                                                   for p in pairs):
             raise Corrupt(f"the attributes of {where} are not a list of [name, value] pairs")
         state = {k: self.decode(v, f"{where}.{k}") for k, v in pairs}
+        for k, v in vars(Module()).items():  # what every Module has (a file from an older version may lack some)
+            state.setdefault(k, v)
         _check_module_state(state, where)
         m.__dict__.update(state)
         return m
