@@ -144,7 +144,7 @@ def test_exact_round_trip_of_types_and_order(tmp_path):
                       d={"k": {"x": (1,)}, 2: "two", 1.5: -0.0, None: float("nan"), True: float("-inf")},
                       n64=np.float64(1.25), i32=np.int32(7), b=np.bool_(True), big=2**70,
                       arrays=[np.arange(4, dtype=np.int32), np.zeros((0, 3), np.float16), np.array(True)],
-                      tensors=[shared, shared, p, tr.Tensor([1, 2]), tr.Tensor([True])])
+                      tensors=[shared, shared, p, tr.tensor([1, 2]), tr.tensor([True])])
     buf = io.BytesIO()
     tr.save(obj, buf)
     buf.seek(0)
@@ -322,3 +322,16 @@ def test_concurrent_saves_to_one_path_never_mix(tmp_path):
     out = tr.load(path)
     assert np.array_equal(out["w"], big[out["who"]])
     assert os.listdir(tmp_path) == ["ck.npz"]
+
+
+def test_map_location(tmp_path):
+    path = tmp_path / "ck.npz"
+    tr.save({"w": tr.ones(2)}, path)
+    here = str(tr.devices.ACTIVE)
+    for where in (None, here, tr.device(here), {"cuda:0": here}, "cpu"):
+        assert tr.load(path, map_location=where)["w"].numpy().tolist() == [1.0, 1.0]
+    if tr.devices.ACTIVE.type == "cpu":
+        with pytest.raises(RuntimeError, match=r"tr.load: device 'cuda' needs the CuPy backend.*TINYGRAD_RNN_GPU=1"):
+            tr.load(path, map_location="cuda")
+    with pytest.raises(TypeError, match="tr.load: map_location as a function is not supported"):
+        tr.load(path, map_location=lambda storage, loc: storage)

@@ -44,9 +44,12 @@ class RNNModel(nn.Module):
         return F.log_softmax(decoded, dim=1), hidden
 
     def init_hidden(self, bsz):
+        weight = next(self.parameters())
         if self.rnn_type == "LSTM":
-            return (torch.zeros(self.nlayers, bsz, self.nhid), torch.zeros(self.nlayers, bsz, self.nhid))
-        return torch.zeros(self.nlayers, bsz, self.nhid)
+            return (weight.new_zeros(self.nlayers, bsz, self.nhid),
+                    weight.new_zeros(self.nlayers, bsz, self.nhid))
+        else:
+            return weight.new_zeros(self.nlayers, bsz, self.nhid)
 
 
 def repackage_hidden(h):
@@ -56,16 +59,20 @@ def repackage_hidden(h):
     return tuple(repackage_hidden(v) for v in h)
 
 
-def batchify(data, bsz):
+def batchify(data, bsz, device):
+    # Work out how cleanly we can divide the dataset into bsz parts.
     nbatch = data.size(0) // bsz
-    data = data[: nbatch * bsz]
-    return data.view(bsz, -1).transpose(0, 1)
+    # Trim off any extra elements that wouldn't cleanly fit (remainders).
+    data = data.narrow(0, 0, nbatch * bsz)
+    # Evenly divide the data across the bsz batches.
+    data = data.view(bsz, -1).t().contiguous()
+    return data.to(device)
 
 
 def get_batch(source, i, bptt):
     seq_len = min(bptt, len(source) - 1 - i)
     data = source[i:i + seq_len]
-    target = source[i + 1:i + 1 + seq_len].reshape(-1)
+    target = source[i + 1:i + 1 + seq_len].view(-1)
     return data, target
 
 
@@ -98,12 +105,13 @@ def train(model, train_data, criterion, optimizer, clip, bptt, batch_size):
 
 def main(ids, save, epochs=4, lr=20.0, clip=0.25, bptt=10, batch_size=8, eval_batch_size=4):
     torch.manual_seed(1111)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     ntokens = int(max(ids)) + 1
     n = len(ids)
-    train_data = batchify(torch.tensor(ids[: n * 8 // 10], dtype=torch.int64), batch_size)
-    val_data = batchify(torch.tensor(ids[n * 8 // 10: n * 9 // 10], dtype=torch.int64), eval_batch_size)
-    test_data = batchify(torch.tensor(ids[n * 9 // 10:], dtype=torch.int64), eval_batch_size)
-    model = RNNModel("LSTM", ntokens, 16, 16, 2, dropout=0.2, tie_weights=True)
+    train_data = batchify(torch.tensor(ids[: n * 8 // 10], dtype=torch.long), batch_size, device)
+    val_data = batchify(torch.tensor(ids[n * 8 // 10: n * 9 // 10], dtype=torch.long), eval_batch_size, device)
+    test_data = batchify(torch.tensor(ids[n * 9 // 10:], dtype=torch.long), eval_batch_size, device)
+    model = RNNModel("LSTM", ntokens, 16, 16, 2, dropout=0.2, tie_weights=True).to(device)
     criterion = nn.NLLLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     first_val = evaluate(model, val_data, criterion, bptt, eval_batch_size)

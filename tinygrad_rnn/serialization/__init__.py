@@ -7,6 +7,7 @@ import json
 import warnings
 
 from .. import backend as B
+from .. import devices
 from .allowlist import UnsafeGlobalError, add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .files import read_arrays, target, write_atomic
 from .structure import Corrupt, Reader, Writer
@@ -57,8 +58,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     weights_only: PyTorch's meaning, as far as it applies without pickle. None or True (PyTorch's default since
     2.6): only allowed classes. False ("I trust this file"): also any nn.Module class that already exists in this
-    process under the recorded name -- still no import, no call, no pickle. map_location and mmap are accepted for
-    torch.load compatibility: tensors are made on the active backend's device. A plain np.savez archive loads as a
+    process under the recorded name -- still no import, no call, no pickle. map_location (a device, a string, or
+    a dict of them) must name a device the active backend serves; tensors are made on that backend's device.
+    mmap is accepted and ignored. A plain np.savez archive loads as a
     dict of its arrays. FileNotFoundError for a missing file; ValueError naming the file for one that is not a
     checkpoint (truncated, random bytes, pickled data, a PyTorch .pt); UnsafeGlobalError (a ValueError and a
     pickle.UnpicklingError) for a class that is not allowed."""
@@ -68,6 +70,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         raise TypeError(f"tr.load: weights_only must be True, False or None, got {weights_only!r}")
     if mmap:
         warnings.warn("tr.load: mmap=True is ignored; the archive is read into memory", stacklevel=2)
+    _check_map_location(map_location)
     path, fileobj, name = target(f, "tr.load", "read")
     arrays = read_arrays(path, fileobj, name)
     if _STRUCTURE not in arrays:
@@ -82,3 +85,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
         return Reader(arrays, weights_only, name).load(meta["data"])
     except (Corrupt, json.JSONDecodeError, RecursionError) as e:
         raise ValueError(f"tr.load: {name} is corrupt: cannot read its structure ({e})") from None
+
+
+def _check_map_location(map_location):
+    if map_location is None:
+        return
+    if callable(map_location) and not isinstance(map_location, devices.device):
+        raise TypeError("tr.load: map_location as a function is not supported (it works on torch storages); pass a "
+                        "device such as 'cpu' or tr.device('cuda')")
+    for d in map_location.values() if isinstance(map_location, dict) else [map_location]:
+        devices.check(d, "tr.load")
