@@ -1,6 +1,7 @@
-"""optim.Adagrad, as torch.optim's single-tensor implementation. Imports: optim.optimizer, backend."""
+"""optim.Adagrad, as torch.optim's single-tensor implementation. Imports: optim.optimizer, optim.checks, backend."""
 
 from .. import backend as B
+from . import checks
 from .optimizer import Optimizer
 
 xp = B.xp
@@ -17,9 +18,11 @@ class Adagrad(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        for k in ("lr_decay", "initial_accumulator_value", "eps"):
-            if group[k] < 0:
-                raise ValueError(f"Adagrad: invalid {k} {group[k]!r}; expected >= 0")
+        for k in ("lr_decay", "initial_accumulator_value"):
+            checks.in_range("Adagrad", k, group[k])
+
+    def _state_spec(self, group):
+        return {"step": "count", "sum": "array"}, {}
 
     def _update(self, group):
         lr, lr_decay, wd, eps = (group[k] for k in ("lr", "lr_decay", "weight_decay", "eps"))

@@ -1,7 +1,8 @@
 """optim.Adam and optim.AdamW (decoupled weight decay), as torch.optim's single-tensor implementations.
-Imports: optim.optimizer, backend."""
+Imports: optim.optimizer, optim.checks, backend."""
 
 from .. import backend as B
+from . import checks
 from .optimizer import Optimizer
 
 xp = B.xp
@@ -14,18 +15,22 @@ class Adam(Optimizer):
         p = p - lr / (1 - beta1^t) * m / (sqrt(v_hat) / sqrt(1 - beta2^t) + eps)
     State per parameter: step (int), exp_avg, exp_avg_sq (and max_exp_avg_sq with amsgrad)."""
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
 
     def _check(self, group):
         super()._check(group)
-        b1, b2 = group["betas"]
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{self._name}: invalid betas {group['betas']!r}; expected each in [0, 1)")
-        if group["eps"] < 0:
-            raise ValueError(f"{self._name}: invalid eps {group['eps']!r}; expected >= 0")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{self._name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, b in enumerate(betas):
+            checks.in_range(self._name, f"betas[{i}]", b, 0, 1, high_open=True)
+
+    def _state_spec(self, group):
+        arrays = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        return {"step": "count", **dict.fromkeys(arrays, "array")}, {}
 
     def _update(self, group):
         lr, (b1, b2), eps, wd, amsgrad = (group[k] for k in ("lr", "betas", "eps", "weight_decay", "amsgrad"))

@@ -1,7 +1,8 @@
 """optim.RMSprop, as torch.optim's single-tensor implementations.
-Imports: optim.optimizer, backend."""
+Imports: optim.optimizer, optim.checks, backend."""
 
 from .. import backend as B
+from . import checks
 from .optimizer import Optimizer
 
 xp = B.xp
@@ -19,9 +20,13 @@ class RMSprop(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        for k in ("alpha", "eps", "momentum"):
-            if group[k] < 0:
-                raise ValueError(f"RMSprop: invalid {k} {group[k]!r}; expected >= 0")
+        for k in ("momentum", "alpha"):
+            checks.in_range("RMSprop", k, group[k])
+
+    def _state_spec(self, group):
+        arrays = ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) + \
+            (("grad_avg",) if group["centered"] else ())
+        return {"step": "count", **dict.fromkeys(arrays, "array")}, {}
 
     def _update(self, group):
         lr, alpha, eps, wd, mom, centered = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum",

@@ -1,0 +1,148 @@
+"""Schedulers that compute each lr afresh from the step count (not chainable): CosineAnnealingWarmRestarts and
+OneCycleLR (which also cycles momentum, or Adam's beta1), as torch.optim.lr_scheduler computes them.
+Imports: the standard library, optim.checks, lr_scheduler.base."""
+
+import math
+
+from .. import checks
+from .base import LRScheduler, check_optimizer, per_group
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, where T_cur counts epochs since
+    the last restart and T_i, the length of the current cycle, starts at T_0 and is multiplied by T_mult at every
+    restart. step(epoch) accepts a fractional epoch (e.g. epoch + batch / batches)."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        self.T_0 = checks.integer("CosineAnnealingWarmRestarts", "T_0", T_0, low=1)
+        self.T_i = T_0
+        self.T_mult = checks.integer("CosineAnnealingWarmRestarts", "T_mult", T_mult, low=1)
+        self.eta_min = checks.in_range("CosineAnnealingWarmRestarts", "eta_min", eta_min)
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base in self.base_lrs]
+
+    def step(self, epoch=None):
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i *= self.T_mult
+        else:
+            checks.in_range(self._name, "epoch", epoch)
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:  # the cycle n that holds epoch: T_0 * (T_mult**n - 1) / (T_mult - 1) <= epoch
+                    n = int(math.log(epoch / self.T_0 * (self.T_mult - 1) + 1, self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+            group["lr"] = lr
+        self._last_lr = self._current()
+
+
+def cycled_momentum(owner, optimizer):
+    """Whether the optimizer's momentum lives in betas[0] (Adam) or in "momentum" (SGD, RMSprop)."""
+    if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+        raise ValueError(f"{owner}: cycle_momentum=True needs an optimizer with momentum or betas, got "
+                         f"{type(optimizer).__name__} (pass cycle_momentum=False)")
+    return "betas" in optimizer.defaults
+
+
+def set_momentum(group, value, use_beta1):
+    if use_beta1:
+        group["betas"] = (value, *group["betas"][1:])
+    else:
+        group["momentum"] = value
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy, stepped once per batch for total_steps (or epochs * steps_per_epoch) steps: lr rises
+    from max_lr / div_factor to max_lr over the first pct_start of the steps, then anneals ("cos" or "linear") to
+    initial_lr / final_div_factor; three_phase=True goes back to initial_lr first, then down. With cycle_momentum
+    the momentum (Adam: beta1) moves inversely between max_momentum and base_momentum."""
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
+                 anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
+                 final_div_factor=1e4, three_phase=False, last_epoch=-1):
+        owner = "OneCycleLR"
+        check_optimizer(owner, optimizer)
+        self.optimizer = optimizer
+        if total_steps is not None:
+            self.total_steps = checks.integer(owner, "total_steps", total_steps, low=1)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = checks.integer(owner, "epochs", epochs, low=1) * \
+                checks.integer(owner, "steps_per_epoch", steps_per_epoch, low=1)
+        else:
+            raise ValueError(f"{owner}: pass total_steps, or both epochs and steps_per_epoch")
+        checks.in_range(owner, "pct_start", pct_start, 0, 1)
+        self._anneal_func_type = checks.choice(owner, "anneal_strategy", anneal_strategy, ("cos", "linear"))
+        checks.in_range(owner, "div_factor", div_factor, low_open=True)
+        checks.in_range(owner, "final_div_factor", final_div_factor, low_open=True)
+        up = float(pct_start * self.total_steps) - 1
+        if three_phase:
+            phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      (float(2 * pct_start * self.total_steps) - 2, "max_lr", "initial_lr", "base_momentum",
+                       "max_momentum"),
+                      (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            phases = [(up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                      (self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+        self._schedule_phases = [dict(zip(keys, p, strict=True)) for p in phases]
+        max_lrs = per_group(owner, "max_lr", optimizer, max_lr, checks.in_range)
+        if last_epoch == -1:
+            for group, top in zip(optimizer.param_groups, max_lrs, strict=True):
+                group["initial_lr"] = top / div_factor
+                group["max_lr"] = top
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            self.use_beta1 = cycled_momentum(owner, optimizer)
+            tops = per_group(owner, "max_momentum", optimizer, max_momentum, checks.in_range)
+            bottoms = per_group(owner, "base_momentum", optimizer, base_momentum, checks.in_range)
+            if last_epoch == -1:
+                for group, top, bottom in zip(optimizer.param_groups, tops, bottoms, strict=True):
+                    set_momentum(group, top, self.use_beta1)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+
+    def _anneal(self, start, end, pct):
+        if self._anneal_func_type == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times; total_steps is {self.total_steps}")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start = 0.0
+            for i, phase in enumerate(self._schedule_phases):
+                end = phase["end_step"]
+                if step <= end or i == len(self._schedule_phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
+                    if self.cycle_momentum:
+                        momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct)
+                        set_momentum(group, momentum, self.use_beta1)
+                    break
+                start = end
+        return lrs
+
+    def _check_loaded(self, new, at):
+        super()._check_loaded(new, at)
+        checks.choice(at, "_anneal_func_type", new["_anneal_func_type"], ("cos", "linear"))
