@@ -2,6 +2,7 @@
 Updates work in place on the raw backend arrays (p.array, p.grad.array): no graph, no Tensor overhead.
 Imports: backend, autograd, tensor, optim.checks."""
 
+import copy
 import numbers
 
 from .. import backend as B
@@ -177,7 +178,8 @@ class Optimizer:
         if "decoupled_weight_decay" in saved and bool(saved["decoupled_weight_decay"]) != self._decoupled:
             raise ValueError(f"{at}: decoupled_weight_decay={saved['decoupled_weight_decay']!r} does not match "
                              f"{self._name} (expected {self._decoupled!r})")
-        new = {**mine, **{k: v for k, v in saved.items() if k != "params"}, "params": mine["params"]}
+        # The saved group replaces ours (PyTorch's rule), with our parameters.
+        new = {**{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}, "params": mine["params"]}
         for k, default in self.defaults.items():
             if isinstance(default, tuple) and isinstance(new[k], list):
                 new[k] = tuple(new[k])
