@@ -25,6 +25,13 @@ CONFIGS = [
     ("RMSprop", dict(lr=0.003, centered=True, momentum=0.5)),
     ("Adagrad", dict()),
     ("Adagrad", dict(lr=0.05, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.2, eps=1e-6)),
+    # torch's keyword switches: maximize ascends; foreach/fused pick torch kernels and change nothing here
+    ("SGD", dict(lr=0.01, momentum=0.9, weight_decay=0.01, maximize=True, foreach=False)),
+    ("Adam", dict(lr=0.01, amsgrad=True, maximize=True, fused=None)),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("AdamW", dict(lr=0.01, maximize=True, foreach=True, capturable=False)),
+    ("RMSprop", dict(lr=0.003, centered=True, momentum=0.5, maximize=True)),
+    ("Adagrad", dict(lr=0.05, lr_decay=0.1, maximize=True, foreach=None)),
 ]
 
 

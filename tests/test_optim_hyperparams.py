@@ -71,6 +71,8 @@ ROWS = [
      r"^SGD: nesterov=True requires momentum > 0 and dampening 0, got momentum=0 and dampening=0$", ValueError),
     ("SGD-nesterov-dampening", lambda L, p: sgd(L, p, momentum=0.9, dampening=0.1, nesterov=True), ValueError,
      r"got momentum=0.9 and dampening=0.1", ValueError),
+    ("SGD-differentiable", lambda L, p: sgd(L, p, differentiable=True), ValueError,
+     r"^SGD: differentiable=True is not supported", None),
     ("Adam-lr-nan", lambda L, p: L.optim.Adam([p], lr=NAN), ValueError, r"^Adam: invalid lr=nan", ValueError),
     ("Adam-beta1-one", lambda L, p: L.optim.Adam([p], betas=(1.0, 0.999)), ValueError,
      r"^Adam: invalid betas\[0\]=1.0; expected a finite number in \[0, 1\)$", ValueError),

@@ -160,9 +160,8 @@ BAD_LOADS = [
     ("nan-lr", _setitem(["param_groups", 0, "lr"], float("nan")), r"param_groups\[0\]: Adam: invalid lr=nan"),
     ("bad-beta", _setitem(["param_groups", 1, "betas"], (0.9, 1.5)), r"Adam: invalid betas\[1\]=1.5; expected "
                                                                      r"a finite number in \[0, 1\)"),
-    ("maximize", _setitem(["param_groups", 0, "maximize"], True), r"maximize=True is not supported here"),
-    ("decoupled", _setitem(["param_groups", 0, "decoupled_weight_decay"], True),
-     r"decoupled_weight_decay=True does not match Adam"),
+    ("differentiable", _setitem(["param_groups", 0, "differentiable"], True),
+     r"Adam: differentiable=True is not supported \(updates run outside the graph\)"),
     ("unknown-param", _setitem(["state", 7], {}), r"state\[7\] is for no parameter; the groups list indices "
                                                   r"\[0, 1, 2\]"),
     ("unknown-state", _setitem(["state", 1, "momentum_buffer"], np.zeros(4)), r"state\[1\]: unknown state "
@@ -200,6 +199,20 @@ def test_a_failed_optimizer_load_changes_nothing(name, make_bad, pattern):
             np.testing.assert_array_equal(np.asarray(tr.Tensor(v).numpy() if hasattr(v, "shape") else v),
                                           np.asarray(before_state[id(p)][k]))
     opt.load_state_dict(good)  # the good one still loads
+
+
+def test_adamw_refuses_an_adam_state_and_old_state_dicts_take_default_switches():
+    params, opt = _adam_state()
+    sd = opt.state_dict()
+    adamw = optim.AdamW([{"params": params[:2]}, {"params": params[2:]}])
+    with pytest.raises(ValueError, match=r"AdamW.load_state_dict: param_groups\[0\]: AdamW: decoupled_weight_decay "
+                                         r"must be True"):
+        adamw.load_state_dict(sd)
+    for g in sd["param_groups"]:  # a state dict from before these switches existed
+        for k in ("maximize", "foreach", "fused", "capturable", "differentiable", "decoupled_weight_decay"):
+            del g[k]
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["maximize"] is False and opt.param_groups[1]["decoupled_weight_decay"] is False
 
 
 def _sched_state():

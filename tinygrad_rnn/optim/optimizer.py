@@ -2,6 +2,7 @@
 Updates work in place on the raw backend arrays (p.array, p.grad.array): no graph, no Tensor overhead.
 Imports: backend, autograd, tensor, optim.checks."""
 
+import collections
 import copy
 import numbers
 
@@ -10,9 +11,11 @@ from ..autograd import enable_grad
 from ..tensor import Tensor
 from . import checks
 
-# Group keys that torch.optim writes and we do not implement: loading a PyTorch state dict that sets them to
-# anything but the value we behave as would compute something else silently, so it is refused.
-_TORCH_FLAGS = {"maximize": False, "differentiable": False}
+# torch.optim's implementation switches, taken with its signatures and kept in every group as torch keeps them
+# (so state dicts carry the same keys). Only maximize changes the numbers; foreach/fused/capturable pick kernels
+# and change nothing here; differentiable=True (a graph through the update itself) is refused. A state dict
+# without them (an older PyTorch's) loads with these defaults.
+SWITCHES = {"maximize": False, "foreach": None, "differentiable": False, "fused": None, "capturable": False}
 
 
 class Optimizer:
@@ -23,7 +26,9 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self.state = {}  # param -> dict of state arrays and counters (keyed by identity)
+        # param -> dict of state arrays and counters (keyed by identity); a defaultdict as torch's, so that
+        # opt.state[p] of a parameter not stepped yet is {} rather than a KeyError
+        self.state = collections.defaultdict(dict)
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, got a single Tensor")
@@ -50,6 +55,18 @@ class Optimizer:
             checks.in_range(self._name, "weight_decay", group["weight_decay"])
         if "eps" in group:
             checks.in_range(self._name, "eps", group["eps"])
+        if not isinstance(group.get("maximize", False), bool):
+            raise TypeError(f"{self._name}: maximize must be a bool, got {group['maximize']!r}")
+        if group.get("differentiable"):
+            raise ValueError(f"{self._name}: differentiable=True is not supported (updates run outside the graph)")
+
+    def _grads(self, group):
+        """(parameter, gradient array, parameter array) for each parameter of the group that has a gradient; the
+        gradient negated under maximize=True (PyTorch's rule: ascend the objective)."""
+        maximize = group.get("maximize", False)
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, (-p.grad.array if maximize else p.grad.array), p.array
 
     def _state_spec(self, group):
         """({required state name: kind}, {optional state name: kind}), kind "array" (shaped like the parameter),
@@ -151,7 +168,7 @@ class Optimizer:
         for mine, new in zip(self.param_groups, new_groups, strict=True):  # all checked: now commit
             mine.clear()
             mine.update(new)
-        self.state = new_state
+        self.state = collections.defaultdict(dict, new_state)
 
     def _loaded_group(self, where, i, mine, saved, by_index):
         """The group `saved` checked against `mine` and merged into a new dict (mine is not touched)."""
@@ -169,17 +186,12 @@ class Optimizer:
             if int(j) in by_index:
                 raise ValueError(f"{at}['params']: parameter index {j} appears twice")
             by_index[int(j)] = (k, i)
-        missing = [k for k in self.defaults if k not in saved]
+        missing = [k for k in self.defaults if k not in saved and k not in self._optional_on_load]
         if missing:
             raise ValueError(f"{at}: missing hyperparameter {missing[0]!r} (expected keys {sorted(self.defaults)})")
-        for key, ours in _TORCH_FLAGS.items():
-            if saved.get(key, ours) != ours:
-                raise ValueError(f"{at}: {key}={saved[key]!r} is not supported here (expected {ours!r})")
-        if "decoupled_weight_decay" in saved and bool(saved["decoupled_weight_decay"]) != self._decoupled:
-            raise ValueError(f"{at}: decoupled_weight_decay={saved['decoupled_weight_decay']!r} does not match "
-                             f"{self._name} (expected {self._decoupled!r})")
         # The saved group replaces ours (PyTorch's rule), with our parameters.
-        new = {**{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}, "params": mine["params"]}
+        new = {**{k: self.defaults[k] for k in self._optional_on_load if k in self.defaults},
+               **{k: copy.deepcopy(v) for k, v in saved.items() if k != "params"}, "params": mine["params"]}
         for k, default in self.defaults.items():
             if isinstance(default, tuple) and isinstance(new[k], list):
                 new[k] = tuple(new[k])
@@ -189,7 +201,7 @@ class Optimizer:
             raise type(e)(f"{at}: {e}") from None
         return new
 
-    _decoupled = False  # AdamW's decoupled weight decay (checked against a PyTorch state dict's flag)
+    _optional_on_load = frozenset(SWITCHES)  # group keys a loaded state dict may lack (take our defaults)
 
     def _loaded_state(self, at, p, group, st):
         """One parameter's saved state, checked against _state_spec and converted to backend arrays."""

@@ -14,9 +14,11 @@ class RMSprop(Optimizer):
         avg = sqrt(sq - ga * ga) + eps with ga = alpha * ga + (1 - alpha) * g (centered), else sqrt(sq) + eps
         buf = momentum * buf + g / avg; p = p - lr * buf      (momentum > 0), else p = p - lr * g / avg"""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
+                                      centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
     def _check(self, group):
         super()._check(group)
@@ -31,13 +33,10 @@ class RMSprop(Optimizer):
     def _update(self, group):
         lr, alpha, eps, wd, mom, centered = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum",
                                                                "centered"))
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g, x = p.grad.array, p.array
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(x)}
+        for p, g, x in self._grads(group):
+            st = self.state[p]
+            if not st:
+                st.update(step=0, square_avg=xp.zeros_like(x))
                 if mom > 0:
                     st["momentum_buffer"] = xp.zeros_like(x)
                 if centered:

@@ -14,9 +14,11 @@ class SGD(Optimizer):
         p = p - lr * g
     Nesterov needs momentum > 0 and dampening 0 (as in PyTorch). lr defaults to 1e-3, as in PyTorch 2.x."""
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _check(self, group):
         super()._check(group)
@@ -31,14 +33,11 @@ class SGD(Optimizer):
 
     def _update(self, group):
         lr, mom, damp, wd, nesterov = (group[k] for k in ("lr", "momentum", "dampening", "weight_decay", "nesterov"))
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = p.grad.array
+        for p, g, x in self._grads(group):
             if wd:
-                g = g + wd * p.array
+                g = g + wd * x
             if mom:
-                st = self.state.setdefault(p, {})
+                st = self.state[p]
                 buf = st.get("momentum_buffer")
                 if buf is None:
                     buf = st["momentum_buffer"] = B.copy(g)
@@ -46,4 +45,4 @@ class SGD(Optimizer):
                     buf *= mom
                     buf += (1.0 - damp) * g if damp else g
                 g = g + mom * buf if nesterov else buf
-            p.array -= lr * g
+            x -= lr * g
