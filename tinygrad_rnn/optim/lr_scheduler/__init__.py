@@ -4,7 +4,7 @@ Imports: its own submodules."""
 
 from .base import LRScheduler
 from .compose import ChainedScheduler, SequentialLR
-from .cycles import CosineAnnealingWarmRestarts, OneCycleLR
+from .cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .decay import (
            ConstantLR,
            CosineAnnealingLR,
@@ -19,5 +19,5 @@ from .decay import (
 from .plateau import ReduceLROnPlateau
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
-           "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "OneCycleLR",
-           "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
+           "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]

@@ -177,41 +177,61 @@ class LRScheduler:
         self.__dict__.update(new)
 
 
-class FunctionsState:
-    """Mixin for LambdaLR/MultiplicativeLR: their lr_lambdas are code, not state. As in PyTorch, a plain function
-    or lambda is saved as None (rebuild the scheduler with it); a callable object's attributes are saved."""
+class CodeState:
+    """Mixin for schedulers holding user code (LambdaLR's lr_lambdas, CyclicLR's scale_fn) in the attribute named
+    by _code (a list of callables, or one callable or None). Code is not state: as in PyTorch, a plain function or
+    lambda is saved as None (rebuild the scheduler with it), a callable object as a copy of its attributes."""
 
-    _unsaved = ("optimizer", "lr_lambdas")
+    _code = "lr_lambdas"
+
+    @property
+    def _unsaved(self):
+        return ("optimizer", self._code)
+
+    def _code_list(self):
+        code = getattr(self, self._code)
+        return list(code) if isinstance(code, list) else [code]
+
+    def state_dict(self):
+        state = super().state_dict()
+        saved = [None if fn is None or isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+                 else copy.deepcopy(fn.__dict__) for fn in self._code_list()]
+        state[self._code] = saved if isinstance(getattr(self, self._code), list) else saved[0]
+        return state
+
+    def _loader(self, state_dict, at):
+        key, fns = self._code, self._code_list()
+        if not isinstance(state_dict, dict) or key not in state_dict:
+            raise ValueError(f"{at}: missing {key!r}")
+        saved = state_dict[key]
+        as_list = isinstance(getattr(self, key), list)
+        if as_list and (not isinstance(saved, (list, tuple)) or len(saved) != len(fns)):
+            raise ValueError(f"{at}: {key!r} must be a list of {len(fns)} entries (None or a dict), got {saved!r}")
+        saved = list(saved) if as_list else [saved]
+        for i, d in enumerate(saved):
+            if d is not None and not isinstance(d, dict):
+                raise ValueError(f"{at}: {key!r}{f'[{i}]' if as_list else ''} must be None or a dict, got "
+                                 f"{type(d).__name__}")
+            if d is not None and fns[i] is None:
+                raise ValueError(f"{at}: {key!r} holds attributes for a callable object, but this {self._name} has "
+                                 "none (pass the same kind of callable to the constructor)")
+        apply_rest = super()._loader({k: v for k, v in state_dict.items() if k != key}, at)
+
+        def apply():
+            apply_rest()
+            for fn, d in zip(fns, saved, strict=True):
+                if d is not None:
+                    fn.__dict__.update(copy.deepcopy(d))
+        return apply
+
+
+class FunctionsState(CodeState):
+    """LambdaLR/MultiplicativeLR: lr_lambda is one callable or one per group."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         check_optimizer(self._name, optimizer)
         self.lr_lambdas = lambdas(self._name, optimizer, lr_lambda)
         super().__init__(optimizer, last_epoch)
-
-    def state_dict(self):
-        state = super().state_dict()
-        state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
-                               else copy.deepcopy(fn.__dict__) for fn in self.lr_lambdas]
-        return state
-
-    def _loader(self, state_dict, at):
-        if not isinstance(state_dict, dict) or "lr_lambdas" not in state_dict:
-            raise ValueError(f"{at}: missing 'lr_lambdas'")
-        saved = state_dict["lr_lambdas"]
-        if not isinstance(saved, (list, tuple)) or len(saved) != len(self.lr_lambdas):
-            raise ValueError(f"{at}: 'lr_lambdas' must be a list of {len(self.lr_lambdas)} entries (None or a dict), "
-                             f"got {saved!r}")
-        for i, d in enumerate(saved):
-            if d is not None and not isinstance(d, dict):
-                raise ValueError(f"{at}: 'lr_lambdas'[{i}] must be None or a dict, got {type(d).__name__}")
-        apply_rest = super()._loader({k: v for k, v in state_dict.items() if k != "lr_lambdas"}, at)
-
-        def apply():
-            apply_rest()
-            for fn, d in zip(self.lr_lambdas, saved, strict=True):
-                if d is not None:
-                    fn.__dict__.update(copy.deepcopy(d))
-        return apply
 
 
 def lambdas(owner, optimizer, lr_lambda):

@@ -1,11 +1,11 @@
-"""Schedulers that compute each lr afresh from the step count (not chainable): CosineAnnealingWarmRestarts and
-OneCycleLR (which also cycles momentum, or Adam's beta1), as torch.optim.lr_scheduler computes them.
+"""Schedulers that compute each lr afresh from the step count (not chainable): CosineAnnealingWarmRestarts, CyclicLR
+and OneCycleLR (the last two also cycle momentum, or Adam's beta1), as torch.optim.lr_scheduler computes them.
 Imports: the standard library, optim.checks, lr_scheduler.base."""
 
 import math
 
 from .. import checks
-from .base import LRScheduler, check_optimizer, per_group
+from .base import CodeState, LRScheduler, check_optimizer, per_group
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -65,6 +65,75 @@ def set_momentum(group, value, use_beta1):
         group["betas"] = (value, *group["betas"][1:])
     else:
         group["momentum"] = value
+
+
+class CyclicLR(CodeState, LRScheduler):
+    """Cyclical learning rates, stepped once per batch: each cycle rises from base_lr to max_lr over step_size_up
+    steps and falls back over step_size_down (default: the same), the height scaled per mode: "triangular" (1),
+    "triangular2" (halved every cycle), "exp_range" (gamma ** step), or by scale_fn(cycle or step, per
+    scale_mode). With cycle_momentum the momentum (Adam: beta1) moves inversely, max_momentum to base_momentum."""
+
+    _code = "_scale_fn_custom"
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
+                 gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
+                 max_momentum=0.9, last_epoch=-1):
+        owner = "CyclicLR"
+        self.optimizer = check_optimizer(owner, optimizer)
+        base_lrs = per_group(owner, "base_lr", optimizer, base_lr, checks.in_range)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
+                group["lr"] = lr
+        self.max_lrs = per_group(owner, "max_lr", optimizer, max_lr, checks.in_range)
+        up = float(checks.in_range(owner, "step_size_up", step_size_up, low_open=True))
+        down = up if step_size_down is None else \
+            float(checks.in_range(owner, "step_size_down", step_size_down, low_open=True))
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if scale_fn is None:
+            checks.choice(owner, "mode", mode, ("triangular", "triangular2", "exp_range"))
+        elif not callable(scale_fn):
+            raise TypeError(f"{owner}: scale_fn must be callable, got {type(scale_fn).__name__}")
+        self.mode = mode
+        self.gamma = checks.in_range(owner, "gamma", gamma, low_open=True)
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = checks.choice(owner, "scale_mode", scale_mode, ("cycle", "iterations"))
+        if scale_fn is None:  # the built-in modes fix their own scale_mode (as PyTorch's do)
+            self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            self.use_beta1 = cycled_momentum(owner, optimizer)
+            self.base_momentums = per_group(owner, "base_momentum", optimizer, base_momentum, checks.in_range)
+            self.max_momentums = per_group(owner, "max_momentum", optimizer, max_momentum, checks.in_range)
+            if last_epoch == -1:
+                for group, top, bottom in zip(optimizer.param_groups, self.max_momentums, self.base_momentums,
+                                              strict=True):
+                    set_momentum(group, top, self.use_beta1)
+                    group["max_momentum"] = top
+                    group["base_momentum"] = bottom
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def scale_fn(self, x):
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma**x
+
+    def get_lr(self):
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
+        height = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [base + (top - base) * scale * height for base, top in zip(self.base_lrs, self.max_lrs, strict=True)]
+        if self.cycle_momentum:
+            for group, bottom, top in zip(self.optimizer.param_groups, self.base_momentums, self.max_momentums,
+                                          strict=True):
+                set_momentum(group, top - (top - bottom) * scale * height, self.use_beta1)
+        return lrs
 
 
 class OneCycleLR(LRScheduler):
