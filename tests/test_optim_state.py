@@ -2,6 +2,7 @@
 # tr.save/tr.load) trains bit for bit like never stopping; the layout is torch's and a torch state dict loads;
 # a load that fails on any entry changes nothing and names the entry, what was expected and what it got.
 import copy
+import math
 
 import numpy as np
 import pytest
@@ -249,16 +250,6 @@ def test_a_failed_scheduler_load_changes_nothing(name, make_bad, pattern):
     seq.load_state_dict(good)
 
 
-def test_plateau_load_checks_mode():
-    opt = optim.SGD([nn.Parameter(np.ones(2))], lr=0.1)
-    sched = optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max")
-    good = sched.state_dict()
-    with pytest.raises(ValueError, match=r"ReduceLROnPlateau.load_state_dict: invalid mode='low'; expected one "
-                                         r"of 'min', 'max'"):
-        sched.load_state_dict({**good, "mode": "low"})
-    assert sched.state_dict() == good
-
-
 def test_add_param_group_and_zero_grad():
     a, b = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
     opt = optim.Adam([a], lr=0.1, betas=(0.8, 0.9))
@@ -276,3 +267,36 @@ def test_add_param_group_and_zero_grad():
     a.grad = tr.Tensor(np.ones(2))
     opt.zero_grad()
     assert a.grad is None
+
+
+def _sgd():
+    return optim.SGD([nn.Parameter(np.ones(2))], lr=0.1, momentum=0.9)
+
+
+# A loaded value of the right type but one the constructor would refuse is refused too (same rule, same words).
+BAD_VALUES = [
+    (lambda o: optim.lr_scheduler.StepLR(o, 3), "step_size", 0, r"StepLR.load_state_dict: invalid step_size=0; "
+                                                                 r"expected an int >= 1"),
+    (lambda o: optim.lr_scheduler.ConstantLR(o), "factor", 2.0, r"invalid factor=2.0"),
+    (lambda o: optim.lr_scheduler.LinearLR(o), "total_iters", 2.5, r"total_iters must be an int, got float 2.5"),
+    (lambda o: optim.lr_scheduler.CosineAnnealingLR(o, 5), "T_max", 0, r"invalid T_max=0"),
+    (lambda o: optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 5), "T_i", 0, r"invalid T_i=0"),
+    (lambda o: optim.lr_scheduler.OneCycleLR(o, 0.1, total_steps=10), "_anneal_func_type", "exp",
+     r"invalid _anneal_func_type='exp'"),
+    (lambda o: optim.lr_scheduler.CyclicLR(o, 0.01, 0.1), "mode", "sine", r"invalid mode='sine'"),
+    (lambda o: optim.lr_scheduler.CyclicLR(o, 0.01, 0.1), "gamma", -1.0, r"invalid gamma=-1.0"),
+    (lambda o: optim.lr_scheduler.ReduceLROnPlateau(o), "patience", -1, r"invalid patience=-1"),
+    (lambda o: optim.lr_scheduler.ReduceLROnPlateau(o), "mode", "low", r"ReduceLROnPlateau.load_state_dict: invalid "
+                                                                       r"mode='low'; expected one of 'min', 'max'"),
+    (lambda o: optim.lr_scheduler.ReduceLROnPlateau(o), "mode_worse", -math.inf, r"'mode_worse' -inf does not "
+                                                                                 r"match mode 'min'"),
+]
+
+
+@pytest.mark.parametrize("make,key,value,pattern", BAD_VALUES, ids=[f"{b[1]}={b[2]}" for b in BAD_VALUES])
+def test_a_loaded_value_the_constructor_refuses_is_refused(make, key, value, pattern):
+    sched = make(_sgd())
+    good = sched.state_dict()
+    with pytest.raises(ValueError, match=pattern):
+        sched.load_state_dict({**good, key: value})
+    assert sched.state_dict() == good

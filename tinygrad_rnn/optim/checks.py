@@ -44,6 +44,12 @@ def integer(owner, name, value, low=None):
     return int(value)
 
 
+def rule(check, **bounds):
+    """check with its bounds fixed: rule(owner, name, value) -> value. Schedulers list one per attribute and apply it
+    in the constructor and again to a loaded state dict, so both refuse the same values."""
+    return lambda owner, name, value: check(owner, name, value, **bounds)
+
+
 def choice(owner, name, value, options):
     if value not in options:
         raise ValueError(f"{owner}: invalid {name}={_show(value)}; expected one of {', '.join(map(repr, options))}")

@@ -78,6 +78,7 @@ class LRScheduler:
     _closed_form() (the lrs at last_epoch from base_lrs, used by the deprecated step(epoch))."""
 
     _unsaved = ("optimizer",)  # attributes that are not part of the state dict
+    _rules = {}  # attribute -> checks.rule: applied by _set in the constructor and again to a loaded state dict
 
     def __init__(self, optimizer, last_epoch=-1):
         check_optimizer(self._name, optimizer)
@@ -98,6 +99,11 @@ class LRScheduler:
     @property
     def _name(self):
         return type(self).__name__
+
+    def _set(self, **values):
+        """Set constructor arguments as attributes, each checked by its rule (the error names the argument)."""
+        for k, v in values.items():
+            setattr(self, k, self._rules[k](self._name, k, v))
 
     def _initial_step(self):
         """Step 0. While it runs, _is_initial is True: several get_lr() keep the current lrs then, so that
@@ -172,6 +178,12 @@ class LRScheduler:
         for key in ("last_epoch", "_step_count"):
             if key in new and (isinstance(new[key], bool) or not isinstance(new[key], numbers.Integral)):
                 raise ValueError(f"{at}: {key!r} must be an int, got {new[key]!r}")
+        for key, check in self._rules.items():
+            if key in new:
+                try:
+                    check(at, key, new[key])
+                except TypeError as e:  # a loaded value of the wrong type is a bad value of the state dict
+                    raise ValueError(str(e)) from None
 
     def _apply_loaded(self, new):
         self.__dict__.update(new)

@@ -13,11 +13,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
     the last restart and T_i, the length of the current cycle, starts at T_0 and is multiplied by T_mult at every
     restart. step(epoch) accepts a fractional epoch (e.g. epoch + batch / batches)."""
 
+    _rules = {"T_0": checks.rule(checks.integer, low=1), "T_mult": checks.rule(checks.integer, low=1),
+              "eta_min": checks.rule(checks.in_range), "T_i": checks.rule(checks.integer, low=1)}
+
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
-        self.T_0 = checks.integer("CosineAnnealingWarmRestarts", "T_0", T_0, low=1)
+        self._set(T_0=T_0, T_mult=T_mult, eta_min=eta_min)
         self.T_i = T_0
-        self.T_mult = checks.integer("CosineAnnealingWarmRestarts", "T_mult", T_mult, low=1)
-        self.eta_min = checks.in_range("CosineAnnealingWarmRestarts", "eta_min", eta_min)
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
 
@@ -74,6 +75,10 @@ class CyclicLR(CodeState, LRScheduler):
     scale_mode). With cycle_momentum the momentum (Adam: beta1) moves inversely, max_momentum to base_momentum."""
 
     _code = "_scale_fn_custom"
+    _rules = {"total_size": checks.rule(checks.in_range, low_open=True),
+              "step_ratio": checks.rule(checks.in_range, low=0, high=1, low_open=True, high_open=True),
+              "gamma": checks.rule(checks.in_range, low_open=True),
+              "scale_mode": lambda owner, name, v: checks.choice(owner, name, v, ("cycle", "iterations"))}
 
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
@@ -95,9 +100,8 @@ class CyclicLR(CodeState, LRScheduler):
         elif not callable(scale_fn):
             raise TypeError(f"{owner}: scale_fn must be callable, got {type(scale_fn).__name__}")
         self.mode = mode
-        self.gamma = checks.in_range(owner, "gamma", gamma, low_open=True)
+        self._set(gamma=gamma, scale_mode=scale_mode)
         self._scale_fn_custom = scale_fn
-        self.scale_mode = checks.choice(owner, "scale_mode", scale_mode, ("cycle", "iterations"))
         if scale_fn is None:  # the built-in modes fix their own scale_mode (as PyTorch's do)
             self.scale_mode = "iterations" if mode == "exp_range" else "cycle"
         self.cycle_momentum = bool(cycle_momentum)
@@ -135,12 +139,20 @@ class CyclicLR(CodeState, LRScheduler):
                 set_momentum(group, top - (top - bottom) * scale * height, self.use_beta1)
         return lrs
 
+    def _check_loaded(self, new, at):
+        super()._check_loaded(new, at)
+        if self._scale_fn_custom is None:
+            checks.choice(at, "mode", new["mode"], ("triangular", "triangular2", "exp_range"))
+
 
 class OneCycleLR(LRScheduler):
     """The 1cycle policy, stepped once per batch for total_steps (or epochs * steps_per_epoch) steps: lr rises
     from max_lr / div_factor to max_lr over the first pct_start of the steps, then anneals ("cos" or "linear") to
     initial_lr / final_div_factor; three_phase=True goes back to initial_lr first, then down. With cycle_momentum
     the momentum (Adam: beta1) moves inversely between max_momentum and base_momentum."""
+
+    _rules = {"total_steps": checks.rule(checks.integer, low=1),
+              "_anneal_func_type": lambda owner, name, v: checks.choice(owner, name, v, ("cos", "linear"))}
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
@@ -212,6 +224,3 @@ class OneCycleLR(LRScheduler):
                 start = end
         return lrs
 
-    def _check_loaded(self, new, at):
-        super()._check_loaded(new, at)
-        checks.choice(at, "_anneal_func_type", new["_anneal_func_type"], ("cos", "linear"))

@@ -28,16 +28,17 @@ class MultiplicativeLR(FunctionsState, LRScheduler):
                 for fn, g in zip(self.lr_lambdas, self.optimizer.param_groups, strict=True)]
 
 
-def _gamma(owner, gamma):
-    return checks.in_range(owner, "gamma", gamma)
+GAMMA = checks.rule(checks.in_range)  # >= 0 and finite
+ITERS = checks.rule(checks.integer, low=1)
 
 
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): multiply by gamma every step_size epochs."""
 
+    _rules = {"step_size": ITERS, "gamma": GAMMA}
+
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size = checks.integer("StepLR", "step_size", step_size, low=1)
-        self.gamma = _gamma("StepLR", gamma)
+        self._set(step_size=step_size, gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -52,6 +53,8 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """lr = base_lr * gamma ** (number of milestones <= epoch); a milestone listed twice counts twice."""
 
+    _rules = {"gamma": GAMMA}
+
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         if isinstance(milestones, (int, float, str)) or not hasattr(milestones, "__iter__"):
             raise TypeError(f"MultiStepLR: milestones must be a list of ints, got {type(milestones).__name__}")
@@ -59,7 +62,7 @@ class MultiStepLR(LRScheduler):
         for i, m in enumerate(milestones):
             checks.integer("MultiStepLR", f"milestones[{i}]", m, low=0)
         self.milestones = Counter(int(m) for m in milestones)
-        self.gamma = _gamma("MultiStepLR", gamma)
+        self._set(gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -75,10 +78,11 @@ class MultiStepLR(LRScheduler):
 class ConstantLR(LRScheduler):
     """lr = base_lr * factor for epochs < total_iters, then base_lr."""
 
+    # factor in (0, 1]: PyTorch allows 0 and then divides by it at total_iters
+    _rules = {"factor": checks.rule(checks.in_range, low=0, high=1, low_open=True), "total_iters": ITERS}
+
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
-        # (0, 1]: PyTorch allows 0 and then divides by it at total_iters.
-        self.factor = checks.in_range("ConstantLR", "factor", factor, 0, 1, low_open=True)
-        self.total_iters = checks.integer("ConstantLR", "total_iters", total_iters, low=1)
+        self._set(factor=factor, total_iters=total_iters)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -97,10 +101,11 @@ class LinearLR(LRScheduler):
     """lr = base_lr * factor, the factor going linearly from start_factor to end_factor over total_iters
     epochs, then staying at end_factor."""
 
+    _rules = {"start_factor": checks.rule(checks.in_range, low=0, high=1, low_open=True),
+              "end_factor": checks.rule(checks.in_range, low=0, high=1), "total_iters": ITERS}
+
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        self.start_factor = checks.in_range("LinearLR", "start_factor", start_factor, 0, 1, low_open=True)
-        self.end_factor = checks.in_range("LinearLR", "end_factor", end_factor, 0, 1)
-        self.total_iters = checks.integer("LinearLR", "total_iters", total_iters, low=1)
+        self._set(start_factor=start_factor, end_factor=end_factor, total_iters=total_iters)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -121,8 +126,10 @@ class LinearLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch."""
 
+    _rules = {"gamma": GAMMA}
+
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = _gamma("ExponentialLR", gamma)
+        self._set(gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -137,9 +144,10 @@ class ExponentialLR(LRScheduler):
 class PolynomialLR(LRScheduler):
     """lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power."""
 
+    _rules = {"total_iters": ITERS, "power": checks.rule(checks.in_range)}
+
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
-        self.total_iters = checks.integer("PolynomialLR", "total_iters", total_iters, low=1)
-        self.power = checks.in_range("PolynomialLR", "power", power)
+        self._set(total_iters=total_iters, power=power)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -158,9 +166,10 @@ class CosineAnnealingLR(LRScheduler):
     """lr follows eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2, computed with PyTorch's
     recursion (so the same floats; past T_max it keeps going as a cosine wave, as PyTorch's does)."""
 
+    _rules = {"T_max": checks.rule(checks.in_range, low_open=True), "eta_min": checks.rule(checks.in_range)}
+
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        self.T_max = checks.in_range("CosineAnnealingLR", "T_max", T_max, low_open=True)
-        self.eta_min = checks.in_range("CosineAnnealingLR", "eta_min", eta_min)
+        self._set(T_max=T_max, eta_min=eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):

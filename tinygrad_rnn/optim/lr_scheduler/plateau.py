@@ -13,10 +13,16 @@ class ReduceLROnPlateau(LRScheduler):
     more than `patience` bad epochs each group's lr becomes max(lr * factor, min_lr) (skipped when the change is
     at most eps), then `cooldown` epochs pass with bad epochs ignored."""
 
+    _rules = {"factor": checks.rule(checks.in_range, low=0, high=1, high_open=True),
+              "patience": checks.rule(checks.integer, low=0), "cooldown": checks.rule(checks.integer, low=0),
+              "eps": checks.rule(checks.in_range), "threshold": checks.rule(checks.in_range),
+              "mode": lambda owner, name, v: checks.choice(owner, name, v, ("min", "max")),
+              "threshold_mode": lambda owner, name, v: checks.choice(owner, name, v, ("rel", "abs"))}
+
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
         owner = "ReduceLROnPlateau"
-        self.factor = checks.in_range(owner, "factor", factor, 0, 1, high_open=True)
+        self._set(factor=factor)
         self.optimizer = check_optimizer(owner, optimizer)
         if isinstance(min_lr, (list, tuple)):
             self.default_min_lr = None
@@ -24,19 +30,12 @@ class ReduceLROnPlateau(LRScheduler):
         else:
             self.default_min_lr = checks.in_range(owner, "min_lr", min_lr)
             self.min_lrs = [min_lr] * len(optimizer.param_groups)
-        self.patience = checks.integer(owner, "patience", patience, low=0)
-        self.cooldown = checks.integer(owner, "cooldown", cooldown, low=0)
-        self.eps = checks.in_range(owner, "eps", eps)
+        self._set(patience=patience, cooldown=cooldown, eps=eps)
         self.last_epoch = 0
         self._last_lr = self._current()
-        self._init_is_better(mode, checks.in_range(owner, "threshold", threshold), threshold_mode, owner)
+        self._set(mode=mode, threshold=threshold, threshold_mode=threshold_mode)
+        self.mode_worse = math.inf if mode == "min" else -math.inf  # the worst value: anything beats it
         self._reset()
-
-    def _init_is_better(self, mode, threshold, threshold_mode, owner):
-        checks.choice(owner, "mode", mode, ("min", "max"))
-        checks.choice(owner, "threshold_mode", threshold_mode, ("rel", "abs"))
-        self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
 
     def _reset(self):
         self.best = self.mode_worse
@@ -84,7 +83,5 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _check_loaded(self, new, at):
         super()._check_loaded(new, at)
-        self_check = ReduceLROnPlateau.__new__(ReduceLROnPlateau)
-        self_check._init_is_better(new["mode"], new["threshold"], new["threshold_mode"], at)
-        if new["mode_worse"] != self_check.mode_worse:
+        if new["mode_worse"] != (math.inf if new["mode"] == "min" else -math.inf):
             raise ValueError(f"{at}: 'mode_worse' {new['mode_worse']} does not match mode {new['mode']!r}")
