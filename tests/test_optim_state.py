@@ -177,6 +177,9 @@ BAD_LOADS = [
     ("step-negative", _setitem(["state", 0, "step"], -1), r"state\[0\]\['step'\]: expected a step count \(an int "
                                                           r">= 0\), got -1"),
     ("step-fraction", _setitem(["state", 0, "step"], np.array(2.5)), r"expected a step count .*got 2.5"),
+    ("step-inf", _setitem(["state", 1, "step"], math.inf), r"state\[1\]\['step'\]: expected a step count .*got inf"),
+    ("bool-array", _setitem(["state", 0, "exp_avg"], np.zeros((3, 4), bool)), r"expected a numeric array, got "
+                                                                              r"dtype bool"),
     ("state-not-dict", _setitem(["state", 0], 3), r"state\[0\]: expected a dict, got int"),
 ]
 

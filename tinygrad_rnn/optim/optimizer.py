@@ -4,6 +4,7 @@ Imports: backend, autograd, tensor, optim.checks."""
 
 import collections
 import copy
+import math
 import numbers
 
 from .. import backend as B
@@ -131,7 +132,7 @@ class Optimizer:
             for p in group["params"]:
                 index[id(p)] = len(index)
                 ids.append(index[id(p)])
-            groups.append({**{k: v for k, v in group.items() if k != "params"}, "params": ids})
+            groups.append({**{k: copy.deepcopy(v) for k, v in group.items() if k != "params"}, "params": ids})
         state = {}
         for group in self.param_groups:
             for p in group["params"]:
@@ -230,7 +231,7 @@ class Optimizer:
                     raise ValueError(f"{at}: expected a step count (int), got an array of shape {host.shape} and "
                                      f"dtype {host.dtype}")
                 v = host.item()
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or v != v or v < 0 or int(v) != v:
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) or v < 0 or int(v) != v:
                 raise ValueError(f"{at}: expected a step count (an int >= 0), got {v!r}")
             return int(v)
         if v is None and kind == "array?":
@@ -240,7 +241,7 @@ class Optimizer:
         host = B.to_host(v) if B.is_array(v) else v
         if tuple(host.shape) != p.shape:
             raise ValueError(f"{at}: expected shape {p.shape} (the parameter's), got {tuple(host.shape)}")
-        if host.dtype.kind not in "biuf":
+        if host.dtype.kind not in "iuf":
             raise ValueError(f"{at}: expected a numeric array, got dtype {host.dtype}")
         return B.asarray(B.np.array(host, dtype=B.host_dtype(p.dtype), copy=True), dtype=p.dtype)
 
