@@ -132,6 +132,24 @@ def test_dtype_defaults_and_requests():
     assert tr.arange(3).dtype == tr.int64
 
 
+def test_in_place_change_of_a_0d_result():
+    # loss = 0; for ...: loss += criterion(...) -- the tutorials' accumulation; NumPy's 0-d results are scalars
+    rng = np.random.default_rng(0)
+    w0, g1, g2 = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3)
+    a = tr.tensor(w0, requires_grad=True)
+    loss = 0
+    loss += (a * tr.tensor(g1)).sum()
+    loss += (a * tr.tensor(g2)).sum()
+    loss *= 2.0
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 2 * (w0 @ g1 + w0 @ g2), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), 2 * (g1 + g2), rtol=1e-12)
+    total = tr.tensor([1.0, 2.0]).sum()
+    total += 1
+    total.zero_()
+    assert total.item() == 0.0
+
+
 def test_nested_lists_of_one_element_tensors_as_pytorch():
     # torch.LongTensor([[topi[i][0] for i in range(batch_size)]]), the chatbot tutorial's greedy decoding
     topi = tr.tensor([[3], [1], [4]])

@@ -79,6 +79,12 @@ def is_array(a):
     return isinstance(a, _array_type)
 
 
+def writable(a):
+    """a, or for a NumPy scalar (NumPy gives 0-d results as immutable scalars, np.float32(1.5)) a 0-d array holding
+    it, so that an in-place change (loss = 0; loss += l) can write into it."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
 def is_foreign_array(a):
     """An array object of another library (a CuPy/torch/array-api array while this backend is different)."""
     if is_array(a) or isinstance(a, (np.ndarray, np.generic)):

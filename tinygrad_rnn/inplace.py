@@ -66,6 +66,7 @@ def update(t, name, compute, idx=Ellipsis, saves_old=False, exact=False):
     grad, it is recorded: t's grad_fn becomes a SetItem node. `saves_old`: compute's ops keep old's array for their
     backward (mul_, div_), so they get a copy. `exact`: the result must already have t's shape and a dtype that casts
     to t's without loss of kind (arithmetic in-place ops), as in PyTorch."""
+    t.array = B.writable(t.array)
     grad = is_grad_enabled()
     if grad and t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "

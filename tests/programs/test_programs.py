@@ -25,11 +25,9 @@ PROGRAMS = {
 FRAMEWORKS = ["tinygrad_rnn", "torch"]
 # While features land from the other branches: what each program still needs from tinygrad_rnn.
 WAITING = {
-    "word_lm": "needs nn.init.uniform_ and p.data.add_(p.grad, alpha=-lr) (helper inplace)",
-    "names_classifier": "needs item assignment tensor[li][0][i] = 1 and p.data.add_ (helper inplace)",
-    "names_generator": "needs item assignment tensor[0][li] = 1, unsqueeze_ and p.data.add_ (helper inplace)",
-    "seq2seq_attention": "needs nn.init.normal_, outputs[t] = output (helper inplace), tr.save of optimizer and "
-                         "scheduler state dicts (helpers ckpt, optim)",
+    "word_lm": "needs nn.init.uniform_/zeros_ (helper inplace)",
+    "names_generator": "needs the in-place shape change target_line_tensor.unsqueeze_(-1) (programs)",
+    "seq2seq_attention": "needs nn.init.normal_/constant_ (helper inplace)",
 }
 
 
