@@ -203,6 +203,36 @@ def test_comparisons_give_bool_tensors_without_grad(op, expected):
     assert getattr(tr.tensor([1, 2, 3]), op)(2).tolist() == expected
 
 
+BITWISE = {"&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b}
+
+
+@pytest.mark.parametrize("op", BITWISE)
+def test_and_or_xor_on_masks_and_integers_as_pytorch(op):
+    # masks: (predicted == target) & (target != PAD); integers: bitwise; bool with int -> int; Python operands too
+    f, rng = BITWISE[op], np.random.default_rng(0)
+    m1, m2 = rng.random((3, 4)) > 0.5, rng.random((1, 4)) > 0.5
+    i1, i2 = rng.integers(-8, 8, (3, 4)), rng.integers(-8, 8, (4,))
+    for a, b in ((m1, m2), (i1, i2), (m1, i2), (i1, m2)):
+        r = f(tr.tensor(a), tr.tensor(b))
+        assert r.tolist() == f(a, b).tolist() and r.dtype == (tr.bool_ if a.dtype == b.dtype == bool else tr.int64)
+        assert not r.requires_grad and r.grad_fn is None
+    assert f(tr.tensor(m1), True).tolist() == f(m1, True).tolist() == f(True, tr.tensor(m1)).tolist()
+    assert f(3, tr.tensor(i1)).tolist() == f(3, i1).tolist()
+    with pytest.raises(TypeError, match=rf"^\{op}: expected bool or integer tensors, got dtype float32"):
+        f(tr.tensor([1.0]), tr.tensor([True]))
+    with pytest.raises(TypeError, match=rf"^\{op}: expected bool or integer tensors, got dtype float64"):
+        f(tr.tensor([True]), tr.tensor([1.5], dtype=tr.float64))
+    with pytest.raises(TypeError, match=rf"^\{op}: expected bool or integer tensors, got dtype float32"):
+        f(tr.tensor([True]), 1.5)
+
+
+def test_invert_is_logical_not_on_masks_and_bitwise_not_on_integers():
+    assert (~tr.tensor([True, False])).tolist() == [False, True]
+    assert (~tr.tensor([0, 5, -3])).tolist() == [-1, -6, 2]
+    with pytest.raises(TypeError, match=r"^~: expected a bool or integer tensor, got dtype float32"):
+        ~tr.tensor([1.0])
+
+
 def test_comparison_broadcasts_and_tensors_stay_hashable():
     r = tr.Tensor([[1.0], [3.0]]) > tr.Tensor([0.0, 2.0, 4.0])
     assert r.shape == (2, 3) and r.tolist() == [[True, False, False], [True, True, False]]
@@ -216,3 +246,21 @@ def test_device_arrays_stay_on_the_backend():
     assert B.is_array(y.array) and B.is_array(x.array)
     y.sum().backward()
     assert B.is_array(x.grad.array)
+
+
+def test_in_place_shape_changes_keep_the_storage_and_refuse_leaves():
+    # target_line_tensor.unsqueeze_(-1), the name-generator tutorial: same storage, new shape, version unchanged
+    c = tr.tensor([1, 2, 3])
+    alias = c.data
+    c.unsqueeze_(-1)
+    assert c.shape == (3, 1) and alias.shape == (3,) and c._version == 0
+    c[1, 0] = 7
+    assert alias.tolist() == [1, 7, 3]
+    w = tr.zeros(2, 3)
+    w.transpose_(0, 1)[0, 1] = 5.0
+    assert w.shape == (3, 2) and w.tolist() == [[0.0, 5.0], [0.0, 0.0], [0.0, 0.0]]
+    leaf = tr.zeros(1, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="squeeze_: a leaf Variable that requires grad"):
+        leaf.squeeze_(0)
+    with tr.no_grad():
+        assert leaf.squeeze_(0).shape == (2,)

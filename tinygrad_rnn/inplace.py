@@ -101,3 +101,18 @@ def update(t, name, compute, idx=Ellipsis, saves_old=False, exact=False):
 def _name(dtype):
     return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(
         str(dtype).split(".")[-1], str(dtype))
+
+
+def restride(t, name, view):
+    """t takes the shape that view(t) has, over the same storage (unsqueeze_, squeeze_, t_, transpose_); returns t.
+    Only the shape changes, so no version bump; with grad involved t's grad_fn becomes the view's node, reached
+    from a ghost of the old t, as in PyTorch."""
+    if is_grad_enabled() and t.requires_grad:
+        if t.grad_fn is None:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "
+                               f"use the out-of-place {name[:-1]} instead")
+        new = view(_ghost(t))
+        t.array, t.grad_fn = new.array, new.grad_fn
+    else:
+        t.array = view(t).array
+    return t

@@ -347,6 +347,44 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     def __ge__(self, o):
         return self._compare(o, lambda a, b: a >= b)
 
+    # ----- & | ^ ~ on bool tensors (logical: masks) and integer tensors (bitwise), without gradient, as in PyTorch
+    def _bitwise(self, o, op, name, reverse=False):
+        o = self._const(o)
+        for t in (self, o):
+            if B.is_floating(t.dtype):
+                raise TypeError(f"{name}: expected bool or integer tensors, got dtype {t._dtype_name} (as in PyTorch; "
+                                "compare first, e.g. (x > 0) & mask)")
+        a, b = (o, self) if reverse else (self, o)
+        if a.dtype != b.dtype:  # bool with an integer -> the integer dtype (the strict stand-in will not guess)
+            a, b = (a.astype(b.dtype), b) if a.dtype == bool_ else (a, b.astype(a.dtype))
+        if a.shape != b.shape:
+            shape = broadcast_shape(a.shape, b.shape)
+            a, b = a.expand(shape), b.expand(shape)
+        return Tensor._wrap(op(a.array, b.array), False)
+
+    def __and__(self, o):
+        return self._bitwise(o, lambda a, b: a & b, "&")
+
+    def __rand__(self, o):
+        return self._bitwise(o, lambda a, b: a & b, "&", reverse=True)
+
+    def __or__(self, o):
+        return self._bitwise(o, lambda a, b: a | b, "|")
+
+    def __ror__(self, o):
+        return self._bitwise(o, lambda a, b: a | b, "|", reverse=True)
+
+    def __xor__(self, o):
+        return self._bitwise(o, lambda a, b: a ^ b, "^")
+
+    def __rxor__(self, o):
+        return self._bitwise(o, lambda a, b: a ^ b, "^", reverse=True)
+
+    def __invert__(self):
+        if B.is_floating(self.dtype):
+            raise TypeError(f"~: expected a bool or integer tensor, got dtype {self._dtype_name} (as in PyTorch)")
+        return Tensor._wrap(~self.array, False)
+
     # ----- unary
     def exp(self):
         return ops.Exp.apply(self)
@@ -485,6 +523,19 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    # in-place shape changes: the same storage seen with another shape (target.unsqueeze_(-1), as the tutorials do)
+    def unsqueeze_(self, dim):
+        return inplace.restride(self, "unsqueeze_", lambda old: old.unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        return inplace.restride(self, "squeeze_", lambda old: old.squeeze() if dim is None else old.squeeze(dim))
+
+    def transpose_(self, dim0, dim1):
+        return inplace.restride(self, "transpose_", lambda old: old.transpose(dim0, dim1))
+
+    def t_(self):
+        return inplace.restride(self, "t_", lambda old: old.t())
 
 
 # ----- free functions

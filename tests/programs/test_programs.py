@@ -26,7 +26,6 @@ FRAMEWORKS = ["tinygrad_rnn", "torch"]
 # While features land from the other branches: what each program still needs from tinygrad_rnn.
 WAITING = {
     "word_lm": "needs nn.init.uniform_/zeros_ (helper inplace)",
-    "names_generator": "needs the in-place shape change target_line_tensor.unsqueeze_(-1) (programs)",
     "seq2seq_attention": "needs nn.init.normal_/constant_ (helper inplace)",
 }
 
