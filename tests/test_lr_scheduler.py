@@ -310,3 +310,22 @@ def test_plateau_accepts_a_tensor_metric_and_closed_forms():
     for e in range(1, 11):
         cos.step()
         assert cos.get_last_lr()[0] == pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi * e / 10)) / 2, abs=1e-12)
+
+
+def test_a_user_subclass_of_the_base_works_as_in_torch():
+    """The way programs write their own schedule: subclass (_)LRScheduler and give get_lr from base_lrs."""
+    torch = pytest.importorskip("torch")
+    traces = []
+    for lib in (tr, torch):
+        class Warm(lib.optim.lr_scheduler._LRScheduler):
+            def get_lr(self):
+                return [b * min(1.0, (self.last_epoch + 1) / 4) for b in self.base_lrs]
+        opt = _opt(lib, "sgd")
+        sched = Warm(opt)
+        trace = [sched.get_last_lr()]
+        for _ in range(8):
+            opt.step()
+            sched.step()
+            trace.append(sched.get_last_lr())
+        traces.append(trace)
+    np.testing.assert_allclose(traces[0], traces[1], rtol=1e-15)

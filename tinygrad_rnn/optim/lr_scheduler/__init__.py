@@ -2,7 +2,7 @@
 base (LRScheduler, state dicts), decay (factor schedules), cycles (warm restarts, 1cycle), plateau, compose.
 Imports: its own submodules."""
 
-from .base import LRScheduler
+from .base import LRScheduler, _LRScheduler
 from .compose import ChainedScheduler, SequentialLR
 from .cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .decay import (
@@ -20,4 +20,4 @@ from .plateau import ReduceLROnPlateau
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
-           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler", "_LRScheduler"]
