@@ -284,10 +284,12 @@ def test_state_dicts_are_plain_data():
 
     def walk(x, where):
         if isinstance(x, dict):
+            assert type(x) is dict, f"{where} is a {type(x).__name__}, not a plain dict"
             for k, v in x.items():
                 assert isinstance(k, plain), where
                 walk(v, f"{where}[{k!r}]")
         elif isinstance(x, (list, tuple)):
+            assert type(x) in (list, tuple), f"{where} is a {type(x).__name__}"
             for i, v in enumerate(x):
                 walk(v, f"{where}[{i}]")
         else:
