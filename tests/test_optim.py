@@ -169,3 +169,22 @@ def test_clip_grad_norm_and_value_semantics():
     np.testing.assert_array_equal(p.grad.numpy(), [1.0, -1.0, 0.5, 1.0])
     with pytest.raises(ValueError, match=r"clip_grad_norm_: norm_type must be positive or inf, got -1.0"):
         nn.utils.clip_grad_norm_(p, 1.0, norm_type=-1)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_a_step_before_a_pending_backward_raises_as_in_torch(name):
+    """step() changes parameters in place, so a backward that saved one (x @ w saves w for x's gradient) must
+    raise, as torch's does, instead of using the updated weights."""
+    torch = pytest.importorskip("torch")
+    for lib in (tr, torch):
+        if lib is tr:
+            w, x = nn.Parameter(np.ones((3, 2))), tr.Tensor(np.ones((4, 3)), requires_grad=True)
+        else:
+            w, x = torch.ones((3, 2), requires_grad=True), torch.ones((4, 3), requires_grad=True)
+        y = (x @ w).tanh().sum()
+        opt = getattr(lib.optim, name)([w], lr=0.1)
+        w.grad = lib.ones((3, 2)) if lib is torch else tr.Tensor(np.ones((3, 2)))
+        opt.step()
+        with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+            y.backward()
+        (x @ w).tanh().sum().backward()  # a graph built after the step is fine

@@ -8,7 +8,7 @@ import math
 import numbers
 
 from .. import backend as B
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 from . import checks
 
@@ -116,6 +116,9 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update(group)
+            for p in group["params"]:  # an in-place change, as in torch: a backward that saved p now raises
+                if p.grad is not None:
+                    bump_version(p)
         return loss
 
     def _update(self, group):
