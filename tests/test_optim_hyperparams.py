@@ -107,6 +107,10 @@ ROWS = [
      ValueError),
     ("single-tensor", lambda L, p: L.optim.SGD(p, lr=0.1), TypeError, r"^SGD: params should be an iterable",
      TypeError),
+    ("params-none", lambda L, p: L.optim.SGD(None, lr=0.1), TypeError, r"^SGD: params should be an iterable of "
+                                                                       r"Tensors or dicts, got NoneType$", TypeError),
+    ("step-closure-not-callable", lambda L, p: sgd(L, p).step(closure=5), TypeError,
+     r"^SGD.step: closure must be callable \(it recomputes the loss\), got int$", TypeError),
     ("set-of-params", lambda L, p: L.optim.SGD({p}, lr=0.1), TypeError, r"^SGD: params must be an ordered "
                                                                         r"collection", None),  # torch: in groups
     ("set-in-group", lambda L, p: L.optim.SGD([{"params": {p}}], lr=0.1), TypeError,
