@@ -331,3 +331,33 @@ def test_a_user_subclass_of_the_base_works_as_in_torch():
             trace.append(sched.get_last_lr())
         traces.append(trace)
     np.testing.assert_allclose(traces[0], traces[1], rtol=1e-15)
+
+
+@pytest.mark.parametrize("name,kind,make,metrics", RESUME_CASES, ids=[c[0] for c in RESUME_CASES])
+def test_a_torch_scheduler_state_dict_loads_and_continues_as_torch(name, kind, make, metrics):
+    """torch's optimizer and scheduler state dicts after 37 steps (tensors turned into arrays) loaded into ours:
+    the remaining steps give torch's learning rates."""
+    torch = pytest.importorskip("torch")
+    stop = 37
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full, _, _ = _trace(torch, kind, make, metrics=metrics)
+        _, tsched, topt = _trace(torch, kind, make, steps=stop, metrics=metrics)
+
+    def host(x):
+        if isinstance(x, dict):
+            return {k: host(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return type(x)(host(v) for v in x)
+        return x.detach().numpy().copy() if isinstance(x, torch.Tensor) else x
+
+    opt = _opt(tr, kind)
+    sched = make(optim.lr_scheduler, opt)
+    opt.load_state_dict(host(topt.state_dict()))
+    sched.load_state_dict(host(tsched.state_dict()))
+    rest = [(sched.get_last_lr(), [g["lr"] for g in opt.param_groups], _momenta(opt))]
+    for k in range(stop, STEPS):
+        opt.step()
+        sched.step() if metrics is None else sched.step(metrics[k])
+        rest.append((sched.get_last_lr(), [g["lr"] for g in opt.param_groups], _momenta(opt)))
+    _assert_traces_close(rest, full[stop:])
