@@ -65,11 +65,6 @@ class MultiStepLR(LRScheduler):
         self._set(gamma=gamma)
         super().__init__(optimizer, last_epoch)
 
-    def state_dict(self):
-        state = super().state_dict()
-        state["milestones"] = dict(state["milestones"])  # plain data for tr.save; loading makes it a Counter again
-        return state
-
     def get_lr(self):
         if self.last_epoch not in self.milestones:
             return self._current()
