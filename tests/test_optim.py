@@ -188,3 +188,25 @@ def test_a_step_before_a_pending_backward_raises_as_in_torch(name):
         with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
             y.backward()
         (x @ w).tanh().sum().backward()  # a graph built after the step is fine
+
+
+def test_adagrad_state_from_the_constructor_as_torch():
+    """torch.optim.Adagrad makes every parameter's state at construction, always from the constructor's
+    initial_accumulator_value (a group's own value is not used); the same numbers and state entries here."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tr, torch):
+        ps = [nn.Parameter(v, dtype=tr.float64) for v in _init()] if lib is tr else \
+            [torch.tensor(v, requires_grad=True) for v in _init()]
+        opt = lib.optim.Adagrad([{"params": ps[:1]}, {"params": ps[1:2], "initial_accumulator_value": 0.7}],
+                                lr=0.05, initial_accumulator_value=0.2)
+        assert sorted(opt.state_dict()["state"]) == [0, 1]
+        opt.add_param_group({"params": ps[2:], "initial_accumulator_value": 0.9})
+        for k in range(5):
+            for i, p in enumerate(ps):
+                v = p.numpy() if lib is tr else p.detach().numpy()
+                p.grad = tr.Tensor(_grad(k, i, v), dtype=tr.float64) if lib is tr else torch.tensor(_grad(k, i, v))
+            opt.step()
+        results.append([p.numpy() if lib is tr else p.detach().numpy() for p in ps])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
