@@ -1,5 +1,5 @@
 """optim.lr_scheduler: torch.optim.lr_scheduler's schedulers, matching its learning rates step for step.
-base (LRScheduler, state dicts), decay (factor schedules), cycles (warm restarts, 1cycle), plateau, compose.
+base (LRScheduler, state dicts), decay (factor schedules), cycles (warm restarts, cyclic, 1cycle), plateau, compose.
 Imports: its own submodules."""
 
 from .base import LRScheduler, _LRScheduler
