@@ -88,7 +88,7 @@ def sample(rnn, category, start_letter="A"):
         return output_name
 
 
-def train(rnn, steps, learning_rate=0.02):
+def train(rnn, steps, learning_rate=0.01):
     criterion = nn.NLLLoss()
     pairs = [(c, line) for i in range(5) for c in all_categories for line in category_lines[c][i:i + 1]]
     rnn.train()

@@ -18,9 +18,9 @@ HERE = Path(__file__).parent
 PROGRAMS = {
     "word_lm": dict(build=dict(dropout=0.0), compare=5, learn=150, factor=0.6),
     "names_classifier": dict(build={}, compare=8, learn=240, factor=0.7),
-    "names_generator": dict(build=dict(dropout=0.0), compare=6, learn=200, factor=0.7),
+    "names_generator": dict(build=dict(dropout=0.0), compare=6, learn=300, factor=0.7),
     "seq2seq_attention": dict(build={}, compare=2, learn=25, factor=0.6),
-    "chatbot": dict(build=dict(dropout=0.0), compare=6, learn=60, factor=0.7),
+    "chatbot": dict(build=dict(dropout=0.0), compare=6, learn=80, factor=0.8),
 }
 FRAMEWORKS = ["tinygrad_rnn", "torch"]
 # While features land from the other branches: what each program still needs from tinygrad_rnn.
