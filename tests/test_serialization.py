@@ -335,3 +335,19 @@ def test_map_location(tmp_path):
             tr.load(path, map_location="cuda")
     with pytest.raises(TypeError, match="tr.load: map_location as a function is not supported"):
         tr.load(path, map_location=lambda storage, loc: storage)
+
+
+def test_saves_where_the_file_system_has_no_locks(tmp_path, monkeypatch):
+    import errno
+
+    from tinygrad_rnn.serialization import files
+
+    if files.fcntl is None:
+        pytest.skip("no fcntl on this platform")
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(files.fcntl, "flock", no_locks)
+    tr.save({"a": np.ones(2)}, tmp_path / "ck.npz")
+    assert np.array_equal(tr.load(tmp_path / "ck.npz")["a"], np.ones(2)) and os.listdir(tmp_path) == ["ck.npz"]
