@@ -144,7 +144,7 @@ def test_exact_round_trip_of_types_and_order(tmp_path):
                       d={"k": {"x": (1,)}, 2: "two", 1.5: -0.0, None: float("nan"), True: float("-inf")},
                       n64=np.float64(1.25), i32=np.int32(7), b=np.bool_(True), big=2**70,
                       arrays=[np.arange(4, dtype=np.int32), np.zeros((0, 3), np.float16), np.array(True)],
-                      tensors=[shared, shared, p, tr.tensor([1, 2]), tr.tensor([True])])
+                      tensors=[shared, shared, p, tr.tensor([1, 2]), tr.tensor([True]), (shared * 3).sum()])
     buf = io.BytesIO()
     tr.save(obj, buf)
     buf.seek(0)
@@ -159,7 +159,8 @@ def test_exact_round_trip_of_types_and_order(tmp_path):
     assert type(out["n64"]) is np.float64 and type(out["i32"]) is np.int32 and type(out["b"]) is np.bool_
     for a, b in zip(obj["arrays"], out["arrays"], strict=True):
         assert type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-    t0, t1, tp, ti, tb = out["tensors"]
+    t0, t1, tp, ti, tb, loss = out["tensors"]
+    assert loss.item() == 9.0 and loss.requires_grad and loss.grad_fn is None  # a result loads as a leaf, as in torch
     assert t0 is t1 and type(t0) is tr.Tensor and t0.requires_grad and t0.grad is None
     assert type(tp) is nn.Parameter and tp.requires_grad and tp.dtype == tr.float32
     assert ti.dtype == tr.int64 and not ti.requires_grad and tb.dtype == tr.bool_

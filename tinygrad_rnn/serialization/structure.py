@@ -78,9 +78,7 @@ class Writer:
         return self.ids[id(obj)]
 
     def _tensor(self, t, where):
-        if t.requires_grad and t.grad_fn is not None:
-            raise RuntimeError(f"tr.save: {where} is a non-leaf tensor that requires grad; save it .detach()ed "
-                               "(autograd graphs are not saved)")
+        # values and requires_grad only: a result of ops (e.g. {"loss": loss}) loads as a leaf, as in PyTorch
         name = self._array(_host(t.array, where))
         return {"tensor": name, "id": self._remember(t), "requires_grad": bool(t.requires_grad),
                 "parameter": isinstance(t, Parameter)}
