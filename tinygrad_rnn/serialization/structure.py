@@ -2,8 +2,8 @@
 data can never be mistaken for one: {"dict"/"odict": [[key, value], ...]}, {"tuple"/"set": [...]}, {"array": name},
 {"scalar": name} (a NumPy scalar), {"tensor": name, ...}, {"module": "pkg.mod:Class", "id", "state"} and {"ref": id}
 for a Tensor or Module met before (tied weights stay tied), {"function": "pkg.mod:name"} for a module-level
-function kept as an attribute (loaded only if allowed). Imports: the standard library, backend, tensor,
-nn.module, nn.parameter, serialization.allowlist."""
+function kept as an attribute (loaded only if allowed), {"dtype": "float32"} for a dtype kept as a setting.
+Imports: the standard library, backend, tensor, nn.module, nn.parameter, serialization.allowlist."""
 
 import types
 from collections import OrderedDict
@@ -15,8 +15,8 @@ from ..tensor import Tensor
 from .allowlist import class_name, resolve, resolve_function
 
 _SCALARS = (bool, int, float, str, type(None))
-_PLAIN = ("numbers, strings, bools, None, Tensors, arrays, Modules, module-level functions, and lists, tuples, dicts "
-          "and sets of those")
+_PLAIN = ("numbers, strings, bools, None, dtypes, Tensors, arrays, Modules, module-level functions, and lists, "
+          "tuples, dicts and sets of those")
 
 
 class Writer:
@@ -62,6 +62,9 @@ class Writer:
         if type(obj) in (tuple, set):
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return {type(obj).__name__: items}
+        dtype = _dtype_name(obj)
+        if dtype is not None:
+            return {"dtype": dtype}
         if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
             qual, module = getattr(obj, "__qualname__", ""), getattr(obj, "__module__", None)
             if module and "<" not in qual:  # saved by name, as pickle does; tr.load wants it allowed
@@ -91,6 +94,24 @@ class Writer:
         ref = self._remember(m)
         state = {"dict": [[k, self.encode(v, f"{where}.{k}")] for k, v in vars(m).items()]}
         return {"module": class_name(cls), "id": ref, "state": state}
+
+
+_DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+
+
+def _backend_dtypes():
+    return {"float32": B.float32, "float64": B.float64, "int64": B.int64, "bool": B.bool_}
+
+
+def _dtype_name(obj):
+    """'float32' for a dtype a module may keep as a setting (tr.float32, x.dtype, np.dtype('float32')), else None."""
+    if isinstance(obj, B.np.dtype) or (isinstance(obj, type) and issubclass(obj, B.np.generic)):
+        name = B.np.dtype(obj).name
+    elif any(type(obj) is type(d) and obj == d for d in _backend_dtypes().values()):
+        name = B.host_dtype(obj).name
+    else:
+        return None
+    return name if name in _DTYPE_NAMES else None
 
 
 def _host(arr, where):
@@ -156,6 +177,10 @@ class Reader:
             return self._tensor(data, where)
         if keys == {"module", "id", "state"}:
             return self._module(data, where)
+        if keys == {"dtype"}:  # the active backend's dtype object where there is one (tr.float32, ...)
+            if data["dtype"] not in _DTYPE_NAMES:
+                raise Corrupt(f"unknown dtype at {where}")
+            return _backend_dtypes().get(data["dtype"]) or B.np.dtype(data["dtype"])
         if keys == {"function"}:
             if not isinstance(data["function"], str) or data["function"].count(":") != 1:
                 raise Corrupt(f"{where} names its function badly")
