@@ -354,10 +354,10 @@ def test_saves_where_the_file_system_has_no_locks(tmp_path, monkeypatch):
     assert np.array_equal(tr.load(tmp_path / "ck.npz")["a"], np.ones(2)) and os.listdir(tmp_path) == ["ck.npz"]
 
 
-def test_dtypes_kept_as_settings_round_trip():
+def test_dtypes_and_devices_kept_as_settings_round_trip():
     x = tr.ones(2, dtype=tr.float64)
     obj = {"f32": tr.float32, "f64": tr.float64, "i64": tr.int64, "b": tr.bool_, "x.dtype": x.dtype,
-           "np": np.dtype("int32"), "np16": np.float16}
+           "np": np.dtype("int32"), "np16": np.float16, "devices": [tr.device("cpu"), tr.device("cuda", 0)]}
     buf = io.BytesIO()
     tr.save(obj, buf)
     buf.seek(0)
@@ -365,3 +365,4 @@ def test_dtypes_kept_as_settings_round_trip():
     assert out["f32"] is tr.float32 and out["f64"] is tr.float64 and out["i64"] is tr.int64 and out["b"] is tr.bool_
     assert out["x.dtype"] == x.dtype and tr.ones(1, dtype=out["x.dtype"]).dtype == tr.float64
     assert out["np"] == np.dtype("int32") and out["np16"] == np.float16
+    assert out["devices"] == [tr.device("cpu"), tr.device("cuda:0")] and isinstance(out["devices"][0], tr.device)

@@ -2,21 +2,23 @@
 data can never be mistaken for one: {"dict"/"odict": [[key, value], ...]}, {"tuple"/"set": [...]}, {"array": name},
 {"scalar": name} (a NumPy scalar), {"tensor": name, ...}, {"module": "pkg.mod:Class", "id", "state"} and {"ref": id}
 for a Tensor or Module met before (tied weights stay tied), {"function": "pkg.mod:name"} for a module-level
-function kept as an attribute (loaded only if allowed), {"dtype": "float32"} for a dtype kept as a setting.
-Imports: the standard library, backend, tensor, nn.module, nn.parameter, serialization.allowlist."""
+function kept as an attribute (loaded only if allowed), {"dtype": "float32"} / {"device": "cpu"} for a dtype or
+device kept as a setting. Imports: the standard library, backend, devices, tensor, nn.module, nn.parameter,
+serialization.allowlist."""
 
 import types
 from collections import OrderedDict
 
 from .. import backend as B
+from .. import devices
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .allowlist import class_name, resolve, resolve_function
 
 _SCALARS = (bool, int, float, str, type(None))
-_PLAIN = ("numbers, strings, bools, None, dtypes, Tensors, arrays, Modules, module-level functions, and lists, "
-          "tuples, dicts and sets of those")
+_PLAIN = ("numbers, strings, bools, None, dtypes, devices, Tensors, arrays, Modules, module-level functions, and "
+          "lists, tuples, dicts and sets of those")
 
 
 class Writer:
@@ -65,6 +67,8 @@ class Writer:
         dtype = _dtype_name(obj)
         if dtype is not None:
             return {"dtype": dtype}
+        if isinstance(obj, devices.device):  # e.g. `self.device = device`, common in PyTorch models
+            return {"device": str(obj)}
         if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
             qual, module = getattr(obj, "__qualname__", ""), getattr(obj, "__module__", None)
             if module and "<" not in qual:  # saved by name, as pickle does; tr.load wants it allowed
@@ -181,6 +185,11 @@ class Reader:
             if data["dtype"] not in _DTYPE_NAMES:
                 raise Corrupt(f"unknown dtype at {where}")
             return _backend_dtypes().get(data["dtype"]) or B.np.dtype(data["dtype"])
+        if keys == {"device"}:
+            try:
+                return devices.device(data["device"])
+            except (TypeError, ValueError):
+                raise Corrupt(f"bad device at {where}") from None
         if keys == {"function"}:
             if not isinstance(data["function"], str) or data["function"].count(":") != 1:
                 raise Corrupt(f"{where} names its function badly")
