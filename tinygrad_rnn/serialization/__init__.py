@@ -32,7 +32,7 @@ def save(obj, f, pickle_protocol=None):
     """Write `obj` to `f` (a path, str or os.PathLike, or a binary file object) as an .npz archive.
 
     obj: nested dicts (keys str/int/float/bool/None), OrderedDicts, lists, tuples and sets of Tensors, NumPy arrays,
-    NumPy scalars, numbers, strings, bools and None -- e.g. {"model": model.state_dict(), "optim":
+    NumPy scalars, numbers, strings, bools, None, dtypes and devices -- e.g. {"model": model.state_dict(), "optim":
     opt.state_dict(), "epoch": 3} -- or a whole nn.Module (with its submodules, parameters, buffers and plain
     attributes). Everything comes back with its type: int stays int, tuple stays tuple, dtypes and key order are
     kept. A Tensor or Module reached twice is stored once and comes back as one object (tied weights stay tied).
