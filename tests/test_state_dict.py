@@ -164,3 +164,19 @@ def test_attribute_assignment_keeps_kind_and_order_like_torch():
             setattr(seq, "0", 3)
         setattr(seq, "0", lib.nn.Sigmoid())
         assert [n for n, _ in seq.named_children()] == ["0", "1"]
+
+
+def test_buffers_persistent_or_not_like_torch():
+    torch = pytest.importorskip("torch")
+    keys = []
+    for lib in (torch, tr):
+        m = lib.nn.Linear(2, 2)
+        m.register_buffer("steps", lib.zeros(1))
+        m.register_buffer("cache", lib.ones(2), persistent=False)
+        m.register_buffer("steps", lib.ones(1), persistent=False)  # re-registered: now not saved
+        m.register_buffer("cache", lib.zeros(2))  # ...and this one now saved
+        keys.append(list(m.state_dict()))
+        with pytest.raises(TypeError, match=r"cannot assign 'int' object to buffer 'b' \(.*Tensor or None "
+                                            r"required\)"):
+            m.register_buffer("b", 3)
+    assert keys[0] == keys[1] == ["weight", "bias", "cache"]

@@ -81,10 +81,13 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """A non-learnable tensor that is part of the state (saved in state_dict when persistent)."""
-        self.__dict__.pop(name, None)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
+                            "required)")
+        _discard(name, self.__dict__, self._parameters, self._modules)
         self._buffers[name] = tensor
-        if not persistent:
-            object.__setattr__(self, "_non_persistent", self.__dict__.get("_non_persistent", set()) | {name})
+        skip = self.__dict__.get("_non_persistent", set())
+        object.__setattr__(self, "_non_persistent", skip | {name} if not persistent else skip - {name})
 
     def add_module(self, name, module):
         setattr(self, name, module)
