@@ -136,11 +136,11 @@ def test_loading_into_a_model_of_another_shape(tmp_path):
 
 # ----- exact round trips, file objects, refusals
 def test_exact_round_trip_of_types_and_order(tmp_path):
-    from collections import OrderedDict
+    from collections import Counter, OrderedDict
 
     shared = tr.Tensor(np.arange(3.0), requires_grad=True)
     p = nn.Parameter(np.ones((2, 2), np.float32))
-    obj = OrderedDict(z=1, a=1.0, m=[1, (2, 3.5), [True, None]], s={1, "b"}, t=(), e=[],
+    obj = OrderedDict(z=1, a=1.0, m=[1, (2, 3.5), [True, None]], s={1, "b"}, t=(), e=[], c=Counter([3, 3, 5]),
                       d={"k": {"x": (1,)}, 2: "two", 1.5: -0.0, None: float("nan"), True: float("-inf")},
                       n64=np.float64(1.25), i32=np.int32(7), b=np.bool_(True), big=2**70,
                       arrays=[np.arange(4, dtype=np.int32), np.zeros((0, 3), np.float16), np.array(True)],
@@ -153,6 +153,7 @@ def test_exact_round_trip_of_types_and_order(tmp_path):
     assert type(out["z"]) is int and type(out["a"]) is float and out["big"] == 2**70
     assert out["m"] == [1, (2, 3.5), [True, None]] and type(out["m"][1]) is tuple and type(out["m"][2]) is list
     assert out["s"] == {1, "b"} and out["t"] == () and out["e"] == []
+    assert type(out["c"]) is Counter and out["c"] == Counter({3: 2, 5: 1})
     d = out["d"]
     assert list(d) == ["k", 2, 1.5, None, True] and d["k"] == {"x": (1,)} and np.isnan(d[None])
     assert str(d[1.5]) == "-0.0" and d[True] == float("-inf")

@@ -1,13 +1,13 @@
 """The object inside a checkpoint as plain JSON data plus named arrays, and back. Every JSON object is a tag, so user
-data can never be mistaken for one: {"dict"/"odict": [[key, value], ...]}, {"tuple"/"set": [...]}, {"array": name},
-{"scalar": name} (a NumPy scalar), {"tensor": name, ...}, {"module": "pkg.mod:Class", "id", "state"} and {"ref": id}
-for a Tensor or Module met before (tied weights stay tied), {"function": "pkg.mod:name"} for a module-level
-function kept as an attribute (loaded only if allowed), {"dtype": "float32"} / {"device": "cpu"} for a dtype or
-device kept as a setting. Imports: the standard library, backend, devices, tensor, nn.module, nn.parameter,
+data can never be mistaken for one: {"dict"/"odict"/"counter": [[key, value], ...]}, {"tuple"/"set": [...]},
+{"array": name}, {"scalar": name} (a NumPy scalar), {"tensor": name, ...}, {"module": "pkg.mod:Class", "id",
+"state"} and {"ref": id} for a Tensor or Module met before (tied weights stay tied), {"function": "pkg.mod:name"} for a
+module-level function kept as an attribute (loaded only if allowed), {"dtype": "float32"} / {"device": "cpu"} for a
+dtype or device kept as a setting. Imports: the standard library, backend, devices, tensor, nn.module, nn.parameter,
 serialization.allowlist."""
 
 import types
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from .. import backend as B
 from .. import devices
@@ -51,14 +51,14 @@ class Writer:
                 self.keep.append(obj)
                 self.array_names[id(obj)] = self._array(_host(obj, where))
             return {"array": self.array_names[id(obj)]}
-        if type(obj) in (dict, OrderedDict):
+        if type(obj) in (dict, OrderedDict, Counter):  # Counter: MultiStepLR's milestones, as in torch
             pairs = []
             for k, v in obj.items():
                 if not isinstance(k, _SCALARS):
                     raise TypeError(f"tr.save: dict key {k!r} at {where} is a {type(k).__name__}; keys must be "
                                     "str, int, float, bool or None")
                 pairs.append([k, self.encode(v, f"{where}[{k!r}]")])
-            return {"odict" if type(obj) is OrderedDict else "dict": pairs}
+            return {{OrderedDict: "odict", Counter: "counter"}.get(type(obj), "dict"): pairs}
         if type(obj) is list:
             return [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
         if type(obj) in (tuple, set):
@@ -158,9 +158,9 @@ class Reader:
             if a.ndim != 0:
                 raise Corrupt(f"the scalar at {where} is not 0-d")
             return a[()]
-        if keys in ({"dict"}, {"odict"}):
+        if keys in ({"dict"}, {"odict"}, {"counter"}):
             (tag, pairs), = data.items()
-            out = OrderedDict() if tag == "odict" else {}
+            out = {"odict": OrderedDict, "counter": Counter}.get(tag, dict)()
             for pair in _list(pairs, where):
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], _SCALARS)):
                     raise Corrupt(f"a dict entry at {where} is not a [key, value] pair")
