@@ -180,3 +180,25 @@ def test_buffers_persistent_or_not_like_torch():
                                             r"required\)"):
             m.register_buffer("b", 3)
     assert keys[0] == keys[1] == ["weight", "bias", "cache"]
+
+
+def test_load_writes_in_place_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, tr):
+        lin = lib.nn.Linear(3, 2)
+        data = lin.weight.data  # shares storage with the parameter
+        new = np.arange(6, dtype=np.float32).reshape(2, 3)
+        lin.load_state_dict({"weight": new, "bias": np.zeros(2, np.float32)} if lib is tr else
+                            {"weight": torch.tensor(new), "bias": torch.zeros(2)})
+        assert data.numpy().tolist() == new.tolist()  # .data sees the loaded values, as in torch
+        # loading between a forward and its backward is caught, not mixed into the gradient
+        out = lin(lib.ones(4, 3, requires_grad=True)).sum()  # its backward needs the old weight
+        lin.load_state_dict({k: v.clone() if lib is torch else v for k, v in lin.state_dict().items()})
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.backward()
+    ro = np.ones((2, 3), np.float32)
+    ro.flags.writeable = False
+    lin = nn.Linear(3, 2)
+    lin.weight = nn.Parameter(ro)
+    lin.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(2)})  # a read-only array is replaced instead
+    assert lin.weight.numpy().tolist() == [[0.0] * 3] * 2 and ro.tolist() == [[1.0] * 3] * 2

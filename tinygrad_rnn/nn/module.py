@@ -1,9 +1,10 @@
 """nn.Module: parameters and submodules registered by attribute assignment, state dicts, train/eval.
-Imports: backend, devices, tensor, nn.parameter."""
+Imports: backend, autograd, devices, tensor, nn.parameter."""
 
 from collections import OrderedDict, namedtuple
 
 from .. import backend as B
+from ..autograd import bump_version
 from ..devices import to_args
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -247,8 +248,15 @@ class Module:
             errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        for k, v in values.items():  # nothing below can fail: every value is already a backend array
-            own[k].array = v
+        for k, v in values.items():  # nothing below can fail: every value is already a backend array of t's kind
+            t = own[k]
+            if B.is_writeable(t.array):
+                # in place, as PyTorch's param.copy_(value): .data, views and shared memory see the new values, and
+                # the version bump makes a pending backward that saved the old values raise instead of mixing them
+                B.setitem(t.array, Ellipsis, v)
+                bump_version(t)
+            else:
+                t.array = v
         return IncompatibleKeys(missing, unexpected)
 
     # ----- calling and printing
