@@ -259,7 +259,7 @@ def test_weights_only_false_still_refuses_functions_and_unknown_classes(tmp_path
     tr.save(nn.Linear(3, 2), path)
     _rewrite(path, lambda d: d.update(module="test_checkpoint_modules:Evil"))
     evil = tr.load(path, weights_only=False)  # the user said they trust the file: Evil is a Module class here
-    assert type(evil) is Evil and marker.exists()  # ...and its own __new__ ran, as unpickling would run it
+    assert type(evil) is Evil and marker.exists()  # ...and its __new__ and __setstate__ ran, as unpickling runs them
     marker.unlink()
     with tr.serialization.safe_globals([(nn.Linear, "test_checkpoint_modules.Evil")]):
         assert type(tr.load(path)) is nn.Linear  # an alias given by the caller wins over the recorded name
@@ -443,3 +443,30 @@ def test_general_checkpoint_recipe(tmp_path, lib):
     module = tr if lib == "tinygrad_rnn" else pytest.importorskip("torch")
     epoch, saved_loss, loss, (a, b) = _general_checkpoint(module, tmp_path / "ck.pt")
     assert epoch == 2 and saved_loss == loss and a == b
+
+
+class Cached(nn.Module):
+    """Keeps a cache it does not want saved, and rebuilds it on load: __getstate__/__setstate__ as with pickle."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+        self.cache = {"big": np.ones(1000)}
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "cache"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.cache = {"rebuilt": True}
+
+
+def test_getstate_and_setstate_are_honoured(tmp_path):
+    m = Cached()
+    tr.save(m, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as z:
+        assert all(z[k].size < 1000 for k in z.files if k != "__tinygrad_rnn_structure__")
+    with tr.serialization.safe_globals([Cached]):
+        out = tr.load(tmp_path / "c.npz")
+    assert out.cache == {"rebuilt": True} and type(out.lin) is nn.Linear
+    np.testing.assert_array_equal(out.lin.weight.numpy(), m.lin.weight.numpy())

@@ -96,7 +96,12 @@ class Writer:
             raise TypeError(f"tr.save: cannot save {where}: {cls.__qualname__} uses __slots__ (only attributes in "
                             "__dict__ are saved)")
         ref = self._remember(m)
-        state = {"dict": [[k, self.encode(v, f"{where}.{k}")] for k, v in vars(m).items()]}
+        # a class's own __getstate__ decides what is saved, as with pickle (object's default gives __dict__)
+        attrs = m.__getstate__() if cls.__getstate__ is not object.__getstate__ else vars(m)
+        if type(attrs) is not dict or not all(isinstance(k, str) for k in attrs):
+            raise TypeError(f"tr.save: {cls.__qualname__}.__getstate__ must return a dict of attribute names, got "
+                            f"{type(attrs).__name__}")
+        state = {"dict": [[k, self.encode(v, f"{where}.{k}")] for k, v in attrs.items()]}
         return {"module": class_name(cls), "id": ref, "state": state}
 
 
@@ -132,7 +137,8 @@ class Corrupt(ValueError):
 
 class Reader:
     """decode(data) rebuilds what Writer.encode wrote. Only the tags above are understood; a Module is made with
-    its (allowed) class's __new__ and given its saved attributes, never by calling __init__ with file data."""
+    its (allowed) class's __new__ and given its saved attributes (through the class's own __setstate__ if it has
+    one, as unpickling does), never by calling __init__ with file data."""
 
     def __init__(self, arrays, weights_only, path):
         self.arrays, self.weights_only, self.path = arrays, weights_only, path
@@ -232,7 +238,10 @@ class Reader:
         for k, v in vars(Module()).items():  # what every Module has (a file from an older version may lack some)
             state.setdefault(k, v)
         _check_module_state(state, where)
-        m.__dict__.update(state)
+        if hasattr(cls, "__setstate__"):  # the allowed class's own way to take its state, as unpickling calls it
+            m.__setstate__(state)
+        else:
+            m.__dict__.update(state)
         return m
 
 
@@ -283,4 +292,4 @@ def _check_no_module_cycles(modules):
 
 
 def _children(m):
-    return iter([c for c in m._modules.values() if c is not None])
+    return iter([c for c in m.__dict__.get("_modules", {}).values() if isinstance(c, Module)])
