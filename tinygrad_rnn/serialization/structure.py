@@ -124,7 +124,8 @@ def _dtype_name(obj):
 
 
 def _host(arr, where):
-    host = B.np.array(B.to_host(arr) if B.is_array(arr) else arr, copy=True)
+    """arr as a host array for np.savez, not copied on NumPy (the save writes it before returning)."""
+    host = B.to_host(arr) if B.is_array(arr) else B.np.asarray(arr)
     if host.dtype.kind not in "biuf":
         raise TypeError(f"tr.save: the array at {where} has dtype {host.dtype}; only bool, int and float arrays can "
                         "be saved")
