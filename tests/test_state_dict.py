@@ -202,3 +202,17 @@ def test_load_writes_in_place_like_torch():
     lin.weight = nn.Parameter(ro)
     lin.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(2)})  # a read-only array is replaced instead
     assert lin.weight.numpy().tolist() == [[0.0] * 3] * 2 and ro.tolist() == [[1.0] * 3] * 2
+
+
+def test_assign_gives_new_storage_and_keeps_the_checkpoints_dtype():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, tr):
+        lin = lib.nn.Linear(3, 2)
+        data, before = lin.weight.data, lin.weight.detach().numpy().copy()
+        sd = {"weight": np.zeros((2, 3)), "bias": np.zeros(2, np.float32)}
+        lin.load_state_dict({k: torch.tensor(v) for k, v in sd.items()} if lib is torch else sd, assign=True)
+        assert lin.weight.detach().numpy().tolist() == [[0.0] * 3] * 2 and np.array_equal(data.numpy(), before)
+        assert str(lin.weight.dtype).endswith("float64") and str(lin.bias.dtype).endswith("float32")
+        assert lin.weight.requires_grad
+    with pytest.raises(RuntimeError, match="assign=True keeps the checkpoint's dtype, and float16 is not one of"):
+        lin.load_state_dict({"weight": np.zeros((2, 3), np.float16), "bias": np.zeros(2)}, assign=True)
