@@ -287,6 +287,18 @@ def test_functions_kept_as_attributes_load_only_when_allowed(tmp_path, marker):
     np.testing.assert_array_equal(out.activation(out(x)).numpy(), m.activation(m(x)).numpy())
 
 
+def test_a_tensor_entry_holding_text_is_refused(tmp_path):
+    path = tmp_path / "t.npz"
+    tr.save({"w": tr.ones(2)}, path)
+    with np.load(path) as z:
+        entries = {k: z[k] for k in z.files}
+    name = [k for k in entries if k != "__tinygrad_rnn_structure__"][0]
+    entries[name] = np.array(["rm", "-rf"])
+    np.savez(path, **entries)
+    with pytest.raises(ValueError, match="is corrupt: .*the tensor at obj\\['w'\\] has bad flags"):
+        tr.load(path)
+
+
 def test_module_attributes_missing_from_an_older_file_get_their_defaults(tmp_path):
     path = tmp_path / "m.npz"
     tr.save(nn.Linear(3, 2), path)

@@ -216,8 +216,9 @@ class Reader:
     def _tensor(self, data, where):
         ref = self._new_id(data["id"], where)
         arr, rg, param = self._get_array(data["tensor"], where), data["requires_grad"], data["parameter"]
-        if not (isinstance(rg, bool) and isinstance(param, bool)) or (rg and arr.dtype.kind != "f"):
-            raise Corrupt(f"the tensor at {where} has bad flags")
+        if (not (isinstance(rg, bool) and isinstance(param, bool)) or (rg and arr.dtype.kind != "f")
+                or arr.dtype.kind not in "biuf"):
+            raise Corrupt(f"the tensor at {where} has bad flags or non-numeric data")
         t = Parameter(arr, requires_grad=rg) if param else Tensor(arr, requires_grad=rg)
         self.objects[ref] = t
         return t
