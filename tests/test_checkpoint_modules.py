@@ -482,3 +482,57 @@ def test_getstate_and_setstate_are_honoured(tmp_path):
         out = tr.load(tmp_path / "c.npz")
     assert out.cache == {"rebuilt": True} and type(out.lin) is nn.Linear
     np.testing.assert_array_equal(out.lin.weight.numpy(), m.lin.weight.numpy())
+
+
+def _nodes(data, path=()):
+    yield path, data
+    if isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _nodes(v, path + (i,))
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _nodes(v, path + (k,))
+
+
+def test_random_damage_to_the_structure_only_raises_valueerror(tmp_path, marker):
+    """300 random edits of a whole-model checkpoint's JSON: each loads or raises ValueError, imports and calls
+    nothing."""
+    import copy
+    import random
+
+    model = nn.Sequential(nn.Embedding(5, 3), nn.LSTM(3, 3), nn.Linear(3, 5))
+    path = tmp_path / "m.npz"
+    tr.save({"model": model, "step": 3, "t": (1, [2.0])}, path)
+    with np.load(path) as z:
+        entries = {k: z[k] for k in z.files}
+    meta = json.loads(str(entries["__tinygrad_rnn_structure__"][()]))
+    nodes = list(_nodes(meta["data"]))
+    rnd = random.Random(0)
+    junk = [None, 0, -1, 1.5, "x", "a0", [], {}, [1, 2], {"ref": 0}, {"array": "a1"}, {"dict": 3}, {"tuple": {}},
+            {"module": "tinygrad_rnn.nn.layers:Linear", "id": 0, "state": {"dict": []}}, {"function": "os:system"},
+            {"dtype": "object"}, {"device": "tpu"}, {"set": [[1]]}, {"scalar": "a0"}, True]
+    before = set(sys.modules)
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(300):
+        data = copy.deepcopy(meta["data"])
+        path_to, _node = rnd.choice(nodes)
+        if not path_to:
+            data = rnd.choice(junk)
+        else:
+            parent = data
+            for key in path_to[:-1]:
+                parent = parent[key]
+            if isinstance(parent, dict) and rnd.random() < 0.3:
+                del parent[path_to[-1]]
+            else:
+                parent[path_to[-1]] = copy.deepcopy(rnd.choice(junk))
+        entries["__tinygrad_rnn_structure__"] = np.array(json.dumps({**meta, "data": data}))
+        buf = io.BytesIO()
+        np.savez(buf, **entries)
+        buf.seek(0)
+        try:
+            tr.load(buf)
+            outcomes["loaded"] += 1
+        except ValueError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 100 and set(sys.modules) == before and not marker.exists()
