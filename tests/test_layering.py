@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
 LEVELS = {
     "helpers": 0,
     "backend": 1,
-    "autograd": 2,
+    "autograd": 2, "checks": 2,
     "ops": 3, "kernels": 3,
     "tensor": 4, "creation": 4,
     "gradcheck": 5, "nn.functional": 5,

@@ -2,6 +2,7 @@
 numbers on every backend). Imports: backend, tensor."""
 
 from . import backend as B
+from . import checks
 from .tensor import Tensor, float32, int64
 
 
@@ -10,17 +11,17 @@ def _factory(arr, requires_grad):
 
 
 def zeros(*shape, dtype=float32, requires_grad=False):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    shape = checks.sizes("zeros", shape)
     return _factory(B.zeros(tuple(shape), dtype), requires_grad)
 
 
 def ones(*shape, dtype=float32, requires_grad=False):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    shape = checks.sizes("ones", shape)
     return _factory(B.ones(tuple(shape), dtype), requires_grad)
 
 
 def full(shape, value, dtype=float32, requires_grad=False):
-    return _factory(B.full(tuple(shape), value, dtype), requires_grad)
+    return _factory(B.full(checks.sizes("full", (shape,)), value, dtype), requires_grad)
 
 
 def zeros_like(t, dtype=None):
@@ -37,13 +38,13 @@ def arange(n, dtype=int64):
 
 def randn(*shape, dtype=float32, requires_grad=False):
     """Standard normal samples drawn on the host (same numbers on every backend for a seed)."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    shape = checks.sizes("randn", shape)
     host = B.host_rng().standard_normal(tuple(shape))
     return Tensor(B.asarray(host, dtype=dtype), requires_grad=requires_grad)
 
 
 def rand(*shape, dtype=float32, requires_grad=False):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    shape = checks.sizes("rand", shape)
     host = B.host_rng().random(tuple(shape))
     return Tensor(B.asarray(host, dtype=dtype), requires_grad=requires_grad)
 

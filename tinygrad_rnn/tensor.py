@@ -3,7 +3,7 @@ backward(). Imports: backend, autograd, ops."""
 
 import math
 
-from . import autograd, ops
+from . import autograd, checks, ops
 from . import backend as B
 
 xp = B.xp
@@ -32,6 +32,9 @@ def _to_array(data, dtype):
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
+            ragged = checks.ragged(data)
+            if ragged:
+                raise ValueError(f"Tensor: {ragged}") from None
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data ({e})") from None
         if host.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
@@ -349,8 +352,7 @@ class Tensor:
 
     # ----- movement
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        shape = tuple(int(s) for s in shape)
+        shape = checks.reshape("reshape", shape, self.shape)
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape=shape)
@@ -392,23 +394,21 @@ class Tensor:
         return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
     def expand(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        shape = tuple(s if s != -1 else self.shape[i - len(shape) + self.ndim] for i, s in enumerate(shape))
+        shape = checks.expand(shape, self.shape)
         if shape == self.shape:
             return self
-        broadcast_shape(self.shape, shape)  # validates
         if not self.requires_grad or not autograd.is_grad_enabled():
             return Tensor._wrap(xp.broadcast_to(self.array, shape), False)
         return ops.Expand.apply(self, shape=shape)
 
     def __getitem__(self, idx):
-        return ops.GetItem.apply(self, idx=_norm_index(idx))
+        return ops.GetItem.apply(self, idx=checks.index(self.shape, _norm_index(idx)))
 
     def split(self, split_size, axis=0):
         return split(self, split_size, axis)
 
     def chunk(self, chunks, axis=0):
-        return split(self, -(-self.shape[axis] // chunks), axis)
+        return split(self, -(-self.shape[axis] // checks.size("chunk", "chunks", chunks, 1)), axis)
 
 
 # ----- free functions
@@ -433,7 +433,8 @@ def _norm_index(idx):
     if isinstance(idx, Tensor):
         return idx.array
     if isinstance(idx, (list, B.np.ndarray)):
-        return B.asarray(idx, dtype=int64 if B.np.asarray(idx).dtype.kind in "iu" else None)
+        host = B.np.asarray(idx)  # an empty list indexes nothing: int64, not NumPy's float64
+        return B.asarray(host, dtype=int64 if host.dtype.kind in "iu" or host.size == 0 else None)
     return idx
 
 
@@ -491,9 +492,11 @@ def stack(tensors, axis=0):
 def split(t, split_size, axis=0):
     """Pieces of `split_size` along `axis` (the last may be smaller), or of the sizes in a list."""
     n = t.shape[axis]
-    sizes = list(split_size) if isinstance(split_size, (list, tuple)) else [split_size] * (-(-n // split_size))
-    if isinstance(split_size, int):
-        sizes[-1] = n - split_size * (len(sizes) - 1)
+    if isinstance(split_size, (list, tuple)):
+        sizes = list(checks.sizes("split", (split_size,), "split_size"))
+    else:  # equal pieces, the last smaller; one empty piece of an empty dim
+        size = checks.size("split", "split_size", split_size, 0 if n == 0 else 1)
+        sizes = [min(size, n - i * size) for i in range(max(-(-n // size) if size else 0, 1))]
     if sum(sizes) != n:
         raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of shape {t.shape})")
     out, start = [], 0

@@ -78,9 +78,14 @@ def render(output, path, params=None, engine=None, **kwargs):
         raise ValueError(f"visualize.render: only SVG is written; give a path ending in .svg, got {path!r}")
     svg = _engine.render_svg(to_dot(output, params, **kwargs), engine=engine)
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(svg)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(svg)
+        os.replace(tmp, path)
+    except OSError as e:  # name the user's path, not the temp file's
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise type(e)(e.errno, f"visualize.render: cannot write {path!r}: {e.strerror}") from None
     return path
 
 

@@ -6,6 +6,7 @@ Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy:
 """
 
 from .. import backend as B
+from .. import checks
 from ..autograd import Function, OuterGrad
 from ..kernels import loss as fused_loss
 from ..tensor import Tensor, where
@@ -98,8 +99,7 @@ def dropout(input, p=0.5, training=True):
 
 
 def _check_p(name, p):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
+    return checks.probability(name, "dropout probability", p)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
