@@ -5,7 +5,7 @@
     (x * x).sum().backward(); x.grad   # tensor([[2., 4.]])
 """
 
-from . import backend
+from . import backend, checks
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms, tag
 from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from .gradcheck import gradcheck
@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 
 def manual_seed(seed):
     """Seed every random draw (weights, dropout masks, randn): drawn on the host, so both backends agree."""
-    backend.manual_seed(seed)
+    backend.manual_seed(checks.size("manual_seed", "seed", seed))
 
 
 __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly", "record_grad_norms",

@@ -24,11 +24,19 @@ def full(shape, value, dtype=float32, requires_grad=False):
     return _factory(B.full(checks.sizes("full", (shape,)), value, dtype), requires_grad)
 
 
+def _like(op, t):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(t).__name__}")
+    return t
+
+
 def zeros_like(t, dtype=None):
+    _like("zeros_like", t)
     return zeros(t.shape, dtype=dtype or t.dtype)
 
 
 def ones_like(t, dtype=None):
+    _like("ones_like", t)
     return ones(t.shape, dtype=dtype or t.dtype)
 
 

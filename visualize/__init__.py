@@ -76,6 +76,9 @@ def render(output, path, params=None, engine=None, **kwargs):
     path = os.fspath(path)
     if not path.lower().endswith(".svg"):
         raise ValueError(f"visualize.render: only SVG is written; give a path ending in .svg, got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):  # before the (slow) rendering, and naming the user's path
+        raise FileNotFoundError(f"visualize.render: cannot write {path!r}: no such folder {folder!r}")
     svg = _engine.render_svg(to_dot(output, params, **kwargs), engine=engine)
     tmp = f"{path}.tmp{os.getpid()}"
     try:

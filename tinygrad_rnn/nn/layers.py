@@ -38,7 +38,7 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        if F._tensor("Linear", x).ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, got shape {x.shape}")
         return F.linear(x, self.weight, self.bias)
 
@@ -129,6 +129,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        F._tensor("LayerNorm", x)
         n = len(self.normalized_shape)
         if x.shape[max(x.ndim - n, 0):] != self.normalized_shape or x.ndim < n:
             raise ValueError(f"LayerNorm: expected input with trailing shape {self.normalized_shape}, "
