@@ -127,7 +127,7 @@ def _kind(i):
         if kind in "iu":
             return "int" if i.ndim == 0 else "ints"
         raise TypeError(f"index: index tensors and lists must hold integers or bools, got dtype "
-                        f"{str(i.dtype).split('.')[-1]}")
+                        f"{B.dtype_name(i.dtype)}")
     if hasattr(i, "__index__"):
         return "int"
     raise TypeError(f"index: only integers, slices, None, ..., and integer or bool tensors are valid indices, "

@@ -117,7 +117,7 @@ class Tensor:
 
     def __repr__(self):
         body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == float32 else f", dtype={str(self.dtype).split('.')[-1]}"
+        extra = "" if self.dtype == float32 else f", dtype={B.dtype_name(self.dtype)}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
         elif self.requires_grad:

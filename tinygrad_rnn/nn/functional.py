@@ -22,8 +22,7 @@ def _tensor(op, value, arg="input"):
     return value
 
 
-def _dtype_name(dtype):
-    return str(dtype).split(".")[-1]  # "float32" on every backend (array_api_strict prefixes its module)
+_dtype_name = B.dtype_name
 
 
 # ----- Functions

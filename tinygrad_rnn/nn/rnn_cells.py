@@ -25,7 +25,8 @@ def check_nonlinearity(name, nonlinearity):
 
 def check_dtype(name, x, w, label="input"):
     if x.dtype != w.dtype:
-        raise TypeError(f"{name}: {label} has dtype {x.dtype} but the parameters are {w.dtype}; "
+        raise TypeError(f"{name}: {label} has dtype {B.dtype_name(x.dtype)} but the parameters are "
+                        f"{B.dtype_name(w.dtype)}; "
                         f"convert one of them (x.float(), x.double(), model.double())")
 
 

@@ -32,19 +32,24 @@ def lengths_to_host(lengths, name="lengths"):
     return host.astype(_np.int64)
 
 
+def _lengths_in_range(name, lengths, N, T, lo):
+    """lengths as a host array of N ints in [lo, T] (T: the padded length), or a ValueError naming `name`."""
+    n_len = lengths_to_host(lengths, f"{name}: lengths")
+    if n_len.shape[0] != N:
+        raise ValueError(f"{name}: expected {N} lengths (one per sequence), got {n_len.shape[0]}")
+    if N and (n_len.min() < lo or n_len.max() > T):
+        raise ValueError(f"{name}: lengths must be between {lo} and the padded length {T}, got {n_len.tolist()}")
+    return n_len
+
+
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=False):
     """Pack a padded batch (T, N, *) (or (N, T, *) with batch_first) whose sequence n has lengths[n] valid steps.
 
     enforce_sorted=False (the default here, unlike PyTorch) sorts by length; True requires decreasing lengths.
         packed = pack_padded_sequence(x, [5, 2, 3]); out, h_n = lstm(packed)"""
-    n_len = lengths_to_host(lengths)
     x = input.transpose(0, 1) if batch_first else input
     T, N = x.shape[0], x.shape[1]
-    if n_len.shape[0] != N:
-        raise ValueError(f"pack_padded_sequence: expected {N} lengths (one per sequence), got {n_len.shape[0]}")
-    if N and (n_len.min() < 1 or n_len.max() > T):
-        raise ValueError(f"pack_padded_sequence: lengths must be between 1 and the padded length {T}, "
-                         f"got {n_len.tolist()}")
+    n_len = _lengths_in_range("pack_padded_sequence", lengths, N, T, 1)
     if enforce_sorted:
         if _np.any(n_len[:-1] < n_len[1:]):
             raise ValueError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
@@ -114,6 +119,11 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     """A list of Tensors (L_n, *) -> one padded Tensor (T, N, *) (or (N, T, *)), T = max L_n."""
     if not sequences:
         raise ValueError("pad_sequence: expected a non-empty list of tensors")
+    for i, s in enumerate(sequences):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"pad_sequence: expected a list of Tensors, got a {type(s).__name__} at index {i}")
+        if s.ndim == 0:
+            raise ValueError(f"pad_sequence: every sequence needs at least 1 dim (time), got a 0-d tensor at index {i}")
     if padding_side not in ("right", "left"):
         raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
     feat = tuple(sequences[0].shape[1:])
@@ -150,9 +160,9 @@ def reverse_padded(x, lengths=None, batch_first=False):
     if lengths is None:
         idx = (slice(None),) * tx + (slice(None, None, -1),)
         return x[idx]
-    n_len = lengths_to_host(lengths)
     xt = x.transpose(0, 1) if batch_first else x
     N = xt.shape[1]
+    n_len = _lengths_in_range("reverse_padded", lengths, N, T, 0)
     t = _np.arange(T)[:, None]
     src = _np.where(t < n_len[None, :], n_len[None, :] - 1 - t, t)
     rows = src * N + _np.arange(N)[None, :]
@@ -168,7 +178,7 @@ def last_outputs(output, lengths=None, bidirectional=False, batch_first=False):
     (taking output[-1] for it would give the state after a single step). Equal to h_n of the last layer."""
     out = output.transpose(0, 1) if batch_first else output
     T, N, F = out.shape
-    n_len = _np.full(N, T, _np.int64) if lengths is None else lengths_to_host(lengths)
+    n_len = _np.full(N, T, _np.int64) if lengths is None else _lengths_in_range("last_outputs", lengths, N, T, 1)
     H = F // 2 if bidirectional else F
     rows = (n_len - 1) * N + _np.arange(N)
     flat = out.reshape(T * N, F)
