@@ -20,7 +20,8 @@ EXEMPT = {
     "tr.tag",  # free-form keyword labels: any key and value is valid
     "visualize.renderers",
     "Tensor.numel", "Tensor.numpy", "Tensor.tolist", "Tensor.detach", "Tensor.retain_grad", "Tensor.float",
-    "Tensor.double", "Tensor.long", "Tensor.exp", "Tensor.log", "Tensor.tanh", "Tensor.sigmoid", "Tensor.relu",
+    "Tensor.double", "Tensor.long", "Tensor.int", "Tensor.bool", "Tensor.contiguous", "Tensor.cpu", "Tensor.dim",
+    "nn.Module.cpu", "Tensor.exp", "Tensor.log", "Tensor.tanh", "Tensor.sigmoid", "Tensor.relu",
     "Tensor.abs", "Tensor.sqrt", "Tensor.__neg__",
     "Tensor.__init__",  # the constructor: rows under tr.Tensor
     "Tensor.__repr__", "Tensor.__hash__",  # object protocol, no input
@@ -73,7 +74,8 @@ def public_api():
                 api.update(_own_methods(f"{prefix}.{n}", o))
 
     walk("tr", tr.__all__, tr)
-    api.update(_own_methods("Tensor", tr.Tensor, dunders=True))
+    for cls in tr.Tensor.__mro__[:-1]:  # the Tensor class and its method mixins
+        api.update(_own_methods("Tensor", cls, dunders=True))
     walk("nn", nn.__all__, nn)
     walk("F", [n for n, o in vars(F).items() if getattr(o, "__module__", None) == F.__name__ and n[0] != "_"], F)
     walk("nn.utils", nn.utils.__all__, nn.utils)
