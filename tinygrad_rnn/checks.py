@@ -12,11 +12,18 @@ def _int_like(value):
     return not isinstance(value, bool) and hasattr(value, "__index__")
 
 
+def _index(op, arg, value):
+    try:  # a Tensor has __index__, but only a one-element integer one converts
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}: {arg} must be ints, got a {type(value).__name__} that is not one integer") from None
+
+
 def size(op, arg, value, minimum=0):
     """A size argument: an int (or anything with __index__, not a bool) >= minimum (None: any int), as an int."""
     if not _int_like(value):
         raise TypeError(f"{op}: {arg} should be of type int, got: {type(value).__name__} {value!r}")
-    value = operator.index(value)
+    value = _index(op, arg, value)
     if minimum is not None and value < minimum:
         need = {0: "non-negative", 1: "greater than zero"}.get(minimum, f"at least {minimum}")
         raise ValueError(f"{op}: {arg} must be {need}, got {value}")
@@ -38,7 +45,7 @@ def shape_args(op, shape, arg="sizes"):
     for s in shape:
         if not _int_like(s):
             raise TypeError(f"{op}: {arg} must be ints, got {type(s).__name__} {s!r} in {shape}")
-    return tuple(operator.index(s) for s in shape)
+    return tuple(_index(op, arg, s) for s in shape)
 
 
 def sizes(op, shape, arg="sizes"):

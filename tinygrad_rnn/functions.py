@@ -84,6 +84,8 @@ def einsum(equation, *operands):
     """Einstein summation, e.g. einsum("bqd,bkd->bqk", q, k) for attention scores. Letters a-z/A-Z, "..." for
     leading dims, implicit output (no "->": the letters seen once, in alphabetical order); each operand names each
     of its letters once (no diagonals). Dims of size 1 broadcast. One node, its backward also an einsum."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation must be a str such as 'ij,jk->ik', got {type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     tensors = [_t(o) for o in operands]

@@ -90,6 +90,8 @@ class MovementMixin:
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
     def expand_as(self, other):
+        if not isinstance(other, _tensor()):
+            raise TypeError(f"expand_as: expected a Tensor, got {type(other).__name__}")
         return self.expand(other.shape)
 
     def contiguous(self):
@@ -123,6 +125,8 @@ class MovementMixin:
         return self[(slice(None),) * dim + (index,)]
 
     def unbind(self, dim=0):
+        if self.ndim == 0:
+            raise ValueError("unbind: a 0-d tensor has no dim to unbind")
         dim = normalize_dim(dim, self.ndim, "unbind")
         return tuple(self.select(dim, i) for i in range(self.shape[dim]))
 
@@ -211,6 +215,7 @@ class MovementMixin:
     def _triangle(self, op, diagonal, keep):
         if self.ndim < 2:
             raise ValueError(f"{op}: expects a tensor of at least 2 dims, got shape {self.shape}")
+        diagonal = checks.size(op, "diagonal", diagonal, minimum=None)
         r, c = self.shape[-2:]
         offset = B.reshape(B.arange(c, dtype=B.int64), (1, c)) - B.reshape(B.arange(r, dtype=B.int64), (r, 1))
         return self.where(keep(offset, diagonal), self._const(0))

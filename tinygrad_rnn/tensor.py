@@ -8,7 +8,7 @@ import numbers
 from . import autograd, checks, ops
 from . import backend as B
 from . import devices as D
-from .convert import ConvertMixin
+from .convert import ConvertMixin, _check_dtype
 from .helpers import broadcast_shape, normalize_dim
 from .movement import MovementMixin
 from .reductions import ReduceMixin
@@ -32,6 +32,8 @@ def _to_array(data, dtype, python_dtype=None):
     """User data -> backend array. NumPy and backend arrays keep their dtype; Python data is inferred as
     torch.tensor does (floats -> float32, ints -> int64, bools -> bool) unless `python_dtype` is given (float32 for
     the Tensor class, as torch.Tensor)."""
+    if dtype is not None:
+        _check_dtype(dtype, "Tensor")
     if isinstance(data, Tensor):
         data = data.array
     if isinstance(data, (B.np.ndarray, B.np.generic)):

@@ -141,12 +141,12 @@ def sigmoid(input):
 
 def log_softmax(input, dim=None, dtype=None):
     """log(softmax(input)) along `dim` (required), one fused node; stable at any magnitude."""
-    x = input if dtype is None else input.to(dtype)
+    x = _tensor("log_softmax", input) if dtype is None else _tensor("log_softmax", input).to(dtype)
     return fused_loss.LogSoftmax.apply(x, axis=x._softmax_dim("log_softmax", dim, None))
 
 
 def softmax(input, dim=None, dtype=None):
-    x = input if dtype is None else input.to(dtype)
+    x = _tensor("softmax", input) if dtype is None else _tensor("softmax", input).to(dtype)
     return fused_loss.Softmax.apply(x, axis=x._softmax_dim("softmax", dim, None))
 
 
