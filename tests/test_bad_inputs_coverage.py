@@ -27,13 +27,15 @@ EXEMPT = {
     "Tensor.__repr__", "Tensor.__hash__",  # object protocol, no input
     "nn.Module.named_children", "nn.Module.children", "nn.Module.named_modules", "nn.Module.modules",
     "nn.Module.named_parameters", "nn.Module.parameters", "nn.Module.named_buffers", "nn.Module.eval",
-    "nn.Module.zero_grad", "nn.Module.float", "nn.Module.double", "nn.Module.state_dict",
+    "nn.Module.zero_grad", "nn.Module.buffers", "nn.Module.float", "nn.Module.double", "nn.Module.state_dict",
     "nn.ModuleDict.keys", "nn.ModuleDict.values", "nn.ModuleDict.items",
     # no constructor arguments; forward is the Tensor method of the same name
     "nn.Module", "nn.Tanh", "nn.Sigmoid", "nn.ReLU", "nn.Identity",
     "nn.utils.rnn.PackedSequence",  # a namedtuple the pack_* functions build; its fields are checked where used
     "optim.Optimizer.zero_grad", "optim.Optimizer.state_dict",
     "lr_scheduler.LRScheduler.step", "lr_scheduler.LRScheduler.get_last_lr",
+    "lr_scheduler.SequentialLR.step", "lr_scheduler.ChainedScheduler.step",
+    "lr_scheduler.CyclicLR.scale_fn",  # the cycle's scaling of a position, called by step(); not a user entry point
     "lr_scheduler.LRScheduler.state_dict",
     # the autograd Functions behind F.linear / F.embedding (rows there); users never call them
     "F.LinearFn", "F.EmbeddingFn",
@@ -82,8 +84,7 @@ def public_api():
     walk("nn.utils.rnn", [n for n, o in vars(R).items() if getattr(o, "__module__", None) == R.__name__
                           and n[0] != "_"], R)
     walk("optim", optim.__all__, optim)
-    walk("lr_scheduler", [n for n, o in vars(S).items() if getattr(o, "__module__", None) == S.__name__
-                          and n[0] != "_"], S)
+    walk("lr_scheduler", S.__all__, S)
     walk("visualize", visualize.__all__, visualize)
     return api
 
