@@ -2,6 +2,7 @@
 indices for __getitem__. Each raises the framework's own error naming the op, the argument, what was expected and
 what was given, before NumPy or Python can raise one without context. Imports: helpers, backend."""
 
+import numbers
 import operator
 
 from . import backend as B
@@ -28,6 +29,14 @@ def size(op, arg, value, minimum=0):
         need = {0: "non-negative", 1: "greater than zero"}.get(minimum, f"at least {minimum}")
         raise ValueError(f"{op}: {arg} must be {need}, got {value}")
     return value
+
+
+def reals(op, **values):
+    """Real-number arguments (ints, floats, NumPy scalars; not bools, strings or None), else a TypeError naming them."""
+    for arg, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{op}: {arg} must be a number, got {type(v).__name__} {v!r}"[:200])
+    return tuple(values.values())
 
 
 def probability(op, arg, p):

@@ -104,9 +104,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         dtype = int64 if ints else float32
     if end is None:
         start, end = 0, start
-    for name, v in (("start", start), ("end", end), ("step", step)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real):
-            raise TypeError(f"arange: {name} must be a number, got {type(v).__name__}")
+    checks.reals("arange", start=start, end=end, step=step)
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:  # PyTorch refuses what NumPy would return empty

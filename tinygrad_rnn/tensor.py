@@ -3,7 +3,6 @@ devices, dunders and backward(). Reductions and movement come from the mixins in
 Imports: helpers, backend, autograd, ops, devices, reductions, movement."""
 
 import math
-import numbers
 
 from . import autograd, checks, inplace, ops
 from . import backend as B
@@ -365,9 +364,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     def clip(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        for name, v in (("min", min), ("max", max)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real)):
-                raise TypeError(f"clip: {name} must be a number or None, got {type(v).__name__}")
+        checks.reals("clip", **{k: v for k, v in (("min", min), ("max", max)) if v is not None})
         return ops.Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
@@ -460,12 +457,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return inplace.update(self, "masked_fill_", lambda old: old._const(value).where(m, old))
 
     def uniform_(self, a=0.0, b=1.0):
+        checks.reals("uniform_", a=a, b=b)
         if not a <= b:
             raise ValueError(f"uniform_: expected a range [a, b) with a <= b, got a={a} and b={b}")
         host = B.host_rng().uniform(a, b, self.shape)
         return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
 
     def normal_(self, mean=0.0, std=1.0):
+        checks.reals("normal_", mean=mean, std=std)
         if not std >= 0:
             raise ValueError(f"normal_: expected std >= 0, got std={std}")
         host = B.host_rng().normal(mean, std, self.shape)

@@ -3,6 +3,7 @@
 import math
 
 from ... import backend as B
+from ... import checks
 from ...tensor import Tensor
 
 xp = B.xp
@@ -23,9 +24,7 @@ def _grads(op, parameters):
 
 
 def _number(op, arg, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) and not hasattr(value, "__float__"):
-        raise TypeError(f"{op}: {arg} must be a number, got {type(value).__name__} {value!r}")
-    return float(value)
+    return float(checks.reals(op, **{arg: value})[0])
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
