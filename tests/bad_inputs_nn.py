@@ -248,6 +248,9 @@ row("lr_scheduler.CosineAnnealingLR", lambda: S.CosineAnnealingLR(optim.SGD([par
 row("lr_scheduler.LRScheduler.load_state_dict", lambda s: s.load_state_dict({"last_epoch": "x"}), (V, T, KeyError),
     r"StepLR.load_state_dict", scheduler(S.StepLR, 2), sched_state)
 sgd = lambda: optim.SGD([param()], lr=0.1)  # noqa: E731
+row("lr_scheduler._LRScheduler", lambda: S._LRScheduler(5), T, r"_LRScheduler: expected an Optimizer, got int")
+row("lr_scheduler.LRScheduler.step", lambda s: s.step("a"), T, r"StepLR.step: epoch must be an int, got str 'a'",
+    scheduler(S.StepLR, 2), sched_state)
 row("lr_scheduler.ChainedScheduler", lambda: S.ChainedScheduler([5]), T, r"ChainedScheduler: expected an Optimizer")
 row("lr_scheduler.ConstantLR", lambda: S.ConstantLR(sgd(), factor=2), V, r"ConstantLR: invalid factor=2; expected")
 row("lr_scheduler.CosineAnnealingWarmRestarts", lambda: S.CosineAnnealingWarmRestarts(sgd(), T_0=0), V,

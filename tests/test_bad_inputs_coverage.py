@@ -33,7 +33,7 @@ EXEMPT = {
     "nn.Module", "nn.Tanh", "nn.Sigmoid", "nn.ReLU", "nn.Identity",
     "nn.utils.rnn.PackedSequence",  # a namedtuple the pack_* functions build; its fields are checked where used
     "optim.Optimizer.zero_grad", "optim.Optimizer.state_dict",
-    "lr_scheduler.LRScheduler.step", "lr_scheduler.LRScheduler.get_last_lr",
+    "lr_scheduler.LRScheduler.get_last_lr",
     "lr_scheduler.SequentialLR.step", "lr_scheduler.ChainedScheduler.step",
     "lr_scheduler.CyclicLR.scale_fn",  # the cycle's scaling of a position, called by step(); not a user entry point
     "lr_scheduler.LRScheduler.state_dict",

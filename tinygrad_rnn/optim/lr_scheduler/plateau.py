@@ -2,6 +2,7 @@
 Imports: the standard library, optim.checks, lr_scheduler.base."""
 
 import math
+import warnings
 
 from .. import checks
 from .base import LRScheduler, check_optimizer, per_group
@@ -57,6 +58,9 @@ class ReduceLROnPlateau(LRScheduler):
         except (TypeError, ValueError):
             raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number or a one-element tensor, got "
                             f"{type(metrics).__name__} {metrics!r}"[:200]) from None
+        if epoch is not None:
+            warnings.warn("ReduceLROnPlateau.step(metrics, epoch) is deprecated (as in PyTorch): call step(metrics)",
+                          UserWarning, stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best = current
