@@ -238,15 +238,18 @@ def _edge_attrs(de, scene, scale, lit):
             tip += f"\ngradient norm {'' if de.exact else '≤ '}{fmt(norm)}"
     elif grads and norm is not None and de.style != "cut":
         attrs.append(f'color="{scale.color(norm)}" penwidth={scale.width(norm)}' if norm > 0
-                     else 'color="#dddddd" style=dotted')
+                     else 'color="#bbbbbb" style=dotted')
         tip += f"\ngradient norm {'' if de.exact else '≤ '}{fmt(norm)}"
-    elif grads and de.style not in ("cut", "fan"):
-        attrs.append('color="#d6d6d6"')
+    elif grads and de.style != "cut":
+        attrs.append('color="#c8c8c8"')
         tip += "\nno gradient recorded on this edge"
     if de.style == "recurrent":
         attrs.append("weight=8")
-    if de.style == "param":
-        attrs.append('weight=0 class="param-edge"')  # render() lays these out last, as straight lines
+    if de.style == "param" and de.src.info.get("steps"):
+        # a weight shared by the steps: render() lays these out last, routed as a bus under the steps they feed
+        attrs.append('weight=0 class="param-edge bus"' if scene.detail == "cell" else 'weight=0 class="param-edge"')
+    elif de.style == "param":
+        attrs.append("weight=2")  # a weight of one op (a head, the loss): laid out with it, so it sits beside it
     if de.style == "fan":
         attrs.append("weight=0")
     if lit:
@@ -483,7 +486,15 @@ def _legend(scene, scale, title):
         keys.append(("lanes", f'<FONT COLOR="{LANE[0][1]}">■ forward in time</FONT>   '
                               f'<FONT COLOR="{LANE[1][1]}">■ backward in time (←)</FONT>'))
     if "param" in kinds:
-        keys.append(("shared weight", esc("one node per Parameter, an edge to every step that uses it")))
+        keys.append(("shared weight", esc("one node per Parameter, an edge to every step that uses it"
+                                          + (" (drawn as a bus under the steps)" if scene.detail == "cell" else ""))))
+    if scene.grad_state == "recorded":
+        plain = [de for de in scene.edges.values() if de.style not in ("cut", "param")]
+        if any(de.norm == 0 for de in plain):
+            keys.append(('<FONT COLOR="#bbbbbb">┈┈ zero</FONT>', esc("no gradient flowed along this edge")))
+        if any(de.norm is None for de in plain):
+            keys.append(('<FONT COLOR="#c8c8c8">━ grey</FONT>', esc("gradient not recorded on this edge "
+                                                                   "(shared by several uses)")))
     if "cut" in styles:
         keys.append(("✂ cut", esc("detached carried state: values flow in, no gradient flows back (truncated BPTT)")))
     if "teacher" in styles:
