@@ -115,7 +115,7 @@ def sample(model, vocab, prompt="def ", length=300, temperature=0.8, seed=0):
     x = vocab.encode(prompt).reshape(-1, 1)
     with tr.no_grad():
         for _ in range(length):
-            logits, state = model(tr.Tensor(x), state)
+            logits, state = model(tr.tensor(x), state)
             z = logits.numpy()[-1, 0].astype(np.float64) / temperature
             z[: len(CharVocab.SPECIALS)] = -np.inf  # never draw <pad>/<sos>/<eos>/<unk>
             p = np.exp(z - z.max())

@@ -10,8 +10,8 @@ coloured and sized by the norm of the gradient that flowed along it. The state c
 previous chunk is detached, so the picture shows where truncated BPTT cuts the graph.
 
 The numbers: validation bits per character against two guesses that ignore context, a uniform one
-(log2(vocabulary), about 6.6) and the characters' frequencies in the training text (the unigram entropy, about
-4.5-5): claimed at least 1 bit per character below the second, which only reading the context can buy. And the
+(log2(vocabulary), about 6.6) and the characters' frequencies in the training text (the unigram entropy):
+claimed at least 1 bit per character below the second, which only reading the context can buy. And the
 path of the SVG (demo_lstm.svg under --out; --no-plot writes nothing). Measured figures: the README's results
 table (examples/run_all.py).
 

@@ -13,7 +13,7 @@ positions) and `valid_name_rate` (the output is SOME digit's name, even when it 
 so the decoder has learned to spell and its errors are errors of seeing, not of writing). Measured figures: the
 README's results table (examples/run_all.py).
 
-    python examples/one_to_many_captioning.py           # about a minute on 2 busy CPU cores
+    python examples/one_to_many_captioning.py           # seconds to a minute: see the README table
     python examples/one_to_many_captioning.py --quick   # a few seconds
 """
 
@@ -61,7 +61,7 @@ class Captioner(nn.Module):
         out = np.full((n, max_len), CharVocab.PAD, dtype=np.int64)
         finished = np.zeros(n, dtype=bool)
         for t in range(max_len):
-            output, state = self.decoder(self.embed(tr.Tensor(token)), state)  # one step: (1, N, H)
+            output, state = self.decoder(self.embed(tr.tensor(token)), state)  # one step: (1, N, H)
             token = self.head(output).numpy().argmax(axis=-1)                 # (1, N)
             out[:, t] = np.where(finished, CharVocab.PAD, token[0])
             finished |= token[0] == CharVocab.EOS
@@ -105,8 +105,8 @@ def run(args):
     for _ in bar:
         epoch_losses = []
         for idx in common.minibatches(len(X_train), args.batch_size, rng):
-            tokens_in = tr.Tensor(names_in[y_train[idx]].T)  # (L, N): time-major
-            target = tr.Tensor(names_out[y_train[idx]].T)
+            tokens_in = tr.tensor(names_in[y_train[idx]].T)  # (L, N): time-major
+            target = tr.tensor(names_out[y_train[idx]].T)
             logits = model(tr.Tensor(X_train[idx]), tokens_in)
             loss = F.cross_entropy(logits.reshape(-1, len(vocab)), target.reshape(-1), ignore_index=CharVocab.PAD)
             opt.zero_grad()

@@ -72,7 +72,7 @@ class Seq2Seq(nn.Module):
         S, N = src.shape
         # lengths=: padded steps leave the state alone and the reverse direction starts at each true end, so
         # h_n holds both directions' states after reading exactly the real characters: the context vector.
-        enc, (h_n, _) = self.encoder(self.src_embed(tr.Tensor(src)), lengths=lengths)  # enc (S, N, 2H)
+        enc, (h_n, _) = self.encoder(self.src_embed(tr.tensor(src)), lengths=lengths)  # enc (S, N, 2H)
         context = tr.cat([h_n[0], h_n[1]], axis=-1)
         pad = np.arange(S)[None, :] >= lengths[:, None]
         mask = tr.Tensor(np.where(pad, -1e9, 0.0), dtype=enc.dtype)
@@ -80,7 +80,7 @@ class Seq2Seq(nn.Module):
 
     def step(self, y_prev, state, ctx, enc, keys, mask):
         """One decoder step: y_prev (N,) ids -> logits (N, V), new state, new ctx, attention weights or None."""
-        x = tr.cat([self.tgt_embed(tr.Tensor(y_prev)), ctx], axis=-1)
+        x = tr.cat([self.tgt_embed(tr.tensor(y_prev)), ctx], axis=-1)
         h, c = self.decoder(x, state)
         weights = None
         if self.attention:
@@ -158,7 +158,7 @@ def train(args, train_pairs, test_pairs, src_vocab, tgt_vocab, attention, feed, 
         idx = rng.integers(0, len(train_pairs), size=args.batch_size)
         src, lengths, tgt = encode_pairs([train_pairs[i] for i in idx], src_vocab, tgt_vocab)
         logits, _ = model(src, lengths, target=tgt, feed=feed)
-        loss = F.cross_entropy(logits.reshape(-1, len(tgt_vocab)), tr.Tensor(tgt.reshape(-1)))
+        loss = F.cross_entropy(logits.reshape(-1, len(tgt_vocab)), tr.tensor(tgt.reshape(-1)))
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), args.clip)

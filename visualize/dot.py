@@ -268,8 +268,14 @@ def to_text(scene, title=None, grad_range=None):
     """The DOT source of a Scene (deterministic: ids from names and tags, nodes and edges in walk order)."""
     scale = Scale(scene.norms(), grad_range)
     lit = scene.highlighted or set()
+    # a row of steps needs room under it for its weights' bus tracks (one track per weight)
+    per_lane = {}
+    for n in scene.nodes.values():
+        if n.kind == "param" and n.info.get("home") and scene.detail == "cell":
+            per_lane[n.info["home"][1]] = per_lane.get(n.info["home"][1], 0) + 1
+    nodesep = round(0.2 + 0.07 * max(per_lane.values()), 2) if per_lane else 0.18
     out = ["digraph unrolled {",
-           f'\tgraph [rankdir=LR newrank=true nodesep=0.18 ranksep=0.45 fontname="{FONT}" fontsize=11 '
+           f'\tgraph [rankdir=LR newrank=true nodesep={nodesep} ranksep=0.45 fontname="{FONT}" fontsize=11 '
            f'bgcolor="white" labelloc=t labeljust=l outputorder=edgesfirst pad=0.3 '
            f"label={_legend(scene, scale, title)}]",
            f'\tnode [shape=box style="rounded,filled" fontname="{FONT}" fontsize=10 margin="0.08,0.03" '
@@ -304,7 +310,7 @@ def to_text(scene, title=None, grad_range=None):
             out.append(f"\t\t{q(n.id)} [label={label} {attrs}{tip}]")
         out.append("\t}")
     col_lines, pos = _columns(scene, folded)
-    out += col_lines
+    out += col_lines + _gate_chain(scene, clusters)
     for de in scene.edges.values():
         if de.src.id in folded:
             continue
@@ -318,6 +324,31 @@ def to_text(scene, title=None, grad_range=None):
         out.append(f"\t{q(de.src.id)} -> {q(de.dst.id)} [{attrs}]")
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _gate_chain(scene, clusters):
+    """Gate detail, time-major: invisible edges from the op that hands the state on at step t to the first ops of
+    step t+1 (in the lane's own direction), so each step's cluster starts where the previous one ends and the
+    steps run left to right, their gates stacked top to bottom, instead of a staircase of overlapping clusters."""
+    if scene.detail != "gates":
+        return []
+    inner = {}
+    for de in scene.edges.values():
+        if de.dst.info.get("cluster") and de.src.info.get("cluster") == de.dst.info["cluster"]:
+            inner[de.dst.id] = True
+    lines = []
+    for lane in scene.lanes:
+        steps = sorted((n for n in scene.nodes.values() if n.kind == "step" and n.lane == lane and n.id in clusters),
+                       key=lambda n: n.col, reverse=bool(lane[2]))
+        for a, b in zip(steps, steps[1:], strict=False):
+            out = a.info.get("out")
+            src = scene.node_of(out) if out is not None else None
+            if src is None:
+                continue
+            for m in clusters[b.id]:
+                if m.id not in inner:
+                    lines.append(f"\t{q(src.id)} -> {q(m.id)} [style=invis weight=4]")
+    return lines
 
 
 def _folded_states(scene, lit):

@@ -58,7 +58,7 @@ def bus_routes(laid, lines):
         for k, src in enumerate(members):
             off = k - (k_all - 1) / 2
             sgn = -1 if below else 1
-            plan[src] = dict(track=edge_y + sgn * (12 + 5 * k), sgn=sgn, tie=off * min(8.0, 1.6 * half_w / (k_all + 1)),
+            plan[src] = dict(track=edge_y + sgn * (9 + 4 * k), sgn=sgn, tie=off * min(8.0, 1.6 * half_w / (k_all + 1)),
                              riser=min(gaps, key=lambda g: abs(g - boxes[src][0])) + 3 * off, lane=k)
     out = []
     for e in edges:

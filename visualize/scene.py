@@ -152,6 +152,11 @@ class Scene:
         g.info["cluster"] = sid
         return g
 
+    def node_of(self, op):
+        """The drawn node of a walk Op (None when elided or not drawn)."""
+        n = self._op_nodes.get(op)
+        return n if n is not None and n.id in self.nodes else None
+
     def _target(self, node, col=None, lane=None):
         """The drawn node for a non-bridge walk node (seen from column `col` and `lane`: inputs get one proxy per
         column, an initial state shared by several lanes one node per lane)."""
