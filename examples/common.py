@@ -15,9 +15,19 @@ OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 PROGRESS_ENV = "TINYGRAD_RNN_PROGRESS"  # bar | log | off (unset: bars on a terminal, log lines otherwise)
 
 
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose --help shows every option's default, also for options added without a help text
+    (argparse's ArgumentDefaultsHelpFormatter shows it only next to a help text)."""
+
+    def add_argument(self, *args, **kwargs):
+        if kwargs.get("action") != "help" and not kwargs.get("help"):
+            kwargs["help"] = args[-1].lstrip("-").replace("-", " ")  # argparse skips a blank help
+        return super().add_argument(*args, **kwargs)
+
+
 def make_parser(description, **defaults):
-    """An ArgumentParser (every default shown in --help) with the options every example shares."""
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    """A Parser (every default shown in --help) with the options every example shares."""
+    p = Parser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a tiny run (seconds) used by the test suite")
     p.add_argument("--seed", type=int, default=defaults.pop("seed", 0), help="random seed for data and weights")
     p.add_argument("--out", default=OUT_DIR, help="folder for every file the script writes (plots, SVGs)")

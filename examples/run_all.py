@@ -117,14 +117,15 @@ def write_readme(out, readme):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--only", nargs="+", choices=EXAMPLES, help="run only these (default: all)")
+    p.add_argument("--only", nargs="+", choices=EXAMPLES, metavar="NAME", default=EXAMPLES,
+                   help="run only these examples")
     p.add_argument("--table-only", action="store_true", help="run nothing; rebuild the table from stored results")
     p.add_argument("--out", default=os.path.join(HERE, "out", "run_all"), help="logs, outputs and stored results")
     p.add_argument("--readme", default=os.path.join(ROOT, "README.md"), help="the file whose table is rewritten")
     p.add_argument("--python", default=sys.executable, help="the interpreter that runs the examples")
     args = p.parse_args(argv)
     if not args.table_only:
-        for name in args.only or EXAMPLES:
+        for name in args.only:
             run_one(name, args.out, args.python)
     write_readme(args.out, args.readme)
 
