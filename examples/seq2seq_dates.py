@@ -173,9 +173,10 @@ def train(args, train_pairs, test_pairs, src_vocab, tgt_vocab, attention, feed, 
     return model, losses, curve, final
 
 
-def plot(args, example, src_vocab, tgt_vocab, model, curves, checks):
+def plot(args, example, src_vocab, tgt_vocab, model, curves, checks, positions):
     """Attention heatmap (with a colour bar and the characters as labels) for one test date, the three
-    training-loss curves, and exact match during training."""
+    training-loss curves, exact match during training, and exposure bias: accuracy by output position of the
+    teacher-forced models fed the truth vs fed their own guesses."""
     plt = common.pyplot()
     human, iso = example
     src, lengths, _ = encode_pairs([example], src_vocab, tgt_vocab)
@@ -183,7 +184,8 @@ def plot(args, example, src_vocab, tgt_vocab, model, curves, checks):
         model.eval()
         logits, weights = model(src, lengths, feed="prediction")
     guess = tgt_vocab.decode(logits.numpy()[0].argmax(-1))
-    fig, (ax0, ax1, ax2) = plt.subplots(1, 3, figsize=(17, 4.4), gridspec_kw=dict(width_ratios=[3, 2, 2]))
+    fig, (ax0, ax1, ax2, ax3) = plt.subplots(1, 4, figsize=(22, 4.4), gridspec_kw=dict(width_ratios=[3, 2, 2, 2]),
+                                             constrained_layout=True)
     im = ax0.imshow(weights[0][:, : len(human)], cmap="viridis", aspect="auto", vmin=0, vmax=1)
     fig.colorbar(im, ax=ax0, fraction=0.04, pad=0.02, label="attention weight")
     ax0.set_xticks(range(len(human)), [c if c != " " else "␣" for c in human])
@@ -202,6 +204,13 @@ def plot(args, example, src_vocab, tgt_vocab, model, curves, checks):
     ax2.set(xlabel="training step", ylabel="exact match, greedy on own guesses", ylim=(0, 1),
             title="held-out exact match during training")
     ax2.legend(fontsize=8)
+    for name, (truth, own) in positions.items():
+        k = list(curves).index(name)  # the same colour per run as in the other panels
+        ax3.plot(range(1, TGT_LEN + 1), truth, color=f"C{k}", ls="--", marker=".", label=f"{name}, fed the truth")
+        ax3.plot(range(1, TGT_LEN + 1), own, color=f"C{k}", marker=".", label=f"{name}, fed its own guesses")
+    ax3.set(xlabel="output position (YYYY-MM-DD)", ylabel="accuracy", title="exposure bias by output position")
+    ax3.set_xticks(range(1, TGT_LEN + 1))
+    ax3.legend(fontsize=7)
     return common.save_figure(fig, args.out, "seq2seq_dates.png")
 
 
@@ -248,7 +257,8 @@ def run(args):
     claims = [common.claim("attention vs context vector, both teacher-forced (exact match)",
                            metrics["exact_match_attention_teacher"], metrics["exact_match_context_vector_teacher"],
                            need=0.1)]
-    claims += teacher_vs_free(metrics, checks, models, test_pairs, src_vocab, tgt_vocab)
+    positions = {}
+    claims += teacher_vs_free(metrics, checks, models, test_pairs, src_vocab, tgt_vocab, positions)
 
     model = models["attention_teacher"]
     model.eval()
@@ -258,15 +268,16 @@ def run(args):
             guess = tgt_vocab.decode(model(src, lengths, feed="prediction")[0].numpy()[0].argmax(-1))
         print(f"  {human:>30} -> {guess}  {'ok' if guess == iso else 'WRONG (' + iso + ')'}")
     if not args.no_plot:
-        metrics["plot"] = plot(args, test_pairs[0], src_vocab, tgt_vocab, model, curves, checks)
+        metrics["plot"] = plot(args, test_pairs[0], src_vocab, tgt_vocab, model, curves, checks, positions)
     return common.report(metrics, claims, args)
 
 
-def teacher_vs_free(metrics, checks, models, test_pairs, src_vocab, tgt_vocab):
+def teacher_vs_free(metrics, checks, models, test_pairs, src_vocab, tgt_vocab, positions):
     """Teacher forcing against free running, over the weight seeds: learning speed (exact match at a check early
     in training, and the mean over all checks) and the final exact match, each read against its seed-to-seed
     range; and exposure bias: each teacher-forced model's accuracy at the LAST output position (where a wrong
-    guess earlier has the most chance to derail it) when fed the truth vs fed its own guesses."""
+    guess earlier has the most chance to derail it) when fed the truth vs fed its own guesses. Fills
+    positions[name] with the per-position accuracies (fed the truth, fed its own guesses) for the plot."""
     tf_fr = ("teacher forcing", "free running")
     tf = checks.get("attention_teacher_seeds", [checks["attention_teacher"]])
     fr = checks.get("attention_free_running_seeds", [checks["attention_free_running"]])
@@ -288,6 +299,7 @@ def teacher_vs_free(metrics, checks, models, test_pairs, src_vocab, tgt_vocab):
     for name, need in (("context_vector_teacher", 0.05), ("attention_teacher", None)):
         fed_truth = correct(models[name], test_pairs, src_vocab, tgt_vocab, feed="teacher").mean(0)
         fed_self = correct(models[name], test_pairs, src_vocab, tgt_vocab, feed="prediction").mean(0)
+        positions[name] = (fed_truth, fed_self)
         metrics[f"position_accuracy_fed_truth_{name}"] = " ".join(f"{a:.3f}" for a in fed_truth)
         metrics[f"position_accuracy_fed_own_{name}"] = " ".join(f"{a:.3f}" for a in fed_self)
         out.append(common.claim(f"exposure bias, {name.replace('_', ' ')}: last character fed the truth vs fed its "

@@ -292,10 +292,10 @@ def plot_heatmap(heat, args):
                        extent=(-0.5, len(steps) - 0.5, -0.5, grid.shape[0] - 0.5), interpolation="nearest")
         tick = list(range(0, len(steps), max(1, len(steps) // 6)))
         ax.set_xticks(tick, [str(steps[i]) for i in tick])
-        ax.set(title=f"{kind.upper()}: ||dL/dh_t|| while learning (T={args.adding_T})", xlabel="training step")
+        ax.set(title=f"{kind.upper()}: ‖∂L/∂h_t‖ while learning (T={args.adding_T})", xlabel="training step")
     axes[0].set_ylabel("time step t (loss on the last step)")
     axes[0].yaxis.get_major_locator().set_params(integer=True)
-    fig.colorbar(im, ax=axes, label="||dL/dh_t|| (one log scale for all three)", shrink=0.9)
+    fig.colorbar(im, ax=axes, label="‖∂L/∂h_t‖ (one log scale for all three)", shrink=0.9)
     return common.save_figure(fig, args.out, "vanishing_heatmap.png")
 
 
