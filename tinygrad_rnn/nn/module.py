@@ -1,9 +1,10 @@
 """nn.Module: parameters and submodules registered by attribute assignment, state dicts, train/eval.
-Imports: backend, tensor, nn.parameter."""
+Imports: backend, devices, tensor, nn.parameter."""
 
 from collections import OrderedDict, namedtuple
 
 from .. import backend as B
+from ..devices import to_args
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -137,8 +138,13 @@ class Module:
             else:
                 p.grad.array = p.grad.array * 0
 
-    def to(self, dtype):
-        """Convert every floating parameter and buffer to `dtype` in place (tr.float32 / tr.float64)."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """module.to(device), .to(dtype), .to(device, dtype) or .to(tensor), as PyTorch. The device must be one the
+        active backend serves (tr.device; a no-op then); a float dtype converts every floating parameter and buffer
+        in place (tr.float32 / tr.float64)."""
+        dtype = to_args(f"{type(self).__name__}.to", args, dtype, device)
+        if dtype is None:
+            return self
         if dtype not in B.FLOAT_DTYPES:
             raise TypeError(f"{type(self).__name__}.to: expected tr.float32 or tr.float64, got {dtype!r}")
         for p in self.parameters():
@@ -148,6 +154,12 @@ class Module:
             if B.is_floating(b.dtype):
                 b.array = B.xp.astype(b.array, dtype)
         return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device)
 
     def float(self):
         return self.to(B.float32)

@@ -9,8 +9,9 @@ import warnings
 
 from .. import backend as B
 from ..autograd import current_tag, is_grad_enabled
+from ..functions import cat, stack
 from ..kernels import fused
-from ..tensor import Tensor, cat, float32, stack
+from ..tensor import Tensor, float32
 from .module import Module
 from .parameter import Parameter
 from .rnn_cells import (
