@@ -4,7 +4,7 @@ Imports: visualize.layout, visualize.markup, visualize.walk and the standard lib
 
 import math
 
-from .layout import columns, folded_states, gate_chain, group_of, is_zero_leaf
+from .layout import columns, folded_states, gate_chain, group_of, head_ranks, is_zero_leaf
 from .markup import esc, fmt, label_table, q, shape_text, small, sub
 from .walk import POST, PRE
 
@@ -210,7 +210,7 @@ def _edge_attrs(de, scene, scale, lit):
     elif de.style == "param":
         attrs.append("weight=2")  # a weight of one op (a head, the loss): laid out with it, so it sits beside it
     if de.style == "fan":
-        attrs.append("weight=0")
+        attrs.append('weight=0 class="fan-edge gather"' if scene.detail == "cell" else "weight=0")
     if lit:
         attrs.append('color="#e6007e" penwidth=3.5')
     attrs.append(f"tooltip={q(tip)}")
@@ -269,7 +269,7 @@ def to_text(scene, title=None, grad_range=None):
             out.append(f"\t\t{q(n.id)} [label={label} {attrs}{tip}]")
         out.append("\t}")
     col_lines, pos = columns(scene, folded)
-    out += col_lines + gate_chain(scene, clusters)
+    out += col_lines + gate_chain(scene, clusters) + head_ranks(scene)
     for de in scene.edges.values():
         if de.src.id in folded:
             continue
@@ -281,8 +281,23 @@ def to_text(scene, title=None, grad_range=None):
         if flat_up or sc is not None and dc is not None and sc > dc:
             attrs += " constraint=false"  # a backward lane, or upwards in a column: the columns fix the layout
         out.append(f"\t{q(de.src.id)} -> {q(de.dst.id)} [{attrs}]")
+    out += _gather_anchors(scene, folded)
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _gather_anchors(scene, folded):
+    """The y_t -> op edges of a gather are drawn after the layout (render() routes them as a bus); one invisible
+    edge from the last step's y_t keeps their op right after the last column, level with the y row."""
+    if scene.detail != "cell":
+        return []
+    last = {}
+    for de in scene.edges.values():
+        if de.style == "fan" and de.src.id not in folded:
+            key = _colkey(de.src.col, scene)
+            if key is not None and (de.dst.id not in last or key >= last[de.dst.id][0]):
+                last[de.dst.id] = (key, de.src.id)
+    return [f"\t{q(src)} -> {q(dst)} [style=invis weight=8]" for dst, (_, src) in last.items()]
 
 
 def _legend(scene, scale, title):

@@ -170,3 +170,17 @@ def _depths(scene):
             if indeg[y] == 0:
                 stack.append(y)
     return depth
+
+
+def head_ranks(scene):
+    """A weight used by one op outside the time steps (a head, the loss) shares that op's rank, so it is drawn just
+    above or below it with a short edge, not in a column of its own away from it."""
+    dsts = {}
+    for de in scene.edges.values():
+        if de.src.kind == "param" and not de.src.info.get("steps"):
+            dsts.setdefault(de.src.id, set()).add(de.dst.id)
+    groups = {}
+    for pid, ds in sorted(dsts.items()):
+        if len(ds) == 1:
+            groups.setdefault(next(iter(ds)), []).append(pid)
+    return ["\t{rank=same; " + "; ".join(q(i) for i in [op] + ps) + "}" for op, ps in groups.items()]

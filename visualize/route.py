@@ -1,7 +1,8 @@
-"""Route the edges from a shared weight to the steps that use it as a bus, after the layout: from the weight up a
-riser between two columns, along a horizontal track beside the steps' row, and into each step by a short vertical
-tie. Every use stays its own edge (one per step, as the graph has it); drawn on top of each other, the edges of one
-weight read as one line. Imports: the standard library only."""
+"""Route edges as buses after the layout. Shared weights: from the weight up a riser between two columns, along a
+horizontal track beside the steps' row, and into each step by a short vertical tie. Gathers (every step's output
+y_t into one op, such as a head or the loss): down from each y_t to a track under their row, along it, and into
+the op. Every use stays its own edge, as the graph has it; drawn on top of each other, the edges of one bus read
+as one line. Imports: the standard library only."""
 
 import re
 
@@ -25,6 +26,41 @@ def node_boxes(laid):
             boxes[nid.replace('\\"', '"')] = (x, y, float(found["width"].group(1)) * 36,
                                                float(found["height"].group(1)) * 36)
     return boxes
+
+
+def _spline(pts, end):
+    """Graphviz's pos for a polyline through `pts` with its arrowhead ending at `end`."""
+    spline = [pts[0]]
+    for a, b in zip(pts, pts[1:], strict=False):
+        spline += [a, b, b]  # a cubic whose control points sit on its ends is a straight segment
+    return f"e,{end[0]:.1f},{end[1]:.1f} " + " ".join(f"{x:.1f},{y:.1f}" for x, y in spline)
+
+
+def gather_routes(laid, lines):
+    """`lines` (DOT edge statements marked "gather", left out of the layout) with a pos="..." spline each: one bus
+    per target op, down from each source to a track under the sources' row, along it, and into the target from
+    the side that faces the track."""
+    boxes = node_boxes(laid)
+    by_dst = {}
+    for ln in lines:
+        m = _EDGE.match(ln)
+        if m and m.group(1) in boxes and m.group(2) in boxes:
+            by_dst.setdefault(m.group(2), []).append(m.group(1))
+    new = {}
+    for k, (dst, srcs) in enumerate(sorted(by_dst.items())):
+        track = min(boxes[s][1] - boxes[s][3] for s in srcs) - 14 - 5 * k
+        tx, ty, _, th = boxes[dst]
+        end = (tx, ty - th) if ty > track else (tx, ty + th)  # the target's side that faces the track
+        for src in srcs:
+            sx, sy, _, sh = boxes[src]
+            step = -4 if ty > track else 4
+            new[src, dst] = _spline([(sx, sy - sh), (sx, track), (tx, track), (tx, end[1] + step)], end)
+    out = []
+    for ln in lines:
+        m = _EDGE.match(ln)
+        key = (m.group(1), m.group(2)) if m else None
+        out.append(ln[:-1] + f' pos="{new[key]}"]' if key in new and ln.endswith("]") else ln)
+    return out
 
 
 def bus_routes(laid, lines):
@@ -73,9 +109,6 @@ def bus_routes(laid, lines):
         tie_x, end_y = dx + p["tie"], dy + sgn * dh
         pts = [start, (px, exit_y), (p["riser"], exit_y), (p["riser"], p["track"]), (tie_x, p["track"]),
                (tie_x, end_y + sgn * 4)]
-        spline = [pts[0]]
-        for a, b in zip(pts, pts[1:], strict=False):
-            spline += [a, b, b]  # a cubic whose control points sit on its ends is a straight segment
-        pos = f"e,{tie_x:.1f},{end_y:.1f} " + " ".join(f"{x:.1f},{y:.1f}" for x, y in spline)
+        pos = _spline(pts, (tie_x, end_y))
         out.append(ln[:-1] + f' pos="{pos}"]' if ln.endswith("]") else ln)
     return out
