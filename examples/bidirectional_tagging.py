@@ -16,7 +16,7 @@ or quote, and then the left context alone cannot say what the text is, while the
 the end of the line and the code after it) can; and at the first letter of keywords and names, where the rest of
 the word decides. A bar chart shows every tag. Measured figures: the README's results table (examples/run_all.py).
 
-    python examples/bidirectional_tagging.py            # ~45 s of CPU on 2 cores
+    python examples/bidirectional_tagging.py            # under a minute (README table: wall and CPU time)
     python examples/bidirectional_tagging.py --quick    # seconds
 """
 

@@ -14,12 +14,12 @@ the weights), as a 2x2 table: trained with the state carried or reset, times eva
 each cell over `--n-seeds` weight seeds (mean and range). Carrying and resetting change two things, and the
 table separates them. Claimed: evaluating with the state carried beats resetting it, for both trained models and
 every seed (after a reset the first characters of each chunk are predicted blind). Whether carrying it while
-TRAINING matters is printed as a comparison: with 64-character chunks it is within the seed-to-seed noise, so
-the example does not claim it. Then text sampled from a carried model at a temperature is printed: indentation,
-`self.`, brackets and `def` lines, if not yet sense. Measured figures: the README's results table
+TRAINING matters is printed as a comparison against the seed-to-seed noise, not claimed (with 64-character
+chunks it has stayed inside that noise). Then text sampled from a carried model at a temperature is printed:
+indentation, `self.`, brackets and `def` lines, if not yet sense. Measured figures: the README's results table
 (examples/run_all.py).
 
-    python examples/char_lm.py            # ~60 s of CPU on 2 cores (longer when the cores are shared)
+    python examples/char_lm.py            # about a minute of CPU (README table: wall and CPU time)
     python examples/char_lm.py --quick    # seconds
 """
 

@@ -11,7 +11,7 @@ the same rows, each through a small layer, averaged, then classified, so it sees
 `probe_accuracy_by_rows`: a linear probe fitted on h_t after only t rows, which climbs as more of the image has
 been read (the plot shows the curve). Measured figures: the README's results table (examples/run_all.py).
 
-    python examples/many_to_one_digits.py           # seconds to a minute: see the README table
+    python examples/many_to_one_digits.py           # seconds (README table: wall and CPU time)
     python examples/many_to_one_digits.py --quick   # a few seconds
 """
 

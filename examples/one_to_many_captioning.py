@@ -13,7 +13,7 @@ positions) and `valid_name_rate` (the output is SOME digit's name, even when it 
 so the decoder has learned to spell and its errors are errors of seeing, not of writing). Measured figures: the
 README's results table (examples/run_all.py).
 
-    python examples/one_to_many_captioning.py           # seconds to a minute: see the README table
+    python examples/one_to_many_captioning.py           # seconds (README table: wall and CPU time)
     python examples/one_to_many_captioning.py --quick   # a few seconds
 """
 

@@ -22,7 +22,7 @@ each output position when fed the truth against when fed its own guesses. Where 
 this short, easy output, the table says so. Measured figures: the README's results table (examples/run_all.py).
 A heatmap of the attention weights for one test date shows which input characters each output digit read.
 
-    python examples/seq2seq_dates.py            # ~90 s of CPU on 2 cores (longer when the cores are shared)
+    python examples/seq2seq_dates.py            # about a minute of CPU (README table: wall and CPU time)
     python examples/seq2seq_dates.py --quick    # seconds
 """
 

@@ -27,7 +27,7 @@ per-step factor is a GATE the network can learn to hold near 1. Three experiment
 The claims and their margins are printed as a table at the end; the measured figures are in the README's
 results table (examples/run_all.py).
 
-    python examples/vanishing_gradients.py           # about a minute on 2 CPU cores
+    python examples/vanishing_gradients.py           # under a minute of CPU (README table: wall and CPU time)
     python examples/vanishing_gradients.py --quick   # seconds (part (c) on shorter sequences)
 """
 
