@@ -31,7 +31,7 @@ def make_parser(description, **defaults):
     p.add_argument("--quick", action="store_true", help="a tiny run (seconds) used by the test suite")
     p.add_argument("--seed", type=int, default=defaults.pop("seed", 0), help="random seed for data and weights")
     p.add_argument("--out", default=OUT_DIR, help="folder for every file the script writes (plots, SVGs)")
-    p.add_argument("--no-plot", action="store_true", help="write no files at all")
+    p.add_argument("--no-plot", action="store_true", help="skip the matplotlib plots (the demo still writes its SVG)")
     p.add_argument("--no-progress", action="store_true", help="neither progress bars nor log lines")
     p.add_argument("--json", default=None, help="also write the metrics and the claims as JSON to this path "
                    "(examples/run_all.py reads it)")
