@@ -202,14 +202,19 @@ def tbptt_claims(bpc):
         gaps = [r - c for c, r in zip(bpc[trained, "carried"], bpc[trained, "reset"], strict=True)]
         row = common.claim(f"trained {trained}: evaluated carried vs reset (val bpc, lower is better; worst seed)",
                            float(np.mean(bpc[trained, "carried"])), float(np.mean(bpc[trained, "reset"])),
-                           need=0.02, higher=False, spread_text=" ".join(f"{g:+.3f}" for g in gaps))
+                           need=0.02, higher=False,
+                           spread_text=f"{common.spread(bpc[trained, 'carried'])} vs "
+                                       f"{common.spread(bpc[trained, 'reset'])}; gaps "
+                                       + " ".join(f"{g:+.3f}" for g in gaps))
         row["margin"], row["holds"] = min(gaps), min(gaps) >= 0.02
         row["verdict"] = "holds" if row["holds"] else "FAILS"
         out.append(row)
     for evaluated in ("carried", "reset"):
         out.append(common.claim(f"evaluated {evaluated}: trained carried vs reset (val bpc, noise {noise:.3f})",
                                 float(np.mean(bpc["carried", evaluated])), float(np.mean(bpc["reset", evaluated])),
-                                higher=False, noise=noise, names=("trained carried", "trained reset")))
+                                higher=False, noise=noise, names=("trained carried", "trained reset"),
+                                spread_text=f"{common.spread(bpc['carried', evaluated])} vs "
+                                            f"{common.spread(bpc['reset', evaluated])}"))
     return out
 
 
