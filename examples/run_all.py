@@ -36,7 +36,8 @@ IDEAS = {
     "demo": "the quick start: a short char LM, sampled text, the unrolled graph with gradient flow",
 }
 BEGIN, END = "<!-- results table: written by examples/run_all.py -->", "<!-- end of results table -->"
-GALLERY = {"vanishing_gradients": ["vanishing_heatmap.png"], "seq2seq_dates": ["seq2seq_dates.png"]}
+GALLERY = {"vanishing_gradients": ["vanishing_heatmap.png"], "seq2seq_dates": ["seq2seq_dates.png"],
+           "demo": ["demo_lstm.svg"]}
 
 
 def run_one(name, out, python):
