@@ -81,10 +81,16 @@ def test_head_weights_sit_beside_their_op_and_every_edge_is_coloured():
         assert abs((x0 + x1) / 2 - (linear[0][0] + linear[0][2]) / 2) < 0.15 * width, name  # beside it, not far
     fans = [g for k, (_, g) in s["edge"].items() if "bridge" in k and "Linear" in k]
     assert len(fans) == 8
-    for g in fans:  # y_t -> the head: coloured by the slice of the gradient that step's output received
+    tracks = set()
+    for g in fans:  # y_t -> the head: a gather bus, coloured by the slice of the gradient y_t received
+        ends = [edge_path(g)[0]] + edge_path(g)[3::3]
+        for (x0, y0), (x1, y1) in zip(ends, ends[1:], strict=False):
+            assert abs(x0 - x1) < 0.2 or abs(y0 - y1) < 0.2, ends
+        tracks.add(round(ends[1][1], 1))
         stroke = g.find(f".//{SVG}path").get("stroke")
         assert stroke not in ("#bbbbbb", "#c8c8c8", "#8c8c8c"), stroke
         assert "gradient norm" in g.find(f".//{SVG}a").get("{http://www.w3.org/1999/xlink}title")
+    assert len(tracks) == 1  # one track under the y row for all eight
 
 
 def test_legend_names_edges_without_a_gradient():
