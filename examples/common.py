@@ -97,11 +97,12 @@ def progress_mode(args):
     return "log"
 
 
-def progress(iterable, args, desc="", total=None, per_epoch=False):
-    """Progress over `iterable` (see Progress). per_epoch: the loop runs over epochs, so log every epoch."""
+def progress(iterable, args, desc="", total=None, per_epoch=False, every=None):
+    """Progress over `iterable` (see Progress). Without --log-every a log line comes every epoch (per_epoch), every
+    `every` iterations (a loop that evaluates that often), or every tenth of the loop."""
     mode = progress_mode(args)
     n = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else 0)
-    every = getattr(args, "log_every", 0) or (1 if per_epoch else max(1, math.ceil(n / 10)))
+    every = getattr(args, "log_every", 0) or (1 if per_epoch else every or max(1, math.ceil(n / 10)))
     return Progress(iterable, desc, total, mode, every)
 
 

@@ -153,7 +153,7 @@ def train(args, train_pairs, test_pairs, src_vocab, tgt_vocab, attention, feed, 
     model = Seq2Seq(len(src_vocab), len(tgt_vocab), args.emb, args.hidden, attention=attention)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     losses, curve = [], []
-    bar = common.progress(range(1, args.steps + 1), args, desc)
+    bar = common.progress(range(1, args.steps + 1), args, desc, every=args.eval_every)  # a line per evaluation
     for step in bar:
         idx = rng.integers(0, len(train_pairs), size=args.batch_size)
         src, lengths, tgt = encode_pairs([train_pairs[i] for i in idx], src_vocab, tgt_vocab)

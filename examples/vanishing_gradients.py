@@ -146,7 +146,7 @@ def train_adding(kind, data, args, steps, progress_bar):
     opt = optim.Adam(model.parameters(), lr=args.lr)
     rng = np.random.default_rng(args.seed + 2)
     curve, heat = [], [(0, layer_grad_norms(kind, model, X_train[:64], y_train[:64]))]
-    bar = progress_bar(range(1, steps + 1), desc=f"adding {kind}")
+    bar = progress_bar(range(1, steps + 1), desc=f"adding {kind}", every=args.eval_every)
     for step in bar:
         idx = rng.integers(0, len(X_train), args.batch_size)
         loss = F.mse_loss(model(tr.Tensor(X_train[idx])), tr.Tensor(y_train[idx]))
@@ -189,8 +189,8 @@ def run(args):
     start = time.perf_counter()
     metrics = {}
 
-    def progress_bar(it, desc):
-        return common.progress(it, args, desc)
+    def progress_bar(it, desc, every=None):
+        return common.progress(it, args, desc, every=every)
 
     # (a) the same sequence (adding-problem inputs) and the same direction g for every cell
     x_seq, _ = adding_problem(8, args.grad_T, seed=args.seed)

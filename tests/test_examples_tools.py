@@ -37,6 +37,8 @@ def test_log_every_epoch_and_every_n(not_a_terminal, capsys):
     args.log_every = 7
     list(common.progress(range(20), args, "steps"))
     assert [ln.split()[1] for ln in capsys.readouterr().out.splitlines()] == ["7/20", "14/20", "20/20"]
+    list(common.progress(range(20), Args(), "evals", every=5))  # a loop that evaluates every 5 steps
+    assert [ln.split()[1] for ln in capsys.readouterr().out.splitlines()] == ["5/20", "10/20", "15/20", "20/20"]
 
 
 def test_progress_env_and_no_progress(monkeypatch, capsys):
