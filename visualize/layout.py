@@ -1,10 +1,11 @@
 """Where things go in the DOT layout: time columns as rank=same groups, the weights' row under the steps, straight
 rows across columns, the zero initial states folded into their step, and the time-major chain of gate-detail steps.
-Imports: visualize.markup and the standard library only."""
+Imports: visualize.markup, visualize.walk and the standard library only."""
 
 import math
 
 from .markup import esc, q
+from .walk import POST
 
 
 def is_zero_leaf(leaf):
@@ -173,12 +174,15 @@ def _depths(scene):
 
 
 def head_ranks(scene):
-    """A weight used by one op outside the time steps (a head, the loss) shares that op's rank, so it is drawn just
-    above or below it with a short edge, not in a column of its own away from it."""
+    """A weight (or a whole-sequence input such as a loss's target) used by one op outside the time steps (a head,
+    the loss) shares that op's rank, so it is drawn just above or below it with a short edge, not in a column of its
+    own away from it."""
     dsts = {}
     for de in scene.edges.values():
-        if de.src.kind == "param" and not de.src.info.get("steps"):
-            dsts.setdefault(de.src.id, set()).add(de.dst.id)
+        src = de.src
+        if (src.kind == "param" and not src.info.get("steps")) or (
+                src.kind == "input" and src.col not in scene.cols and de.dst.col == POST):
+            dsts.setdefault(src.id, set()).add(de.dst.id)
     groups = {}
     for pid, ds in sorted(dsts.items()):
         if len(ds) == 1:
