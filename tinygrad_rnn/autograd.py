@@ -166,11 +166,10 @@ def _parents_now(fn):
     """fn's parents as they were when fn was made, after checking that what its backward saved is unchanged
     (called only when an in-place change happened after fn was made)."""
     parents = _edges(fn)
-    if fn.saves_inputs:
-        for i, p in enumerate(parents):
-            vc = getattr(p, "_vc", None)
-            if vc is not None and vc.epoch > fn.epoch and (fn.saves_inputs is True or i in fn.saves_inputs):
-                raise _modified_error(f"tensor of shape {tuple(p.shape)}, input {i} of {fn.name}", vc, fn)
+    for i in fn.saved_inputs():
+        vc = getattr(parents[i], "_vc", None)
+        if vc is not None and vc.epoch > fn.epoch:
+            raise _modified_error(f"tensor of shape {tuple(parents[i].shape)}, input {i} of {fn.name}", vc, fn)
     out = fn.__dict__.get("out_vc")
     if out is not None and out[0].version != out[1]:
         raise _modified_error(f"tensor of shape {tuple(fn.out_shape)}, output 0 of {fn.name}", out[0], fn)
@@ -210,8 +209,8 @@ class Function:
                 raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; "
                                    f"op created at {fn.created_at}")
         result = cls.tensor_type._wrap(out, requires)
-        if cls.views_input and fn.is_view(kwargs):
-            result._vc, result._view = version_counter(parents[0]), True
+        if cls.views_input and fn.is_view(kwargs):  # (base, how): an in-place change of the view is made on the base
+            result._vc, result._view = version_counter(parents[0]), (parents[0], cls, kwargs)
         if requires:
             fn.epoch = _epoch
             fn.parents = parents
@@ -224,6 +223,16 @@ class Function:
 
     def is_view(self, kwargs):
         return True
+
+    def saved_inputs(self):
+        """Indices of the inputs whose arrays this node's backward reads (from `saves_inputs`)."""
+        s = self.saves_inputs
+        return range(len(self.parents)) if s is True else (s or ())
+
+    def _saved_crosswise(self):
+        """For a product-like op of two inputs: each input is read only for the other's gradient."""
+        na, nb = self.needs_input_grad
+        return tuple(i for i, need in ((0, nb), (1, na)) if need)
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError

@@ -1,6 +1,6 @@
 """In-place changes of a tensor's storage (x[idx] = v, add_, copy_, ...): the SetItem Function, the rules that PyTorch
 applies (no in-place change of a leaf that requires grad, the change recorded in the graph when grad is involved) and
-version bumps. Imports: backend, autograd. Tensors are handled through their methods (expand, astype, ...).
+version bumps. Imports: backend, autograd, ops. Tensors are handled through their methods (expand, astype, ...).
 
 How a recorded change works: the new values are computed out of place from a stand-in for the old tensor (a "ghost":
 a Tensor object over the same storage with the old grad_fn), then SetItem writes them into the storage and becomes
@@ -10,6 +10,7 @@ the tensor's grad_fn; its `previous` is the ghost, so Functions made before the 
 
 from . import backend as B
 from .autograd import Function, bump_version, is_grad_enabled, version_counter
+from .ops import GetItem as _GetItem
 
 
 class SetItem(Function):
@@ -84,10 +85,8 @@ def update(t, name, compute, idx=Ellipsis, saves_old=False, exact=False):
         B.setitem(t.array, idx, value.array)
         bump_version(t)
         return t
-    if getattr(t, "_view", False):
-        raise RuntimeError(f"{name}: an in-place change of a view (made by indexing, reshape, view, permute, transpose "
-                           "or expand) is not recorded in the graph here; write through the base tensor instead "
-                           "(x[i, j] = v rather than x[i][j] = v), or clone the view first")
+    if getattr(t, "_view", None) is not None:
+        return _through_view(t, name, old, value, idx)
     bump_version(t)
     store = old if not saves_old else _ghost(t)
     out = SetItem.apply(store, value, idx=idx)
@@ -95,6 +94,42 @@ def update(t, name, compute, idx=Ellipsis, saves_old=False, exact=False):
     node.previous = store
     t.grad_fn, t.requires_grad = node, True
     return t
+
+
+def _through_view(t, name, old, value, idx):
+    """A recorded change of a view t (x[i] += v is x[i].__iadd__(v), then x[i] = that): as in PyTorch, the write
+    is recorded on the base tensor the view was made from, and t becomes a view of the base's new version. (Other
+    views of that base made earlier keep their old history.)"""
+    if idx is not Ellipsis:  # t's whole new value: t with t[idx] = value, out of place
+        value = SetItem.apply(_ghost(t, copy=True), value, idx=idx)
+    root, where = _root_index(t, name)
+    update(root, name, lambda _: value, idx=where)
+    B.setitem(t.array, Ellipsis, value.array)  # a no-op when t shares the base's memory, else t's own copy
+    node = _GetItem.apply(root, idx=where).grad_fn
+    node.previous = old
+    t.grad_fn, t.requires_grad = node, True
+    return t
+
+
+def _root_index(t, name):
+    """(the tensor t is a view of, through any chain of views; an integer-array index of that tensor that gives t)."""
+    chain = []
+    while getattr(t, "_view", None) is not None:
+        chain.append(t._view)
+        t = t._view[0]
+    n = 1
+    for s in t.shape:
+        n *= s
+    pos = B.reshape(B.arange(n, dtype=B.int64), t.shape)
+    for _, cls, kwargs in reversed(chain):
+        pos = cls.forward(cls.__new__(cls), pos, **kwargs)
+    host = B.to_host(pos)
+    if B.np.unique(host).size != host.size:
+        raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor refers to "
+                           "a single memory location (an expanded view); clone() it first")
+    if t.ndim == 0:
+        return t, Ellipsis
+    return t, tuple(B.asarray(i) for i in B.np.unravel_index(host, t.shape))
 
 
 def _name(dtype):
