@@ -359,3 +359,17 @@ def test_optimizers_and_recurrent_layers_raise_no_false_errors():
         ((out * out).mean() + (h * c).sum()).backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+
+
+def test_graph_walkers_follow_the_version_each_node_used():
+    from tinygrad_rnn.autograd import inputs_of, topological_order
+
+    x = tr.ones(2, requires_grad=True)
+    y = x * 1.0
+    made_by = y.grad_fn
+    z = y + 1.0
+    y.mul_(2.0)
+    old = inputs_of(z.grad_fn)[0]
+    assert z.grad_fn.parents[0] is y and old is not y and old.grad_fn is made_by
+    assert y.grad_fn.previous.grad_fn is made_by and y.grad_fn not in topological_order(z.grad_fn)
+    assert inputs_of(y.grad_fn) == y.grad_fn.parents  # made after every change: parents as they are

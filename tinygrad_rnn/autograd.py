@@ -5,7 +5,8 @@ backward engine. Imports: backend, helpers. Tensors are only touched through `.a
 Graph API (what visualize/ reads):
   tensor.grad_fn          -> the Function that made the tensor, None for leaves
   fn.name                 -> e.g. "MatMul", "LSTMCell"
-  fn.parents              -> the input Tensors, in order
+  fn.parents              -> the input Tensors, in order (inputs_of(fn): the same, with any input changed in place
+                             since replaced by the tensor standing for the value fn used)
   fn.tag                  -> dict set by `tag(...)` while the op ran: module, layer, direction, step, ...
   fn.out_shape, fn.dtype  -> the result's shape and dtype
   fn.released             -> True once backward freed the saved arrays
@@ -158,14 +159,16 @@ def _as_of(p, epoch):
     return p
 
 
-def _edges(fn):
-    return tuple(_as_of(p, fn.epoch) for p in fn.parents)
+def inputs_of(fn):
+    """fn's input tensors as fn used them: fn.parents, except that an input changed in place since is replaced by
+    the tensor standing for its old value (what graph walkers should follow)."""
+    return tuple(_as_of(p, fn.epoch) for p in fn.parents) if fn.epoch < _epoch else fn.parents
 
 
 def _parents_now(fn):
     """fn's parents as they were when fn was made, after checking that what its backward saved is unchanged
     (called only when an in-place change happened after fn was made)."""
-    parents = _edges(fn)
+    parents = inputs_of(fn)
     for i in fn.saved_inputs():
         vc = getattr(parents[i], "_vc", None)
         if vc is not None and vc.epoch > fn.epoch:
@@ -254,7 +257,7 @@ def topological_order(root_fn):
     """Functions reachable from `root_fn`, each after all Functions that feed it. Iterative: an unrolled
     graph can be many thousands of nodes deep. (Functions hash by identity: they are their own keys.)"""
     order, visited, now = [], {root_fn}, _epoch
-    stack = [(root_fn, iter(_edges(root_fn) if root_fn.epoch < now else root_fn.parents))]
+    stack = [(root_fn, iter(inputs_of(root_fn) if root_fn.epoch < now else root_fn.parents))]
     append, pop = stack.append, stack.pop
     while stack:
         fn, parents = stack[-1]
@@ -262,7 +265,7 @@ def topological_order(root_fn):
             g = p.grad_fn
             if g is not None and g not in visited:
                 visited.add(g)
-                append((g, iter(_edges(g) if g.epoch < now else g.parents)))
+                append((g, iter(inputs_of(g) if g.epoch < now else g.parents)))
                 break
         else:
             pop()
