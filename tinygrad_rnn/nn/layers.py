@@ -90,16 +90,16 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p);
     the identity in eval mode. Masks come from the host RNG, so tr.manual_seed fixes them on every backend."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         F._check_p("Dropout", p)
-        self.p = float(p)
+        self.p, self.inplace = float(p), bool(inplace)
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return "" if self.p == 0.5 else f"p={self.p}"
+        return ", ".join(([] if self.p == 0.5 else [f"p={self.p}"]) + (["inplace=True"] if self.inplace else []))
 
 
 class LayerNorm(Module):
