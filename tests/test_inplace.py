@@ -373,3 +373,22 @@ def test_graph_walkers_follow_the_version_each_node_used():
     assert z.grad_fn.parents[0] is y and old is not y and old.grad_fn is made_by
     assert y.grad_fn.previous.grad_fn is made_by and y.grad_fn not in topological_order(z.grad_fn)
     assert inputs_of(y.grad_fn) == y.grad_fn.parents  # made after every change: parents as they are
+
+
+def test_optimizer_step_bumps_versions_like_torch():
+    """An optimizer writes the parameters in place: a graph made before the step cannot be reused after it."""
+    torch = pytest.importorskip("torch")
+    for lib, mod, opt_mod in ((tr, nn, optim), (torch, torch.nn, torch.optim)):
+        for x_grad in (False, True):  # the weight is saved only for the input's gradient
+            lin = mod.Linear(3, 2)
+            opt = opt_mod.SGD(lin.parameters(), lr=0.1)
+            loss = (lin(lib.ones(4, 3, requires_grad=x_grad)) ** 2).sum()
+            loss.backward(retain_graph=True)
+            v = lin.weight._version
+            opt.step()
+            assert lin.weight._version == v + 1
+            if x_grad:
+                with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+                    loss.backward()
+            else:
+                loss.backward()

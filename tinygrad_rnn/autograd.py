@@ -233,8 +233,8 @@ class Function:
         return range(len(self.parents)) if s is True else (s or ())
 
     def _saved_crosswise(self):
-        """For a product-like op of two inputs: each input is read only for the other's gradient."""
-        na, nb = self.needs_input_grad
+        """For a product-like op of two inputs (then maybe a bias): each is read only for the other's gradient."""
+        na, nb = self.needs_input_grad[:2]
         return tuple(i for i, need in ((0, nb), (1, na)) if need)
 
     def forward(self, *arrays, **kwargs):

@@ -24,7 +24,8 @@ class LinearFn(Function):
     """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows, and
     dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one weight product."""
 
-    saves_inputs, saves_output = (0, 1), False
+    saves_output = False
+    saved_inputs = Function._saved_crosswise
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w

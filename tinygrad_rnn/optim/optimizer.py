@@ -3,7 +3,7 @@ Updates work in place on the raw backend arrays (p.array, p.grad.array): no grap
 Imports: backend, autograd, tensor."""
 
 from .. import backend as B
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 
 
@@ -75,6 +75,9 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update(group)
+            for p in group["params"]:
+                if p.grad is not None:  # written in place (raw arrays): a graph that saved p must not reuse it
+                    bump_version(p)
         return loss
 
     def _update(self, group):
