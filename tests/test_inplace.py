@@ -48,7 +48,7 @@ def test_setitem_matches_torch(name, index, vshape):
     x, tx = _pair(torch, rng.standard_normal((3, 4)))
     v, tv = _pair(torch, rng.standard_normal(vshape))
     if isinstance(idx, str):  # an int64 index tensor
-        ti, idx = torch.tensor([2, 0]), tr.Tensor([2, 0])
+        ti, idx = torch.tensor([2, 0]), tr.tensor([2, 0])
     else:
         ti = torch.tensor(idx) if isinstance(idx, (list, np.ndarray)) else idx
     y, ty = x * 2.0, tx * 2.0
@@ -73,7 +73,7 @@ def test_setitem_number_list_and_array_values_and_dtype_conversion():
     assert x.dtype == tr.float32 and x.grad_fn is None and x._version == 3
     i = tr.zeros(3, dtype=tr.int64)
     i[1] = 2.7  # truncates, as torch does
-    i[2] = tr.Tensor(5.0)
+    i[2] = tr.tensor(5.0)
     assert i.tolist() == [0, 2, 5] and i.dtype == tr.int64
 
 
@@ -174,7 +174,7 @@ def test_iadd_is_in_place_on_the_same_object():
 
 
 def test_inplace_dtype_and_shape_rules():
-    i = tr.Tensor([1, 2])
+    i = tr.tensor([1, 2])
     i.add_(3)
     assert i.tolist() == [4, 5] and i.dtype == tr.int64
     with pytest.raises(TypeError, match="add_: result type Float can't be cast to the desired output type Long"):
@@ -185,10 +185,10 @@ def test_inplace_dtype_and_shape_rules():
     with pytest.raises(ValueError, match=r"mul_: output with shape \(2,\) doesn't match the broadcast shape \(3, 2\)"):
         f.mul_(tr.ones(3, 2))
     c = tr.zeros(2, 3)
-    c.copy_(tr.Tensor([1, 2, 3]))  # broadcast and int -> float
+    c.copy_(tr.tensor([1, 2, 3]))  # broadcast and int -> float
     assert c.tolist() == [[1.0, 2.0, 3.0]] * 2
     with pytest.raises(TypeError, match="masked_fill_: expected a boolean mask"):
-        c.masked_fill_(tr.Tensor([1, 0, 1]), 0.0)
+        c.masked_fill_(tr.tensor([1, 0, 1]), 0.0)
     with pytest.raises(ValueError, match="fill_: expected a number or a 0-dim tensor"):
         c.fill_(tr.ones(2))
 

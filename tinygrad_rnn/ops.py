@@ -385,3 +385,59 @@ class MatMul(Function):
 def _mT(a):
     axes = tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2)
     return xp.permute_dims(a, axes)
+
+
+# ----- picking along a dim (torch.gather / scatter_add): each is the other's backward
+class Gather(Function):
+    """out[i, j, k] = a[i, index[i, j, k], k] for dim=1 (index: an integer array of out's shape); backward
+    scatter-adds the gradient back, so repeated indices accumulate."""
+
+    def forward(self, a, index=None, dim=0):
+        self.in_shape, self.key = a.shape, B.dim_index(index, dim)
+        return B.getitem(a, self.key)
+
+    def backward(self, g):
+        return B.index_add(self.in_shape, self.key, g)
+
+
+class ScatterAdd(Function):
+    """a + zeros with src[i, j, k] added at [i, index[i, j, k], k] (dim=1); src has index's shape. Out of place."""
+
+    def forward(self, a, src, index=None, dim=0):
+        self.key = B.dim_index(index, dim)
+        return a + B.index_add(a.shape, self.key, src)
+
+    def backward(self, g):
+        na, ns = self.needs_input_grad
+        return (g if na else None), (B.getitem(g, self.key) if ns else None)
+
+
+class Einsum(Function):
+    """einsum over operands whose subscripts `ins` (one string of distinct letters per operand) give the output
+    subscripts `out`. backward for operand k is the same contraction with the gradient in k's place:
+    dA_k = einsum(out, others -> sub_k); letters of sub_k found nowhere else were summed away in forward, so the
+    gradient is constant along them (broadcast back), and a size-1 dim that broadcast is summed back to 1."""
+
+    def forward(self, *arrays, ins=(), out=""):
+        self.arrays, self.ins, self.out = arrays, ins, out
+        return B.einsum(",".join(ins) + "->" + out, *arrays)
+
+    def backward(self, g):
+        grads = []
+        for k, need in enumerate(self.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            sub, shape = self.ins[k], self.arrays[k].shape
+            others = [s for j, s in enumerate(self.ins) if j != k]
+            seen = set(self.out).union(*others)
+            target = "".join(c for c in sub if c in seen)
+            gk = B.einsum(",".join([self.out] + others) + "->" + target, g,
+                          *[a for j, a in enumerate(self.arrays) if j != k])
+            kept = tuple(gk.shape[target.index(c)] if c in seen else 1 for c in sub)
+            gk = B.reshape(gk, kept)
+            wide = tuple(i for i, (n, s) in enumerate(zip(kept, shape, strict=True)) if n != s and s == 1)
+            if wide:
+                gk = xp.sum(gk, axis=wide, keepdims=True)
+            grads.append(gk if gk.shape == shape else xp.broadcast_to(gk, shape))
+        return tuple(grads)

@@ -7,9 +7,11 @@ Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy:
 
 from .. import backend as B
 from ..autograd import Function, OuterGrad, no_grad
-from ..helpers import normalize_dim
+from ..functions import cat as _cat
+from ..functions import where
+from ..helpers import normalize_dim as _normalize_dim
 from ..kernels import loss as fused_loss
-from ..tensor import Tensor, cat, where
+from ..tensor import Tensor
 
 xp = B.xp
 _REDUCTIONS = ("mean", "sum", "none")
@@ -76,7 +78,7 @@ def linear(input, weight, bias=None):
 
 def embedding(input, weight, padding_idx=None):
     """Rows of `weight` (V, E) at the integer indices `input` (...) -> (..., E). Indices outside [0, V) raise."""
-    idx = input if isinstance(input, Tensor) else Tensor(input)
+    idx = input if isinstance(input, Tensor) else Tensor._as_tensor(input)
     if B.is_floating(idx.dtype) or idx.dtype == B.bool_:
         raise TypeError(f"embedding: expected integer indices, got dtype {_dtype_name(idx.dtype)}")
     num = weight.shape[0]
@@ -152,7 +154,7 @@ def _pad_dim(x, d, left, right, mode, value):
             shape = x.shape[:d] + (size,) + x.shape[d + 1:]
             parts.append(Tensor._wrap(B.full(shape, value, x.dtype), False) if size else None)
         pieces = [t for t in (parts[0], x, parts[1]) if t is not None]
-        return cat(pieces, d) if len(pieces) > 1 else x
+        return _cat(pieces, d) if len(pieces) > 1 else x
     if min(left, right) < 0:
         raise ValueError(f"pad: negative padding is only supported in constant mode, got ({left}, {right})")
     if mode == "reflect" and (left >= n or right >= n):
@@ -192,7 +194,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps)) along `dim`, x1 and x2 broadcast together. As PyTorch (2.x),
     each tensor is divided by its own norm clamped to eps, and the clamp does not enter the gradient."""
     x1, x2 = x1._broadcasted(x2)
-    dim = normalize_dim(dim, x1.ndim, "cosine_similarity")
+    dim = _normalize_dim(dim, x1.ndim, "cosine_similarity")
 
     def unit(x):
         ss = (x * x).sum(dim, keepdims=True)
@@ -231,13 +233,15 @@ def sigmoid(input):
     return input.sigmoid()
 
 
-def log_softmax(input, dim):
-    """log(softmax(input)) along `dim`, one fused node; stable at any magnitude."""
-    return fused_loss.LogSoftmax.apply(input, axis=dim % max(input.ndim, 1))
+def log_softmax(input, dim=None, dtype=None):
+    """log(softmax(input)) along `dim` (required), one fused node; stable at any magnitude."""
+    x = input if dtype is None else input.to(dtype)
+    return fused_loss.LogSoftmax.apply(x, axis=x._softmax_dim("log_softmax", dim, None))
 
 
-def softmax(input, dim):
-    return fused_loss.Softmax.apply(input, axis=dim % max(input.ndim, 1))
+def softmax(input, dim=None, dtype=None):
+    x = input if dtype is None else input.to(dtype)
+    return fused_loss.Softmax.apply(x, axis=x._softmax_dim("softmax", dim, None))
 
 
 # ----- losses
@@ -250,7 +254,7 @@ def _class_layout(name, input, target, weight, ignore_index):
     """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
     the target array, the weight array (or None) and the shape of an unreduced result."""
     if not isinstance(target, Tensor):
-        target = Tensor(target)
+        target = Tensor._as_tensor(target)
     if B.is_floating(target.dtype) or target.dtype == B.bool_:
         raise TypeError(f"{name}: expected integer class indices as target, got dtype {_dtype_name(target.dtype)} "
                         "(class-probability targets are not supported)")
