@@ -392,3 +392,23 @@ def test_optimizer_step_bumps_versions_like_torch():
                     loss.backward()
             else:
                 loss.backward()
+
+
+def test_views_made_before_a_recorded_change_follow_it_like_torch():
+    """A view taken before its base is written (recorded) shows the new values and, used afterwards, carries their
+    history (PyTorch regenerates its grad_fn); its uses from before keep the old history."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x, tx = _pair(torch, rng.standard_normal((3, 4)))
+    h, th = _pair(torch, rng.standard_normal((4,)))
+    results = []
+    for lib, a, b in ((tr, x, h), (torch, tx, th)):
+        buf = lib.zeros(3, 4, dtype=lib.float64)
+        y = a * 1.0
+        row, col, flat = y[1], y[:, 2], y.reshape(12)
+        before = row * 3.0 + col.sum()
+        y[1] = b  # recorded: row, col and flat now show b's values
+        brow = buf[0]  # a view of a buffer without grad, then written with a tensor that requires grad
+        buf[0] = b * 2.0
+        results.append(before.sum() + (row * row).sum() + (col * flat[:3].sum()).sum() + (brow * a[0]).sum())
+    _check(torch, results[0], results[1], [x, h], [tx, th])

@@ -106,16 +106,27 @@ def _user_frame():
 
 # ----- versions (in-place changes; the machinery that makes them is inplace.py)
 _epoch = 0  # bumped by every in-place change of any tensor; each recorded Function keeps the value it was made at
+_stale_views = False  # set once a recorded change hits a storage with views: apply() then refreshes views it is given
 
 
 class VersionCounter:
     """Shared by the tensors over one storage (.data, detach(), views): `version` counts in-place changes, `epoch` is
-    the global epoch of the latest, `recent` the epochs of the last few (to name the version a Function saved)."""
+    the global epoch of the latest, `recent` the epochs of the last few (to name the version a Function saved);
+    `recorded` the epoch of the latest change recorded in the graph, `has_views` whether a view op used it."""
 
-    __slots__ = ("version", "epoch", "recent")
+    __slots__ = ("version", "epoch", "recent", "recorded", "has_views")
 
     def __init__(self):
-        self.version, self.epoch, self.recent = 0, 0, []
+        self.version, self.epoch, self.recent, self.recorded, self.has_views = 0, 0, [], 0, False
+
+
+def mark_recorded(t):
+    """t's storage was just changed by a recorded in-place op: views of it made earlier now have a stale grad_fn."""
+    global _stale_views
+    vc = t._vc
+    vc.recorded = _epoch
+    if vc.has_views:
+        _stale_views = True
 
 
 def version_counter(t):
@@ -195,6 +206,7 @@ class Function:
     views_input = False   # the result may share parents[0]'s storage (a view): it shares its version counter
     previous = None       # on an in-place node: the tensor standing for the old value of the tensor it changed
     epoch = 0             # the global in-place epoch when the Function was made
+    refresh_view = None   # inplace.refresh_view, set by inplace.py (which sits above autograd)
 
     @property
     def name(self):
@@ -202,6 +214,10 @@ class Function:
 
     @classmethod
     def apply(cls, *parents, **kwargs):
+        if _stale_views:  # as PyTorch regenerates a view's grad_fn after its base changed: see inplace.refresh_view
+            for p in parents:
+                if getattr(p, "_view", None) is not None and p._vc.recorded > p._view[3]:
+                    cls.refresh_view(p)
         fn = cls.__new__(cls)
         fn.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
         requires = _state["grad"] and True in needs
@@ -212,8 +228,10 @@ class Function:
                 raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; "
                                    f"op created at {fn.created_at}")
         result = cls.tensor_type._wrap(out, requires)
-        if cls.views_input and fn.is_view(kwargs):  # (base, how): an in-place change of the view is made on the base
-            result._vc, result._view = version_counter(parents[0]), (parents[0], cls, kwargs)
+        if cls.views_input and fn.is_view(kwargs):  # (base, how, when): an in-place change of the view goes to the base
+            vc = result._vc = version_counter(parents[0])
+            vc.has_views = True
+            result._view = (parents[0], cls, kwargs, _epoch)
         if requires:
             fn.epoch = _epoch
             fn.parents = parents

@@ -8,8 +8,9 @@ the tensor's grad_fn; its `previous` is the ghost, so Functions made before the 
 (autograd._as_of), and the version counter tells the backward of any Function whose saved arrays were overwritten.
 """
 
+from . import autograd
 from . import backend as B
-from .autograd import Function, bump_version, is_grad_enabled, version_counter
+from .autograd import Function, bump_version, is_grad_enabled, mark_recorded, version_counter
 from .ops import GetItem as _GetItem
 
 
@@ -93,13 +94,14 @@ def update(t, name, compute, idx=Ellipsis, saves_old=False, exact=False):
     node = out.grad_fn
     node.previous = store
     t.grad_fn, t.requires_grad = node, True
+    mark_recorded(t)  # only now: a view refreshed while SetItem was being made would see t's old grad_fn
     return t
 
 
 def _through_view(t, name, old, value, idx):
     """A recorded change of a view t (x[i] += v is x[i].__iadd__(v), then x[i] = that): as in PyTorch, the write
-    is recorded on the base tensor the view was made from, and t becomes a view of the base's new version. (Other
-    views of that base made earlier keep their old history.)"""
+    is recorded on the base tensor the view was made from, and t becomes a view of the base's new version (other
+    views of that base made earlier follow on their next use: refresh_view)."""
     if idx is not Ellipsis:  # t's whole new value: t with t[idx] = value, out of place
         value = SetItem.apply(_ghost(t, copy=True), value, idx=idx)
     root, where = _root_index(t, name)
@@ -108,11 +110,31 @@ def _through_view(t, name, old, value, idx):
     node = _GetItem.apply(root, idx=where).grad_fn
     node.previous = old
     t.grad_fn, t.requires_grad = node, True
+    t._view = t._view[:3] + (autograd._epoch,)
     return t
 
 
-def _root_index(t, name):
-    """(the tensor t is a view of, through any chain of views; an integer-array index of that tensor that gives t)."""
+def refresh_view(t):
+    """t is a view whose base was changed by a recorded op after t was made: t's values are already the new ones
+    (shared memory), so give it the matching history, a GetItem of the base's new version (PyTorch regenerates a
+    view's grad_fn the same way). Uses of t made before keep its old history (`previous`)."""
+    if not is_grad_enabled():
+        return  # nothing is recorded now; the next recorded use refreshes it
+    root, where = _root_index(t, "view", unique=False)
+    old = _ghost(t)
+    node = _GetItem.apply(root, idx=where).grad_fn
+    if node is not None:
+        node.previous = old
+        t.grad_fn, t.requires_grad = node, True
+    t._view = t._view[:3] + (autograd._epoch,)
+
+
+Function.refresh_view = staticmethod(refresh_view)
+
+
+def _root_index(t, name, unique=True):
+    """(the tensor t is a view of, through any chain of views; an integer-array index of that tensor that gives t).
+    `unique`: refuse a view with repeated elements (it cannot be written)."""
     chain = []
     while getattr(t, "_view", None) is not None:
         chain.append(t._view)
@@ -121,10 +143,10 @@ def _root_index(t, name):
     for s in t.shape:
         n *= s
     pos = B.reshape(B.arange(n, dtype=B.int64), t.shape)
-    for _, cls, kwargs in reversed(chain):
+    for _, cls, kwargs, _ in reversed(chain):
         pos = cls.forward(cls.__new__(cls), pos, **kwargs)
     host = B.to_host(pos)
-    if B.np.unique(host).size != host.size:
+    if unique and B.np.unique(host).size != host.size:
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor refers to "
                            "a single memory location (an expanded view); clone() it first")
     if t.ndim == 0:
