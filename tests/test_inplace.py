@@ -412,3 +412,15 @@ def test_views_made_before_a_recorded_change_follow_it_like_torch():
         buf[0] = b * 2.0
         results.append(before.sum() + (row * row).sum() + (col * flat[:3].sum()).sum() + (brow * a[0]).sum())
     _check(torch, results[0], results[1], [x, h], [tx, th])
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
+def test_recurrent_weights_changed_between_forward_and_backward_raise_like_torch(cell):
+    torch = pytest.importorskip("torch")
+    for lib in (tr, torch):
+        layer = getattr(lib.nn, cell)(3, 4)
+        out, _ = layer(lib.randn(5, 2, 3))
+        with lib.no_grad():
+            layer.weight_hh_l0.mul_(0.5)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()

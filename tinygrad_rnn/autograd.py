@@ -205,7 +205,8 @@ class Function:
     saves_output = True   # changes (versions) when backward runs; ops that save nothing say False
     views_input = False   # the result may share parents[0]'s storage (a view): it shares its version counter
     previous = None       # on an in-place node: the tensor standing for the old value of the tensor it changed
-    epoch = 0             # the global in-place epoch when the Function was made
+    epoch = float("inf")  # the global in-place epoch when the Function was made (apply sets it; a node made by hand
+                          # without it is never taken for older than an in-place change: no checks, never wrong ones)
     refresh_view = None   # inplace.refresh_view, set by inplace.py (which sits above autograd)
 
     @property
