@@ -114,3 +114,19 @@ def test_init_on_model_parameters_and_recurrent_weights():
     out, _ = rnn(tr.randn(3, 2, 4))
     out.sum().backward()  # initialised in place, then trained: no version error
     assert rnn.weight_hh_l0.grad is not None
+
+
+def test_trunc_normal_and_eye():
+    torch = pytest.importorskip("torch")
+    v, m, s = _stats(lambda p: init.trunc_normal_(p, mean=0.5, std=2.0, a=-1.0, b=3.0))
+    assert v.min() >= -1.0 and v.max() <= 3.0
+    torch.manual_seed(0)
+    t = torch.nn.init.trunc_normal_(torch.empty(400, 250, dtype=torch.float64), mean=0.5, std=2.0, a=-1.0, b=3.0)
+    assert abs(m - t.mean().item()) < 0.02 and abs(s / t.std().item() - 1) < 0.01
+    for shape in ((3, 3), (2, 4), (4, 2)):
+        e = init.eye_(tr.zeros(shape))
+        np.testing.assert_array_equal(e.numpy(), torch.nn.init.eye_(torch.zeros(shape)).numpy())
+    with pytest.raises(ValueError, match="eye_: only tensors with 2 dimensions"):
+        init.eye_(tr.zeros(2, 2, 2))
+    with pytest.raises(ValueError, match="a < b"):
+        init.trunc_normal_(tr.zeros(2), a=1.0, b=1.0)
