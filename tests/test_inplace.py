@@ -145,6 +145,11 @@ INPLACE = [
     ("clamp_", lambda y, o: y.clamp_(-0.3, 0.4).add_(o), lambda y, o: y.clamp_(-0.3, 0.4).add_(o)),
     ("masked_fill_", lambda y, o: y.masked_fill_(tr.Tensor(MASK[:1]), 2.0).mul_(o),
      lambda y, o: y.masked_fill_(__import__("torch").tensor(MASK[:1]), 2.0).mul_(o)),
+    ("relu_", lambda y, o: y.mul_(o).sub_(0.3).relu_(), lambda y, o: y.mul_(o).sub_(0.3).relu_()),
+    ("F.relu-inplace", lambda y, o: F.relu(y.add_(o), inplace=True),
+     lambda y, o: __import__("torch").nn.functional.relu(y.add_(o), inplace=True)),
+    ("nn.ReLU-inplace", lambda y, o: nn.ReLU(inplace=True)(y.mul_(o)),
+     lambda y, o: __import__("torch").nn.ReLU(inplace=True)(y.mul_(o))),
     ("zero_-fill_", lambda y, o: y.zero_().add_(y).fill_(0.5).mul_(o),
      lambda y, o: y.zero_().add_(y).fill_(0.5).mul_(o)),
     ("chain", lambda y, o: y.mul_(o).add_(y.sum(), alpha=0.1).div_(2.0).sub_(o),
@@ -424,3 +429,9 @@ def test_recurrent_weights_changed_between_forward_and_backward_raise_like_torch
             layer.weight_hh_l0.mul_(0.5)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             out.sum().backward()
+
+
+def test_relu_inplace_repr_and_leaf_rule():
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)" and repr(nn.ReLU()) == "ReLU()"
+    with pytest.raises(RuntimeError, match="relu_: a leaf Variable that requires grad"):
+        F.relu(tr.ones(2, requires_grad=True), inplace=True)

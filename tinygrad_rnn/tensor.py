@@ -442,6 +442,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     clip_ = clamp_
 
+    def relu_(self):
+        return inplace.update(self, "relu_", lambda old: old.relu(), exact=True)
+
     def masked_fill_(self, mask, value):
         """self[i] = value wherever the boolean `mask` (broadcast to self's shape) is True."""
         m = Tensor._as_tensor(mask)

@@ -147,8 +147,15 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, x):
-        return x.relu()
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softmax(Module):
