@@ -6,6 +6,7 @@ Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy:
 """
 
 from .. import backend as B
+from .. import checks
 from ..autograd import Function, OuterGrad, no_grad
 from ..functions import cat as _cat
 from ..functions import where
@@ -17,8 +18,14 @@ xp = B.xp
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _dtype_name(dtype):
-    return str(dtype).split(".")[-1]  # "float32" on every backend (array_api_strict prefixes its module)
+def _tensor(op, value, arg="input"):
+    """The Tensor arguments of the functions here: anything else is a TypeError naming the argument."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: expected {arg} to be a Tensor, got {type(value).__name__}")
+    return value
+
+
+_dtype_name = B.dtype_name
 
 
 # ----- Functions
@@ -68,6 +75,8 @@ class EmbeddingFn(Function):
 # ----- layers
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias. input (..., in), weight (out, in), bias (out,) -> (..., out)."""
+    _tensor("linear", input)
+    _tensor("linear", weight, "weight")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: expected input with last dimension {weight.shape[1]}, got shape {input.shape}")
     if input.dtype != weight.dtype:
@@ -97,6 +106,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     the host (tr.manual_seed gives the same mask on every backend). Identity when not training or p == 0;
     `inplace` multiplies input itself (input.mul_), as PyTorch."""
     _check_p("dropout", p)
+    _tensor("dropout", input)
     if not training or p == 0:
         return input
     if p == 1:
@@ -109,8 +119,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def _check_p(name, p):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
+    return checks.probability(name, "dropout probability", p)
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -119,6 +128,7 @@ def pad(input, pad, mode="constant", value=None):
     mode "constant" (fill `value`, default 0), "reflect" (mirror without the edge), "replicate" (repeat the edge)
     or "circular" (wrap around); the non-constant modes need a leading dim that is not padded.
         F.pad(x, (0, 1))    # (N, T) -> (N, T + 1)"""
+    input = _tensor("pad", input)
     pad = tuple(pad)
     if len(pad) % 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pad):
         raise ValueError(f"pad: expected an even number of ints, got {pad}")
@@ -174,7 +184,7 @@ def _pad_dim(x, d, left, right, mode, value):
 
 def one_hot(tensor, num_classes=-1):
     """int64 (..., num_classes) with a 1 at each index of the integer `tensor` (...); num_classes=-1 takes max + 1."""
-    t = tensor if isinstance(tensor, Tensor) else Tensor(tensor)
+    t = _tensor("one_hot", tensor, "tensor")
     if B.is_floating(t.dtype) or t.dtype == B.bool_:
         raise TypeError(f"one_hot: expected an integer (index) tensor, got dtype {_dtype_name(t.dtype)}")
     lo, hi = B.min_max(t.array) if t.numel() else (0, -1)
@@ -193,7 +203,7 @@ def one_hot(tensor, num_classes=-1):
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps)) along `dim`, x1 and x2 broadcast together. As PyTorch (2.x),
     each tensor is divided by its own norm clamped to eps, and the clamp does not enter the gradient."""
-    x1, x2 = x1._broadcasted(x2)
+    x1, x2 = _tensor("cosine_similarity", x1, "x1")._broadcasted(_tensor("cosine_similarity", x2, "x2"))
     dim = _normalize_dim(dim, x1.ndim, "cosine_similarity")
 
     def unit(x):
@@ -209,7 +219,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims (biased variance)."""
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _tensor("layer_norm", input)
+    ns = checks.sizes("layer_norm", (normalized_shape,), "normalized_shape")
     if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
         raise ValueError(f"layer_norm: expected input with trailing shape {ns}, got shape {input.shape}")
     axes = tuple(range(input.ndim - len(ns), input.ndim))
@@ -222,29 +233,30 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 # ----- activations
 def relu(input, inplace=False):
+    input = _tensor("relu", input)
     return input.relu_() if inplace else input.relu()
 
 
 def relu_(input):
-    return input.relu_()
+    return _tensor("relu_", input).relu_()
 
 
 def tanh(input):
-    return input.tanh()
+    return _tensor("tanh", input).tanh()
 
 
 def sigmoid(input):
-    return input.sigmoid()
+    return _tensor("sigmoid", input).sigmoid()
 
 
 def log_softmax(input, dim=None, dtype=None):
     """log(softmax(input)) along `dim` (required), one fused node; stable at any magnitude."""
-    x = input if dtype is None else input.to(dtype)
+    x = _tensor("log_softmax", input) if dtype is None else _tensor("log_softmax", input).to(dtype)
     return fused_loss.LogSoftmax.apply(x, axis=x._softmax_dim("log_softmax", dim, None))
 
 
 def softmax(input, dim=None, dtype=None):
-    x = input if dtype is None else input.to(dtype)
+    x = _tensor("softmax", input) if dtype is None else _tensor("softmax", input).to(dtype)
     return fused_loss.Softmax.apply(x, axis=x._softmax_dim("softmax", dim, None))
 
 
@@ -257,6 +269,7 @@ def _check_reduction(name, reduction):
 def _class_layout(name, input, target, weight, ignore_index):
     """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
     the target array, the weight array (or None) and the shape of an unreduced result."""
+    _tensor(name, input)
     if not isinstance(target, Tensor):
         target = Tensor._as_tensor(target)
     if B.is_floating(target.dtype) or target.dtype == B.bool_:
@@ -358,6 +371,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (x - y)^2 of two tensors of the same shape (no silent broadcasting, unlike PyTorch)."""
     _check_reduction("mse_loss", reduction)
+    _tensor("mse_loss", input)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: expected target of shape {input.shape} (same as input), got shape {target.shape}")
@@ -370,6 +384,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """Sigmoid + binary cross-entropy in one stable node. input, target: same shape, float; weight broadcasts to
     input; pos_weight (C,) weights the positive term along the last dim, as PyTorch."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _tensor("binary_cross_entropy_with_logits", input)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
     if not B.is_floating(target.dtype):
         raise TypeError("binary_cross_entropy_with_logits: expected a float target, got dtype "
