@@ -435,3 +435,16 @@ def test_relu_inplace_repr_and_leaf_rule():
     assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)" and repr(nn.ReLU()) == "ReLU()"
     with pytest.raises(RuntimeError, match="relu_: a leaf Variable that requires grad"):
         F.relu(tr.ones(2, requires_grad=True), inplace=True)
+
+
+def test_deprecated_add_number_tensor_order_works_with_a_warning_like_torch():
+    torch = pytest.importorskip("torch")
+    p, tp = tr.ones(3), torch.ones(3)
+    with pytest.warns(UserWarning, match="add_\\(Number alpha, Tensor other\\) is deprecated"):
+        p.add_(-0.5, tr.Tensor([2.0, 4.0, 6.0]))
+    with pytest.warns(UserWarning):
+        tp.add_(-0.5, torch.tensor([2.0, 4.0, 6.0]))
+    with pytest.warns(UserWarning, match="sub_"):
+        p.sub_(2, tr.ones(3))
+    tp.sub_(torch.ones(3), alpha=2)
+    assert p.tolist() == tp.tolist() == [-2.0, -3.0, -4.0]

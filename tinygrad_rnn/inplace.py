@@ -8,6 +8,8 @@ the tensor's grad_fn; its `previous` is the ghost, so Functions made before the 
 (autograd._as_of), and the version counter tells the backward of any Function whose saved arrays were overwritten.
 """
 
+import warnings
+
 from . import autograd
 from . import backend as B
 from .autograd import Function, bump_version, is_grad_enabled, mark_recorded, version_counter
@@ -152,6 +154,16 @@ def _root_index(t, name, unique=True):
     if t.ndim == 0:
         return t, Ellipsis
     return t, tuple(B.asarray(i) for i in B.np.unravel_index(host, t.shape))
+
+
+def scaled_args(name, other, alpha):
+    """(other, alpha) of add_/sub_, also from PyTorch's deprecated order x.add_(number, tensor) (old tutorials write
+    p.data.add_(-lr, p.grad)), which PyTorch still runs with a warning."""
+    if isinstance(alpha, Function.tensor_type) and isinstance(other, (int, float)) and not isinstance(other, bool):
+        warnings.warn(f"{name}(Number alpha, Tensor other) is deprecated, as in PyTorch: use {name}(other, alpha=...)",
+                      UserWarning, stacklevel=3)
+        return alpha, other
+    return other, alpha
 
 
 def _name(dtype):

@@ -429,9 +429,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return self.fill_(0)
 
     def add_(self, other, alpha=1):
+        other, alpha = inplace.scaled_args("add_", other, alpha)
         return inplace.update(self, "add_", lambda old: old + (other if alpha == 1 else other * alpha), exact=True)
 
     def sub_(self, other, alpha=1):
+        other, alpha = inplace.scaled_args("sub_", other, alpha)
         return inplace.update(self, "sub_", lambda old: old - (other if alpha == 1 else other * alpha), exact=True)
 
     def mul_(self, other):
