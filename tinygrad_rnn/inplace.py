@@ -1,6 +1,7 @@
 """In-place changes of a tensor's storage (x[idx] = v, add_, copy_, ...): the SetItem Function, the rules that PyTorch
-applies (no in-place change of a leaf that requires grad, the change recorded in the graph when grad is involved) and
-version bumps. Imports: backend, autograd, ops. Tensors are handled through their methods (expand, astype, ...).
+applies (no in-place change of a leaf that requires grad, the change recorded in the graph when grad is involved),
+version bumps, and Tensor's in-place methods and .data (InplaceMixin). Imports: helpers, backend, autograd, checks, ops.
+Tensors are handled through their methods (expand, astype, ...) and Function.tensor_type.
 
 How a recorded change works: the new values are computed out of place from a stand-in for the old tensor (a "ghost":
 a Tensor object over the same storage with the old grad_fn), then SetItem writes them into the storage and becomes
@@ -10,9 +11,10 @@ the tensor's grad_fn; its `previous` is the ghost, so Functions made before the 
 
 import warnings
 
-from . import autograd
+from . import autograd, checks
 from . import backend as B
 from .autograd import Function, bump_version, is_grad_enabled, mark_recorded, version_counter
+from .helpers import broadcast_shape
 from .ops import GetItem as _GetItem
 
 
@@ -169,3 +171,104 @@ def scaled_args(name, other, alpha):
 def _name(dtype):
     return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(
         str(dtype).split(".")[-1], str(dtype))
+
+
+class InplaceMixin:
+    """Tensor's storage and in-place methods. Each returns self and bumps the version; with grad involved the change
+    is recorded in the graph (x's grad_fn becomes the in-place node), as in PyTorch. (x[idx] = v is in tensor.py,
+    beside x[idx].)"""
+
+    __slots__ = ()
+
+    @property
+    def data(self):
+        """A Tensor over the same storage, without grad (PyTorch's .data): p.data.add_(p.grad, alpha=-lr) updates p.
+        Assigning a Tensor (p.data = w) makes p use w's storage; the shape may change."""
+        t = self._wrap(self.array, False)
+        t._vc = version_counter(self)
+        return t
+
+    @data.setter
+    def data(self, other):
+        if not isinstance(other, Function.tensor_type):
+            raise TypeError(f"data: expected a Tensor, got {type(other).__name__}")
+        self.array = other.array
+
+    @property
+    def _version(self):
+        vc = getattr(self, "_vc", None)
+        return 0 if vc is None else vc.version
+
+
+    def copy_(self, src):
+        """Copy src's values into self, broadcasting src to self's shape and converting its dtype."""
+        src = src if isinstance(src, Function.tensor_type) else self._as_tensor(src, self.dtype)
+        return update(self, "copy_", lambda old: src)
+
+    def fill_(self, value):
+        value = value if isinstance(value, Function.tensor_type) else self._as_tensor(value, self.dtype)
+        if value.ndim:
+            raise ValueError(f"fill_: expected a number or a 0-dim tensor, got shape {value.shape}")
+        return update(self, "fill_", lambda old: value)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def add_(self, other, alpha=1):
+        other, alpha = scaled_args("add_", other, alpha)
+        return update(self, "add_", lambda old: old + (other if alpha == 1 else other * alpha), exact=True)
+
+    def sub_(self, other, alpha=1):
+        other, alpha = scaled_args("sub_", other, alpha)
+        return update(self, "sub_", lambda old: old - (other if alpha == 1 else other * alpha), exact=True)
+
+    def mul_(self, other):
+        return update(self, "mul_", lambda old: old * other, saves_old=True, exact=True)
+
+    def div_(self, other):
+        return update(self, "div_", lambda old: old / other, saves_old=True, exact=True)
+
+    def clamp_(self, min=None, max=None):
+        return update(self, "clamp_", lambda old: old.clip(min, max), exact=True)
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return update(self, "relu_", lambda old: old.relu(), exact=True)
+
+    def masked_fill_(self, mask, value):
+        """self[i] = value wherever the boolean `mask` (broadcast to self's shape) is True."""
+        m = self._as_tensor(mask)
+        if m.dtype != B.bool_:
+            raise TypeError(f"masked_fill_: expected a boolean mask, got dtype {str(m.dtype).split('.')[-1]}")
+        if broadcast_shape(m.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill_: mask of shape {m.shape} does not broadcast to shape {self.shape}")
+        if isinstance(value, Function.tensor_type) and value.ndim:
+            raise ValueError(f"masked_fill_: expected a number or a 0-dim tensor as value, got shape {value.shape}")
+        return update(self, "masked_fill_", lambda old: old._const(value).where(m, old))
+
+    def uniform_(self, a=0.0, b=1.0):
+        checks.reals("uniform_", a=a, b=b)
+        if not a <= b:
+            raise ValueError(f"uniform_: expected a range [a, b) with a <= b, got a={a} and b={b}")
+        host = B.host_rng().uniform(a, b, self.shape)
+        return self.copy_(self._wrap(B.asarray(host, dtype=self.dtype), False))
+
+    def normal_(self, mean=0.0, std=1.0):
+        checks.reals("normal_", mean=mean, std=std)
+        if not std >= 0:
+            raise ValueError(f"normal_: expected std >= 0, got std={std}")
+        host = B.host_rng().normal(mean, std, self.shape)
+        return self.copy_(self._wrap(B.asarray(host, dtype=self.dtype), False))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
