@@ -1,6 +1,6 @@
 """Function (forward/backward on backend arrays), grad mode, graph tags, anomaly mode and the iterative
-backward engine. Imports: backend, helpers. Tensors are only touched through `.array`, `.grad`,
-`.requires_grad`, `.grad_fn` and the factory `tensor_type._wrap`.
+backward engine. Imports: backend, helpers, versions (storage versions for in-place changes). Tensors are only
+touched through `.array`, `.grad`, `.requires_grad`, `.grad_fn` and the factory `tensor_type._wrap`.
 
 Graph API (what visualize/ reads):
   tensor.grad_fn          -> the Function that made the tensor, None for leaves
@@ -24,6 +24,8 @@ import os
 import traceback
 
 from . import backend as B
+from . import versions as V
+from .versions import bump_version, inputs_of, mark_recorded, version_counter  # noqa: F401  (also public here)
 
 _state = {"grad": True, "anomaly": False, "record_norms": False}
 _tag = {}
@@ -104,92 +106,6 @@ def _user_frame():
     return f"{stack[-1].filename}:{stack[-1].lineno}" if stack else "<unknown>"
 
 
-# ----- versions (in-place changes; the machinery that makes them is inplace.py)
-_epoch = 0  # bumped by every in-place change of any tensor; each recorded Function keeps the value it was made at
-_stale_views = False  # set once a recorded change hits a storage with views: apply() then refreshes views it is given
-
-
-class VersionCounter:
-    """Shared by the tensors over one storage (.data, detach(), views): `version` counts in-place changes, `epoch` is
-    the global epoch of the latest, `recent` the epochs of the last few (to name the version a Function saved);
-    `recorded` the epoch of the latest change recorded in the graph, `has_views` whether a view op used it."""
-
-    __slots__ = ("version", "epoch", "recent", "recorded", "has_views")
-
-    def __init__(self):
-        self.version, self.epoch, self.recent, self.recorded, self.has_views = 0, 0, [], 0, False
-
-
-def mark_recorded(t):
-    """t's storage was just changed by a recorded in-place op: views of it made earlier now have a stale grad_fn."""
-    global _stale_views
-    vc = t._vc
-    vc.recorded = _epoch
-    if vc.has_views:
-        _stale_views = True
-
-
-def version_counter(t):
-    """t's counter, made on first need. A Function that saves its result learns of it then (`out_vc`): changes made
-    through any tensor sharing that storage are seen by its backward."""
-    vc = getattr(t, "_vc", None)
-    if vc is None:
-        vc = t._vc = VersionCounter()
-        fn = t.grad_fn
-        if fn is not None and fn.saves_output and "out_vc" not in fn.__dict__:
-            fn.out_vc = (vc, 0)
-    return vc
-
-
-def bump_version(t):
-    """Record an in-place change of t's storage (the caller writes the values)."""
-    global _epoch
-    vc = version_counter(t)
-    _epoch += 1
-    vc.version += 1
-    vc.epoch = _epoch
-    vc.recent = vc.recent[-15:] + [_epoch]
-
-
-def _modified_error(what, vc, fn):
-    later = sum(1 for e in vc.recent if e > fn.epoch)
-    known = later < len(vc.recent) or len(vc.recent) == vc.version  # every later change is among the recent
-    exp = f"expected version {vc.version - later}" + ("" if known else " or less")
-    return RuntimeError(f"one of the variables needed for gradient computation has been modified by an inplace "
-                        f"operation: [{what}] is at version {vc.version}; {exp} instead. (An in-place op, x[i] = v "
-                        "or a write through .data changed it after it was used; use an out-of-place op or clone().)")
-
-
-def _as_of(p, epoch):
-    """The tensor standing for p's value when a Function made at `epoch` used it: an in-place op after that gave p a
-    new grad_fn; the old one lives on in the `previous` tensor the in-place node keeps."""
-    fn = p.grad_fn
-    while fn is not None and fn.epoch > epoch and fn.previous is not None:
-        p = fn.previous
-        fn = p.grad_fn
-    return p
-
-
-def inputs_of(fn):
-    """fn's input tensors as fn used them: fn.parents, except that an input changed in place since is replaced by
-    the tensor standing for its old value (what graph walkers should follow)."""
-    return tuple(_as_of(p, fn.epoch) for p in fn.parents) if fn.epoch < _epoch else fn.parents
-
-
-def _parents_now(fn):
-    """fn's parents as they were when fn was made, after checking that what its backward saved is unchanged
-    (called only when an in-place change happened after fn was made)."""
-    parents = inputs_of(fn)
-    for i in fn.saved_inputs():
-        vc = getattr(parents[i], "_vc", None)
-        if vc is not None and vc.epoch > fn.epoch:
-            raise _modified_error(f"tensor of shape {tuple(parents[i].shape)}, input {i} of {fn.name}", vc, fn)
-    out = fn.__dict__.get("out_vc")
-    if out is not None and out[0].version != out[1]:
-        raise _modified_error(f"tensor of shape {tuple(fn.out_shape)}, output 0 of {fn.name}", out[0], fn)
-    return parents
-
-
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
     one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
@@ -215,7 +131,7 @@ class Function:
 
     @classmethod
     def apply(cls, *parents, **kwargs):
-        if _stale_views:  # as PyTorch regenerates a view's grad_fn after its base changed: see inplace.refresh_view
+        if V.stale_views:  # as PyTorch regenerates a view's grad_fn after its base changed: see inplace.refresh_view
             for p in parents:
                 if getattr(p, "_view", None) is not None and p._vc.recorded > p._view[3]:
                     cls.refresh_view(p)
@@ -232,9 +148,9 @@ class Function:
         if cls.views_input and fn.is_view(kwargs):  # (base, how, when): an in-place change of the view goes to the base
             vc = result._vc = version_counter(parents[0])
             vc.has_views = True
-            result._view = (parents[0], cls, kwargs, _epoch)
+            result._view = (parents[0], cls, kwargs, V.epoch)
         if requires:
-            fn.epoch = _epoch
+            fn.epoch = V.epoch
             fn.parents = parents
             fn.tag = _tag
             fn.out_shape = out.shape
@@ -275,7 +191,7 @@ class Function:
 def topological_order(root_fn):
     """Functions reachable from `root_fn`, each after all Functions that feed it. Iterative: an unrolled
     graph can be many thousands of nodes deep. (Functions hash by identity: they are their own keys.)"""
-    order, visited, now = [], {root_fn}, _epoch
+    order, visited, now = [], {root_fn}, V.epoch
     stack = [(root_fn, iter(inputs_of(root_fn) if root_fn.epoch < now else root_fn.parents))]
     append, pop = stack.append, stack.pop
     while stack:
@@ -454,7 +370,7 @@ def backward(root, grad, retain_graph=False):
     # (the common case: no accumulator object, no copy), else an _Accumulator.
     acc = {root.grad_fn: grad}
     leaves = {}
-    pop, Acc, now = acc.pop, _Accumulator, _epoch
+    pop, Acc, now = acc.pop, _Accumulator, V.epoch
     plain = not record and not anomaly
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
     with _set_state("grad", False), B.quiet():
@@ -477,7 +393,7 @@ def backward(root, grad, retain_graph=False):
                 for i, d in enumerate(in_grads):
                     _route(parents[i], d, i == fresh, acc, leaves)
                 continue
-            parents = _parents_now(fn) if stale else fn.parents
+            parents = V.parents_now(fn) if stale else fn.parents
             in_grads = fn.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)

@@ -1,21 +1,22 @@
 """In-place changes of a tensor's storage (x[idx] = v, add_, copy_, ...): the SetItem Function, the rules that PyTorch
 applies (no in-place change of a leaf that requires grad, the change recorded in the graph when grad is involved),
-version bumps, and Tensor's in-place methods and .data (InplaceMixin). Imports: helpers, backend, autograd, checks, ops.
-Tensors are handled through their methods (expand, astype, ...) and Function.tensor_type.
+version bumps, and Tensor's in-place methods and .data (InplaceMixin). Imports: helpers, backend, versions,
+autograd, checks, ops. Tensors are handled through their methods (expand, astype, ...) and Function.tensor_type.
 
 How a recorded change works: the new values are computed out of place from a stand-in for the old tensor (a "ghost":
 a Tensor object over the same storage with the old grad_fn), then SetItem writes them into the storage and becomes
 the tensor's grad_fn; its `previous` is the ghost, so Functions made before the change still reach the old history
-(autograd._as_of), and the version counter tells the backward of any Function whose saved arrays were overwritten.
+(versions.inputs_of), and the version counter tells the backward of any Function whose saved arrays were overwritten.
 """
 
 import warnings
 
-from . import autograd, checks
 from . import backend as B
-from .autograd import Function, bump_version, is_grad_enabled, mark_recorded, version_counter
+from . import checks, versions
+from .autograd import Function, is_grad_enabled
 from .helpers import broadcast_shape
 from .ops import GetItem as _GetItem
+from .versions import bump_version, mark_recorded, version_counter
 
 
 class SetItem(Function):
@@ -114,7 +115,7 @@ def _through_view(t, name, old, value, idx):
     node = _GetItem.apply(root, idx=where).grad_fn
     node.previous = old
     t.grad_fn, t.requires_grad = node, True
-    t._view = t._view[:3] + (autograd._epoch,)
+    t._view = t._view[:3] + (versions.epoch,)
     return t
 
 
@@ -130,7 +131,7 @@ def refresh_view(t):
     if node is not None:
         node.previous = old
         t.grad_fn, t.requires_grad = node, True
-    t._view = t._view[:3] + (autograd._epoch,)
+    t._view = t._view[:3] + (versions.epoch,)
 
 
 Function.refresh_view = staticmethod(refresh_view)

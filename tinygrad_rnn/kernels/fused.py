@@ -22,8 +22,8 @@ fused.use_primitives() (or TINYGRAD_RNN_FUSED=0 at import) makes these helpers b
 
 import contextlib
 
-from .. import autograd as _autograd
 from .. import backend as B
+from .. import versions as _versions
 from ..autograd import Function, IndexGrad, OuterGrad, current_tag
 from ..autograd import _state as _autograd_state
 from ..autograd import tag as _tag_ctx
@@ -456,7 +456,7 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
             y.requires_grad = requires = True in needs
             if requires:  # the attributes Function.apply records
                 fn.parents = (gx, s) + wts
-                fn.epoch = _autograd._epoch
+                fn.epoch = _versions.epoch
                 fn.tag = {**base, "step": t}
                 fn.out_shape, fn.dtype = out.shape, out.dtype  # (released: False, the class default)
                 y.grad_fn = fn
