@@ -304,3 +304,13 @@ row("visualize.to_dot", lambda: visualize.to_dot(loss(), params={"w": 3}), T, r"
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), params=3), T, r"visualize: params must be a Module, a dict")
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), highlight="h"), T, r"visualize: highlight must be a Tensor")
 row("visualize.graph", lambda: visualize.graph(None), (T, V), r"visualize: expected")
+row("nn.utils.rnn.pack_padded_sequence", lambda: R.pack_padded_sequence(tr.randn(3), [3]), V,
+    r"pack_padded_sequence: expected a padded batch of at least 2 dims \(T, N, ...\), got shape \(3,\)")
+row("F.cross_entropy", lambda: F.cross_entropy(tr.tensor([[1, 2]]), tr.tensor([0])), T,
+    r"cross_entropy: expected floating point input, got dtype int64")
+row("F.binary_cross_entropy_with_logits",
+    lambda: F.binary_cross_entropy_with_logits(tr.randn(3), tr.rand(3), weight=tr.randn(4)), V,
+    r"binary_cross_entropy_with_logits: weight of shape \(4,\) does not broadcast to the input's shape \(3,\)")
+row("F.binary_cross_entropy_with_logits",
+    lambda: F.binary_cross_entropy_with_logits(tr.randn(3, 2), tr.rand(3, 2), pos_weight=tr.randn(3)), V,
+    r"pos_weight of shape \(3,\) does not broadcast")

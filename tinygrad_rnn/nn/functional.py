@@ -9,6 +9,7 @@ from .. import backend as B
 from .. import checks
 from ..autograd import Function, OuterGrad
 from ..functions import where
+from ..helpers import broadcast_shape
 from ..kernels import loss as fused_loss
 from ..tensor import Tensor
 
@@ -163,7 +164,8 @@ def _check_reduction(name, reduction):
 def _class_layout(name, input, target, weight, ignore_index):
     """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
     the target array, the weight array (or None) and the shape of an unreduced result."""
-    _tensor(name, input)
+    if not B.is_floating(_tensor(name, input).dtype):
+        raise TypeError(f"{name}: expected floating point input, got dtype {_dtype_name(input.dtype)}; use .float()")
     if not isinstance(target, Tensor):
         target = Tensor._as_tensor(target)
     if B.is_floating(target.dtype) or target.dtype == B.bool_:
@@ -289,11 +291,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if target.dtype != input.dtype:
         target = target.astype(input.dtype)
 
-    def const(v):
+    def const(v, arg):
         if v is None:
             return None
         a = v.array if isinstance(v, Tensor) else B.asarray(v)
+        try:
+            fits = broadcast_shape(tuple(a.shape), input.shape) == input.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"binary_cross_entropy_with_logits: {arg} of shape {tuple(a.shape)} does not broadcast to "
+                             f"the input's shape {input.shape}")
         return xp.broadcast_to(xp.astype(a, input.dtype), input.shape)
 
-    return fused_loss.BCEWithLogits.apply(input, target, weight=const(weight), pos_weight=const(pos_weight),
+    weight, pos_weight = const(weight, "weight"), const(pos_weight, "pos_weight")
+    return fused_loss.BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
                                           reduction=reduction)
