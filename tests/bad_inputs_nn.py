@@ -113,7 +113,7 @@ row("nn.Module.register_parameter", lambda m: m.register_parameter("w", tr.randn
     r"Linear.register_parameter: cannot assign a Tensor to parameter 'w' \(an nn.Parameter or None required\)",
     lin, module_state)
 row("nn.Module.register_buffer", lambda m: m.register_buffer("b", 5), T,
-    r"Linear.register_buffer: cannot assign a int to buffer 'b'", lin, module_state)
+    r"Linear.register_buffer: cannot assign 'int' object to buffer 'b'", lin, module_state)
 row("nn.Module.add_module", lambda m: m.add_module("a.b", nn.Tanh()), V, r"Linear.add_module: name must be a non-empty",
     lin, module_state)
 row("nn.Module.add_module", lambda m: m.add_module("head", 5), T, r"Linear.add_module: 'head' must be an nn.Module",
