@@ -314,3 +314,7 @@ row("F.binary_cross_entropy_with_logits",
 row("F.binary_cross_entropy_with_logits",
     lambda: F.binary_cross_entropy_with_logits(tr.randn(3, 2), tr.rand(3, 2), pos_weight=tr.randn(3)), V,
     r"pos_weight of shape \(3,\) does not broadcast")
+row("nn.Sequential", lambda: nn.Sequential(nn.Tanh())[1.5], T, r"Sequential: index should be of type int, got: float")
+row("nn.ModuleList", lambda: nn.ModuleList([nn.Tanh()])["0"], T, r"ModuleList: index should be of type int, got: str")
+row("F.nll_loss", lambda: F.nll_loss(x34(), tr.tensor([0, 1, 2]), ignore_index=1.5), T,
+    r"nll_loss: ignore_index should be of type int, got: float")

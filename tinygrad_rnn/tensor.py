@@ -1,6 +1,6 @@
 """Tensor: a backend array plus the autograd bookkeeping; owns construction, broadcasting, dtype promotion and
 devices, dunders and backward(). Reductions and movement come from the mixins in reductions.py and movement.py.
-Imports: helpers, backend, autograd, ops, devices, reductions, movement."""
+Imports: helpers, backend, checks, autograd, ops, devices, reductions, movement."""
 
 import math
 

@@ -1,5 +1,5 @@
 """Stateless layer and loss functions on Tensors (torch.nn.functional's names and defaults), plus the Linear and
-Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy: host work goes through backend).
+Embedding Functions. Imports: helpers, backend, checks, autograd, ops, kernels, tensor (no numpy: host work goes through backend).
 
     import tinygrad_rnn.nn.functional as F
     loss = F.cross_entropy(logits, target)          # logits (N, C), target (N,) int64
@@ -173,6 +173,7 @@ def _class_layout(name, input, target, weight, ignore_index):
                         "(class-probability targets are not supported)")
     if input.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+    checks.size(name, "ignore_index", ignore_index, minimum=None)
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
     if target.shape != expected:

@@ -1,5 +1,5 @@
 """Feed-forward layers, activations and losses as Modules, with PyTorch's names, arguments and default inits.
-Imports: backend, tensor, nn.module, nn.parameter, nn.functional."""
+Imports: backend, checks, tensor, nn.module, nn.parameter, nn.functional."""
 
 import math
 
