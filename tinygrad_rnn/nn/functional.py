@@ -1,5 +1,6 @@
 """Stateless layer and loss functions on Tensors (torch.nn.functional's names and defaults), plus the Linear and
-Embedding Functions. Imports: helpers, backend, checks, autograd, ops, kernels, tensor (no numpy: host work goes through backend).
+Embedding Functions. Imports: helpers, backend, checks, autograd, ops, kernels, tensor (no numpy: host work goes
+through backend).
 
     import tinygrad_rnn.nn.functional as F
     loss = F.cross_entropy(logits, target)          # logits (N, C), target (N,) int64
