@@ -4,6 +4,7 @@ test_bad_inputs.py."""
 
 import numpy as np
 from bad_inputs_table import (
+    I,
     T,
     V,
     bad_state_dict,
@@ -318,3 +319,36 @@ row("nn.Sequential", lambda: nn.Sequential(nn.Tanh())[1.5], T, r"Sequential: ind
 row("nn.ModuleList", lambda: nn.ModuleList([nn.Tanh()])["0"], T, r"ModuleList: index should be of type int, got: str")
 row("F.nll_loss", lambda: F.nll_loss(x34(), tr.tensor([0, 1, 2]), ignore_index=1.5), T,
     r"nll_loss: ignore_index should be of type int, got: float")
+# ----- the inplace helper's functional additions and nn.init: rows where the running code has them (so the table
+# holds before and after they land); the xfail ones surface raw errors today and lose the mark when fixed.
+RAW = "nn.init surfaces a raw Python/NumPy error here (no op name): fix in nn/init.py, then drop this mark"
+if hasattr(F, "one_hot"):
+    row("F.one_hot", lambda: F.one_hot(tr.tensor([0, 5]), 3), V, r"one_hot: class values must be smaller than")
+    row("F.one_hot", lambda: F.one_hot(tr.Tensor([0.5])), T, r"one_hot: expected an integer \(index\) tensor")
+if hasattr(F, "pad"):
+    row("F.pad", lambda: F.pad(x34(), (1,)), V, r"pad: expected an even number of ints, got \(1,\)")
+    row("F.pad", lambda: F.pad(x34(), (1,) * 6), V, r"pad: padding length 6 is too large for a tensor of 2 dims")
+if hasattr(F, "cosine_similarity"):
+    row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), x34(), dim=5), I,
+        r"cosine_similarity: dim 5 is out of range")
+    row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), tr.randn(5)), V, r"broadcast: shapes")
+if hasattr(F, "relu_"):
+    row("F.relu_", lambda: F.relu_(5), T, r"relu_: expected input to be a Tensor, got int")
+if hasattr(nn, "init"):
+    init = nn.init
+    row("nn.init.calculate_gain", lambda: init.calculate_gain("x"), V, r"calculate_gain: unsupported nonlinearity 'x'")
+    row("nn.init.constant_", lambda: init.constant_(x34(), "a"), T, r"Tensor: data must be numeric")
+    row("nn.init.eye_", lambda: init.eye_(tr.randn(3)), V, r"eye_: only tensors with 2 dimensions are supported")
+    row("nn.init.kaiming_uniform_", lambda: init.kaiming_uniform_(x34(), nonlinearity="gelu"), V,
+        r"calculate_gain: unsupported nonlinearity 'gelu'")
+    row("nn.init.kaiming_normal_", lambda: init.kaiming_normal_(x34(), mode="x"), V,
+        r"Mode x not supported, please use one of fan_in, fan_out")
+    row("nn.init.xavier_uniform_", lambda: init.xavier_uniform_(tr.randn(3)), V,
+        r"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    row("nn.init.xavier_normal_", lambda: init.xavier_normal_(tr.randn(3)), V, r"Fan in and fan out can not be")
+    row("nn.init.orthogonal_", lambda: init.orthogonal_(tr.randn(3)), V, r"orthogonal_: only tensors with 2 or more")
+    row("nn.init.trunc_normal_", lambda: init.trunc_normal_(x34(), a=2, b=-2), V, r"trunc_normal_: expected a < b")
+    row("nn.init.ones_", lambda: init.ones_(5), T, r"ones_: expected a Tensor", xfail=RAW)
+    row("nn.init.zeros_", lambda: init.zeros_([1]), T, r"zeros_: expected a Tensor", xfail=RAW)
+    row("nn.init.uniform_", lambda: init.uniform_(x34(), 2, 1), V, r"uniform_: .*a <= b", xfail=RAW)
+    row("nn.init.normal_", lambda: init.normal_(x34(), std=-1), V, r"normal_: .*std >= 0", xfail=RAW)

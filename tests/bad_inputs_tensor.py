@@ -266,3 +266,6 @@ row("F.log_softmax", lambda: F.log_softmax(x34(), 2), I, r"log_softmax: dim 2 is
 row("nn.Softmax", lambda: nn.Softmax(3)(x34()), I, r"softmax: dim 3 is out of range")
 row("nn.LogSoftmax", lambda: nn.LogSoftmax(-3)(x34()), I, r"dim -3 is out of range")
 row("nn.Flatten", lambda: nn.Flatten(4)(x34()), I, r"dim 4 is out of range")
+if hasattr(tr.Tensor, "relu_"):  # the inplace helper's (rows where the running code has it)
+    row("Tensor.relu_", lambda t: t.relu_(), RuntimeError, r"relu_: a leaf Variable that requires grad",
+        lambda tmp: tr.randn(3, requires_grad=True), lambda t: t.numpy().copy())

@@ -89,6 +89,9 @@ def public_api():
     walk("optim", optim.__all__, optim)
     walk("lr_scheduler", S.__all__, S)
     walk("visualize", visualize.__all__, visualize)
+    if hasattr(nn, "init"):  # the inplace helper's nn.init, once it lands
+        walk("nn.init", [n for n, o in vars(nn.init).items() if getattr(o, "__module__", None) == nn.init.__name__
+                         and n[0] != "_"], nn.init)
     return api
 
 
