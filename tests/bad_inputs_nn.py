@@ -52,6 +52,8 @@ row("nn.Dropout", lambda: nn.Dropout(1.5), V, r"Dropout: dropout probability has
 row("nn.Dropout", lambda: nn.Dropout("a"), T, r"Dropout: dropout probability should be a number between 0 and 1")
 row("nn.LayerNorm", lambda: nn.LayerNorm(-1), V, r"LayerNorm: normalized_shape must be non-negative, got \(-1,\)")
 row("nn.LayerNorm", lambda: nn.LayerNorm((2, "a")), T, r"LayerNorm: normalized_shape must be ints, got str")
+row("nn.LayerNorm", lambda: nn.LayerNorm(4, eps="small"), T, r"LayerNorm: eps must be a number, got str 'small'")
+row("F.layer_norm", lambda: F.layer_norm(x34(), 4, eps=None), T, r"layer_norm: eps must be a number, got NoneType")
 row("nn.LayerNorm", lambda m: m(tr.randn(2, 3)), V, r"LayerNorm: expected input with trailing shape \(4,\), got",
     lambda tmp: nn.LayerNorm(4), module_state)
 row("nn.RNN", lambda: nn.RNN(-1, 4), V, r"RNN: input_size must be greater than zero, got -1")

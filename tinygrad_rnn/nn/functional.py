@@ -122,6 +122,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims (biased variance)."""
     _tensor("layer_norm", input)
     ns = checks.sizes("layer_norm", (normalized_shape,), "normalized_shape")
+    checks.reals("layer_norm", eps=eps)
     if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
         raise ValueError(f"layer_norm: expected input with trailing shape {ns}, got shape {input.shape}")
     axes = tuple(range(input.ndim - len(ns), input.ndim))
