@@ -19,76 +19,130 @@ loop (a recurrent layer direction's steps; not while recording norms or detectin
 """
 
 import contextlib
+import contextvars
 import os
 import traceback
+import typing
 
 from . import backend as B
+from .helpers import getenv
 
-_state = {"grad": True, "anomaly": False, "record_norms": False}
-_tag = {}
-_META = frozenset(("parents", "needs_input_grad", "tag", "out_shape", "dtype", "released", "grad_norms",
-                   "out_grad_norm", "created_at", "retained", "inplace_hint"))
-_META_ORDER = tuple(sorted(_META))
+# ----- modes
+# Every mode lives in ONE immutable Modes value held by a context variable: each thread (and each asyncio task, which
+# runs in a copy of its creator's context) sees and changes only its own, as PyTorch keeps grad mode per thread. A
+# block sets a changed copy and restores the old value on exit; Function.apply reads the modes with one get().
+
+
+class Modes(typing.NamedTuple):
+    """grad: record graphs; anomaly: detect_anomaly(); record_norms: record_grad_norms(); primitives:
+    use_primitives() (recurrent steps built from primitive ops); tag: the dict tag() merges for new graph nodes
+    (never changed in place: tag() makes a new one)."""
+
+    grad: bool = True
+    anomaly: bool = False
+    record_norms: bool = False
+    primitives: bool = False
+    tag: dict = {}  # noqa: RUF012  (shared, never mutated)
+
+
+_PRIMITIVES_ENV = getenv("TINYGRAD_RNN_FUSED", "1", {"", "0", "1", "true", "false", "yes", "no", "on", "off"}) in {
+    "0", "false", "no", "off"}
+_modes = contextvars.ContextVar("tinygrad_rnn.modes", default=Modes(primitives=_PRIMITIVES_ENV))  # noqa: B039
+modes = _modes.get  # the current thread's / task's Modes (a hot path: one call)
+
+
+class _ModeBlock(contextlib.ContextDecorator):
+    """Context manager (and decorator) that sets some modes for the current thread or task until it exits."""
+
+    def __init__(self, **changes):
+        self.changes, self.saved = changes, []
+
+    def _recreate_cm(self):  # as a decorator: a fresh block per call, so threads and recursion never share one
+        return type(self)(**self.changes)
+
+    def _changed(self, cur):
+        return cur._replace(**self.changes)
+
+    def __enter__(self):
+        cur = _modes.get()
+        self.saved.append((_modes.set(self._changed(cur)), cur))
+        return self
+
+    def __exit__(self, *exc):
+        token, old = self.saved.pop()
+        try:
+            _modes.reset(token)
+        except ValueError:  # exited in another context than it entered (a generator moved between tasks)
+            _modes.set(old)
 
 
 def is_grad_enabled():
-    return _state["grad"]
-
-
-@contextlib.contextmanager
-def _set_state(key, value):
-    old = _state[key]
-    _state[key] = value
-    try:
-        yield
-    finally:
-        _state[key] = old
+    return _modes.get().grad
 
 
 def no_grad():
-    """Context manager: ops run without recording a graph (inference, optimizer updates)."""
-    return _set_state("grad", False)
+    """Context manager (or decorator): ops run without recording a graph (inference, optimizer updates). Per thread."""
+    return _ModeBlock(grad=False)
 
 
 def enable_grad():
-    return _set_state("grad", True)
+    return _ModeBlock(grad=True)
+
+
+class set_grad_enabled(_ModeBlock):
+    """set_grad_enabled(mode): as a call, sets grad mode for the current thread; as a context manager, restores the
+    previous mode on exit (PyTorch's torch.set_grad_enabled)."""
+
+    def __init__(self, mode):
+        super().__init__(grad=bool(mode))
+        self.__enter__()
+
+    def _recreate_cm(self):
+        raise TypeError("set_grad_enabled cannot be used as a decorator; use no_grad() or enable_grad()")
+
+    def __enter__(self):
+        if not self.saved:  # entered already by __init__
+            super().__enter__()
+        return self
 
 
 def detect_anomaly():
     """Context manager: a NaN or Inf made in forward or backward raises at once, naming the op and the
     line of user code that created it. Slower: every op checks its result and records a stack."""
-    return _set_state("anomaly", True)
+    return _ModeBlock(anomaly=True)
 
 
 def record_grad_norms():
     """Context manager: a backward run inside it stores gradient norms on every graph edge, for visualize/."""
-    return _set_state("record_norms", True)
+    return _ModeBlock(record_norms=True)
 
 
-class tag:
+def use_primitives(flag=True):
+    """Context manager: recurrent layers build their steps from primitives (matmul, sigmoid, tanh, slicing), one
+    graph node per gate, instead of one fused node per step. Same numbers; slower; drawable. Per thread; also
+    TINYGRAD_RNN_FUSED=0 at import for the whole process."""
+    return _ModeBlock(primitives=bool(flag))
+
+
+class tag(_ModeBlock):
     """Context manager that labels the graph nodes made inside it, merged over any enclosing tag:
     `with tr.tag(module="rnn", layer=0, direction=0, step=t): ...`. Layers use it so tools can lay
     the graph out in time; keys are free-form."""
 
-    __slots__ = ("items", "old")
-
     def __init__(self, **items):
-        self.items = items
+        super().__init__(**items)
 
-    def __enter__(self):
-        global _tag
-        self.old = _tag
-        _tag = {**_tag, **self.items}
-        return self
-
-    def __exit__(self, *exc):
-        global _tag
-        _tag = self.old
+    def _changed(self, cur):
+        return cur._replace(tag={**cur.tag, **self.changes})
 
 
 def current_tag():
-    return _tag
+    return _modes.get().tag
 
+
+_META = frozenset(("parents", "needs_input_grad", "tag", "out_shape", "dtype", "released", "grad_norms",
+                   "out_grad_norm", "created_at", "retained", "inplace_hint"))
+_META_ORDER = tuple(sorted(_META))
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -123,9 +177,10 @@ class Function:
     def apply(cls, *parents, **kwargs):
         fn = cls.__new__(cls)
         fn.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
-        requires = _state["grad"] and True in needs
+        m = _modes.get()
+        requires = m.grad and True in needs
         out = fn.forward(*[p.array for p in parents], **kwargs)
-        if _state["anomaly"]:
+        if m.anomaly:
             fn.created_at = _user_frame()
             if B.is_floating(out.dtype) and not B.all_finite(out):
                 raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; "
@@ -133,7 +188,7 @@ class Function:
         result = cls.tensor_type._wrap(out, requires)
         if requires:
             fn.parents = parents
-            fn.tag = _tag
+            fn.tag = m.tag
             fn.out_shape = out.shape
             fn.dtype = out.dtype
             fn.released = False
@@ -327,8 +382,8 @@ def _check_not_released(order):
 def backward(root, grad, retain_graph=False):
     """Reverse-mode sweep from `root` (a Tensor) seeded with `grad` (a backend array of root's shape).
     Each Function's backward runs once, after every gradient reaching its result has been summed."""
-    record = _state["record_norms"]
-    anomaly = _state["anomaly"]
+    m = _modes.get()
+    record, anomaly = m.record_norms, m.anomaly
     if root.grad_fn is None:
         _accumulate_leaf(root, grad)
         return
@@ -341,7 +396,7 @@ def backward(root, grad, retain_graph=False):
     pop, Acc = acc.pop, _Accumulator
     plain = not record and not anomaly
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
-    with _set_state("grad", False), B.quiet():
+    with _ModeBlock(grad=False), B.quiet():
         for fn in reversed(order):
             a = pop(fn, None)
             if a is None:

@@ -3,6 +3,8 @@ Every NumPy/CuPy difference (host copies, scatter-add, random numbers, 0-d resul
 nowhere else. TINYGRAD_RNN_GPU=strict selects `array_api_strict` arrays on a non-CPU device: a
 stand-in for a GPU that refuses implicit host conversions, used by CI to prove the device path."""
 
+import threading
+
 import numpy as np  # also the host library: user data and checkpoints pass through it
 
 from .helpers import getenv, prod
@@ -245,7 +247,7 @@ def column_sums(a):
     return reshape(xp.matmul(xp.permute_dims(ones_column(a.shape[0], a.dtype), (1, 0)), a), (a.shape[1],))
 
 
-_onehot = {}
+_per_thread = threading.local()  # scratch arrays a call writes into: one set per thread, so threads never share one
 
 
 def embedding_backward(indices, grad, num_embeddings):
@@ -256,11 +258,12 @@ def embedding_backward(indices, grad, num_embeddings):
             # Small table (a character vocabulary): one-hot (V, N) @ grad (N, E) runs at BLAS speed, several times
             # faster than sorting the rows and summing segments.
             key = (num_embeddings, n, grad.dtype)
-            cols = _onehot.get(key)
+            cache = _per_thread.__dict__.setdefault("onehot", {})
+            cols = cache.get(key)
             if cols is None:
-                if len(_onehot) > 8:
-                    _onehot.clear()
-                cols = _onehot[key] = (np.zeros((num_embeddings, n), dtype=grad.dtype), np.arange(n))
+                if len(cache) > 8:
+                    cache.clear()
+                cols = cache[key] = (np.zeros((num_embeddings, n), dtype=grad.dtype), np.arange(n))
             onehot, rows = cols
             onehot[indices, rows] = 1  # a zero buffer kept between calls: set, multiply, clear again
             try:

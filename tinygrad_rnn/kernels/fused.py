@@ -17,38 +17,23 @@ Step interface (what nn/rnn.py calls; gate blocks are contiguous column ranges, 
 OuterGrad so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps. `mask` (N, 1) bool marks rows whose
 sequence is still running: other rows keep their state and pass its gradient through untouched.
 
-fused.use_primitives() (or TINYGRAD_RNN_FUSED=0 at import) makes these helpers build the twins instead, with a
+tr.use_primitives() (per thread; or TINYGRAD_RNN_FUSED=0 at import) makes these helpers build the twins instead, with a
 `kind` tag per gate, so the visualizer can draw the gates."""
 
 import contextlib
 
 from .. import backend as B
-from ..autograd import Function, IndexGrad, OuterGrad, current_tag
-from ..autograd import _state as _autograd_state
+from ..autograd import Function, IndexGrad, OuterGrad, current_tag, modes, use_primitives
 from ..autograd import tag as _tag_ctx
-from ..helpers import getenv
 from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 
 xp = B.xp
-_state = {"fused": getenv("TINYGRAD_RNN_FUSED", "1", {"", "0", "1", "true", "false", "yes", "no", "on", "off"})
-          not in {"0", "false", "no", "off"}}
+__all__ = ["use_primitives"]  # re-exported: the mode itself lives with the others in autograd (tr.use_primitives)
 
 
 def enabled():
     """True when the helpers below build fused nodes, False inside use_primitives()."""
-    return _state["fused"]
-
-
-@contextlib.contextmanager
-def use_primitives(flag=True):
-    """Context manager: recurrent layers build their steps from primitives (matmul, sigmoid, tanh, slicing),
-    one graph node per gate, instead of one fused node per step. Same numbers; slower; drawable."""
-    old = _state["fused"]
-    _state["fused"] = not flag
-    try:
-        yield
-    finally:
-        _state["fused"] = old
+    return not modes().primitives
 
 
 _cache = {}
@@ -351,7 +336,7 @@ def _tagged(out, tag):
 
 def linear(x, w, b_ih=None, b_hh=None, hh_rows=None):
     """x @ w.T + b_ih + b_hh[:hh_rows] over any leading dims (the input part of every step at once)."""
-    if not _state["fused"]:
+    if modes().primitives:
         return linear_twin(x, w, b_ih, b_hh, hh_rows)
     return _linear_apply(x, w, b_ih, b_hh, hh_rows)
 
@@ -365,7 +350,7 @@ def _linear_apply(x, w, b_ih, b_hh, hh_rows):
 def step_buffers(h0, T, width, reverse=False):
     """Shared arrays for the T fused steps of one layer direction (see numpy_steps.StepBuffers), or None where the
     kernels do not use them (CuPy, the strict stand-in, primitives). h0: the initial state array (N, W)."""
-    if B.NAME != "numpy" or not _state["fused"]:
+    if B.NAME != "numpy" or modes().primitives:
         return None
     return _fnp.StepBuffers(h0, T, width, reverse)
 
@@ -377,7 +362,7 @@ def _kw(buf):
 def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None, buf=None):
     """One tanh/relu RNN step: act(gx[t] + h @ w_hh.T); (N, H) -> (N, H). `buf`: from step_buffers(), for a
     step t of a layer run without a mask."""
-    if _state["fused"]:
+    if not modes().primitives:
         return _tagged(RNNCell.apply(gx, h, w_hh, t=t, mask=mask, nonlinearity=nonlinearity, **_kw(buf)), tag)
     with _tag_ctx(**(tag or {})):
         return rnn_twin(gx, h, w_hh, t, mask, nonlinearity)
@@ -385,7 +370,7 @@ def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None, buf=
 
 def lstm_step(gx, s, w_hh, w_hr=None, t=None, mask=None, tag=None, buf=None):
     """One LSTM step on s = [h | c] (N, P + H) -> the next [h | c]."""
-    if _state["fused"]:
+    if not modes().primitives:
         if w_hr is None:
             return _tagged(LSTMCell.apply(gx, s, w_hh, t=t, mask=mask, **_kw(buf)), tag)
         return _tagged(LSTMCell.apply(gx, s, w_hh, w_hr, t=t, mask=mask, **_kw(buf)), tag)
@@ -397,7 +382,7 @@ def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None, buf=None):
     """One GRU step (N, H) -> (N, H). w_hh: the (3H, H) weight (reset after W_hn, with b_hn (1, H) or None),
     or a pair (w_rz (2H, H), w_n (H, H)) for the paper's form (reset before W_hn)."""
     before = isinstance(w_hh, tuple)
-    if _state["fused"]:
+    if not modes().primitives:
         if before:
             return _tagged(GRUCellResetBefore.apply(gx, h, *w_hh, t=t, mask=mask), tag)
         if b_hn is None:
@@ -429,9 +414,10 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
     T = len(times)
     outs = [None] * T
     base = tag or {}
-    if not _state["fused"] or not _autograd_state["grad"] or _autograd_state["anomaly"]:
+    m = modes()
+    if m.primitives or not m.grad or m.anomaly:
         step = {"rnn": rnn_step, "lstm": lstm_step, "gru": gru_step}[kind]
-        extra = {"buf": buf} if buf is not None and _state["fused"] else {}
+        extra = {"buf": buf} if buf is not None and not m.primitives else {}
         with B.quiet() if extra else contextlib.nullcontext():  # the buffered kernels leave overflow to us
             for t in times:
                 s = step(gx, s, *weights, t=t, mask=None if masks is None else masks[t], tag={**base, "step": t},
@@ -465,7 +451,7 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
 def stack_states(states, width, directions=1, valid=None, tag=None, bufs=None):
     """Per-step states (by direction, then original time) -> the layer output (T, N, D*width). `bufs`: the
     directions' step_buffers() when every step wrote its state there (the output is then a view of them)."""
-    if _state["fused"]:
+    if not modes().primitives:
         return _tagged(StackStates.apply(*states, width=width, directions=directions, valid=valid, bufs=bufs), tag)
     with _tag_ctx(**(tag or {})):
         return stack_twin(states, width, directions, valid)

@@ -1,6 +1,6 @@
 """Multi-step recurrent layers nn.RNN, nn.LSTM, nn.GRU (every PyTorch option, PyTorch's parameter names, shapes and
 order) and nn.Bidirectional. Each step is one fused node (tinygrad_rnn.fused; primitives inside
-fused.use_primitives()), tagged with module, layer, direction and step. Imports: backend, fused, tensor, nn.module,
+tr.use_primitives()), tagged with module, layer, direction and step. Imports: backend, fused, tensor, nn.module,
 nn.parameter, nn.rnn_cells, nn.utils.rnn."""
 
 import copy
