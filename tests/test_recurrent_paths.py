@@ -11,14 +11,13 @@ from test_recurrent_core import _layer  # IN=3, H=4 there too
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import autograd
-from tinygrad_rnn.autograd import IndexGrad, _Accumulator, topological_order
+from tinygrad_rnn.autograd import IndexGrad, topological_order
+from tinygrad_rnn.grads import Accumulator
+from tinygrad_rnn.kernels import cells, fused
 from tinygrad_rnn.kernels import chain as fused_chain
-from tinygrad_rnn.kernels import fused
-from tinygrad_rnn.kernels import numpy_steps as fused_numpy
 
 T, N, IN, H = 5, 3, 3, 4  # IN and H as test_recurrent_core's _layer builds them
 KINDS = ("rnn", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_before")
-numpy_only = pytest.mark.skipif(tr.backend.NAME != "numpy", reason="the chain backward is the NumPy kernels'")
 
 
 def _inputs(seed=0):
@@ -56,12 +55,10 @@ def _count_chains(monkeypatch):
         res = real(self, g, pending)
         runs.append(None if res is None else len(res[3]))
         return res
-    for cls in (fused.RNNCell, fused.LSTMCell, fused.GRUCell):
-        monkeypatch.setattr(cls, "chain", counting)
+    monkeypatch.setattr(cells.Cell, "chain", counting)
     return runs
 
 
-@numpy_only
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("use_output,use_state", ((True, True), (False, True), (True, False)))
 def test_chain_backward_equals_node_by_node(kind, use_output, use_state, monkeypatch):
@@ -70,9 +67,9 @@ def test_chain_backward_equals_node_by_node(kind, use_output, use_state, monkeyp
     runs = _count_chains(monkeypatch)
     fast = _grads(layer, x, use_output=use_output, use_state=use_state)
     chained = [r for r in runs if r]
-    if kind in ("rnn", "lstm", "gru"):  # one chain per layer direction, each over every step it reached
+    if kind in ("rnn", "rnn_relu", "lstm", "gru"):  # one chain per layer direction, over every step it reached
         assert len(chained) == 4 and all(r == T for r in chained)
-    else:  # relu, projection and the paper's GRU keep the node-by-node backward
+    else:  # projection and the paper's GRU keep the node-by-node backward
         assert not chained
     with autograd.record_grad_norms():  # per-edge norms need every node's own backward
         runs.clear()
@@ -82,7 +79,6 @@ def test_chain_backward_equals_node_by_node(kind, use_output, use_state, monkeyp
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-@numpy_only
 @pytest.mark.parametrize("kind", ("rnn", "lstm", "gru"))
 def test_chain_backward_twice_with_retain_graph(kind):
     layer = _layer(kind)
@@ -130,7 +126,7 @@ def test_accumulator_add_into_equals_value():
     rng = np.random.default_rng(0)
     dense = rng.standard_normal((T, N, H))
     part = rng.standard_normal((N, H))
-    acc = _Accumulator((T, N, H), B.float64).added(B.asarray(dense)).added(IndexGrad((2, Ellipsis), B.asarray(part)))
+    acc = Accumulator((T, N, H), B.float64).added(B.asarray(dense)).added(IndexGrad((2, Ellipsis), B.asarray(part)))
     start = rng.standard_normal((T, N, H))
     expected = start + dense
     expected[2] += part
@@ -140,13 +136,13 @@ def test_accumulator_add_into_equals_value():
     np.testing.assert_allclose(B.to_host(acc.value()), expected - start)
 
 
-@numpy_only
-@pytest.mark.parametrize("kind", ("rnn", "lstm"))  # the cells whose backward factors can be batched
-def test_backward_factors_batched_or_step_by_step_agree(kind, monkeypatch):
-    layer = _layer(kind, bidirectional=True)
+@pytest.mark.parametrize("kind", KINDS)
+def test_workspace_and_fresh_arrays_agree(kind, monkeypatch):
+    # the same cell code runs with a layer direction's workspace (the layers' path) and without (masked runs, cells)
+    layer = _layer(kind, num_layers=2, bidirectional=True)
     _, x = _inputs()
-    batched = _grads(layer, x)
-    monkeypatch.setattr(fused_numpy, "BATCH_FACTORS_MAX", 0)  # a big layer: factors made step by step
-    stepwise = _grads(layer, x)
-    for a, b in zip(batched, stepwise, strict=True):
+    with_ws = _grads(layer, x)
+    monkeypatch.setattr(fused, "step_workspace", lambda *a, **k: None)
+    without = _grads(layer, x)
+    for a, b in zip(with_ws, without, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

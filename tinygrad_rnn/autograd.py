@@ -15,7 +15,7 @@ Graph API (what visualize/ reads):
 
 The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
 into a gradient its producer marked fresh) and lets a node with `chain` run its predecessors' backward in the same
-loop (a recurrent layer direction's steps; not while recording norms or detecting anomalies).
+loop (Function's docstring: the one extension point). Norm recording and anomaly checks are hooks on each node.
 """
 
 import contextlib
@@ -25,6 +25,7 @@ import traceback
 import typing
 
 from . import backend as B
+from .grads import IndexGrad, OuterGrad, Pending, dense_grad  # noqa: F401  (IndexGrad, OuterGrad: for Functions)
 from .helpers import getenv
 
 # ----- modes
@@ -159,13 +160,20 @@ def _user_frame():
 
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
-    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
+    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self.
+
+    Extension point for a run of nodes that takes its own gradients (a recurrent layer direction's steps,
+    kernels/chain.py): a Function may define chain(grad, pending) -> (parents, grads, fresh, done) or None. The engine
+    calls it instead of backward() when it reaches the node (except inside record_grad_norms() or detect_anomaly(),
+    whose hooks watch every node). It may run backward for the node and for predecessors whose results only it
+    consumes, taking their pending gradients with pending.take_into(fn, parts); it returns the gradients to route
+    (parents[i] gets grads[i]; None: nothing), the index of one made afresh (or -1) and the Functions it ran (the
+    engine releases them). None: the engine calls backward() as usual."""
 
     tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
     released = False    # True once backward freed the saved arrays
     retained = None     # a weakref to the result Tensor once it called retain_grad()
-    chain = None        # optional chain(grad, pending) -> (parents, grads, fresh index, Functions done) or None: run
-                        # this node's backward and its predecessors' in one loop (recurrent steps; see kernels/chain.py)
+    chain = None        # the engine's one extension point, below
     fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
                         # else (a recurrent step's state): the engine may add other gradients into it in place
 
@@ -231,144 +239,6 @@ def topological_order(root_fn):
     return order
 
 
-def _norm(a):
-    return float(B.to_host(B.xp.sqrt(B.xp.sum(a * a))))
-
-
-class IndexGrad:
-    """A gradient that is zero except `values` at the basic index `idx` (ints and slices). Returning it from
-    backward lets x[t] over T steps cost O(T) instead of T full-size zero arrays. `base` (optional): an array of the
-    full gradient's shape of which `values` is the view base[idx], idx = (t, ...); when the IndexGrads reaching one
-    tensor cover every t of one base exactly once, the engine takes the base itself as the gradient (no copies)."""
-
-    __slots__ = ("idx", "values", "base")
-
-    def __init__(self, idx, values, base=None):
-        self.idx, self.values, self.base = idx, values, base
-
-
-class OuterGrad:
-    """A gradient equal to left.T @ right (2-D). The engine collects these per input and multiplies once:
-    the T per-step contributions to a shared recurrent weight become one (G*H, T*N) @ (T*N, H) product.
-    `span` (optional) = (left_base, right_base, i, j): left is left_base[i] and right is right_base[j]; when the
-    spans of one input run over consecutive i with a fixed j - i, the product reads the bases' slices (no concat)."""
-
-    __slots__ = ("left", "right", "span")
-
-    def __init__(self, left, right, span=None):
-        self.left, self.right, self.span = left, right, span
-
-
-def _joined_spans(spans):
-    """(left, right) 2-D views over the bases when `spans` are consecutive steps of one pair of bases, else None."""
-    lb, rb, i0, j0 = spans[0]
-    off, idx = j0 - i0, set()
-    for s in spans:
-        if s is None or s[0] is not lb or s[1] is not rb or s[3] - s[2] != off:
-            return None
-        idx.add(s[2])
-    lo, hi = min(idx), max(idx)
-    if hi - lo + 1 != len(spans) or len(idx) != len(spans):
-        return None
-    left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
-    return B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1]))
-
-
-class _Accumulator:
-    """Sum of the gradients reaching one tensor: dense arrays, IndexGrads (added in place into a buffer we
-    own, or taken whole when they tile a base) and OuterGrads (kept as factors until the value is needed).
-    After value(), `owned` says whether the result is a fresh array nobody else holds."""
-
-    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based", "indexed")
-
-    def __init__(self, shape, dtype):
-        self.shape, self.dtype, self.dense, self.owned = shape, dtype, None, False
-        self.lefts, self.rights, self.spans, self.based, self.indexed = [], [], [], [], []
-
-    def add(self, d):
-        if isinstance(d, OuterGrad):
-            self.lefts.append(d.left)
-            self.rights.append(d.right)
-            self.spans.append(d.span)
-        elif isinstance(d, IndexGrad):
-            (self.indexed if d.base is None else self.based).append(d)
-        elif self.dense is None:
-            self.dense = d
-        elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
-            self.dense += d  # our own buffer: add in place, no new array per incoming gradient
-        else:
-            self.dense = self.dense + d
-            self.owned = True
-
-    def added(self, d):
-        self.add(d)
-        return self
-
-    def _own(self, dtype):
-        if not self.owned:
-            self.dense = B.zeros(self.shape, dtype) if self.dense is None else B.copy(self.dense)
-            self.owned = True
-
-    def _take_based(self):
-        based, base = self.based, self.based[0].base
-        steps = {d.idx[0] for d in based if d.base is base and len(d.idx) == 2 and d.idx[1] is Ellipsis}
-        if len(steps) == len(based) == base.shape[0] and tuple(base.shape) == tuple(self.shape):
-            if self.dense is None:
-                self.dense = base  # every step's slice is already in place: the base is the gradient
-                return
-            self._own(base.dtype)
-            self.dense += base
-            return
-        self._own(base.dtype)
-        for d in based:
-            B.add_at_index(self.dense, d.idx, d.values)
-
-    def single_index(self):
-        """(idx, values) when all that arrived is one IndexGrad without a base, else None."""
-        if self.dense is None and not self.based and not self.lefts and len(self.indexed) == 1:
-            d = self.indexed[0]
-            return d.idx, d.values
-        return None
-
-    def add_into(self, out):
-        """out += the gradient held here, in place; `out` is a fresh full-size array only the caller holds (no sum
-        made in a new array first)."""
-        if self.based or self.lefts:
-            out += self.value()
-            return
-        if self.dense is not None:
-            out += self.dense
-        for d in self.indexed:
-            B.add_at_index(out, d.idx, d.values)
-
-    def value(self):
-        if self.based:
-            self._take_based()
-        if self.indexed:
-            self._own(self.indexed[0].values.dtype)
-            for d in self.indexed:
-                B.add_at_index(self.dense, d.idx, d.values)
-            self.indexed = []
-        out = self.dense
-        if self.lefts:
-            xp = B.xp
-            joined = _joined_spans(self.spans) if len(self.spans) > 1 and self.spans[0] is not None else None
-            if joined is not None:
-                left, right = joined
-            else:
-                left = self.lefts[0] if len(self.lefts) == 1 else xp.concat(self.lefts, axis=0)
-                right = self.rights[0] if len(self.rights) == 1 else xp.concat(self.rights, axis=0)
-            prod = xp.matmul(xp.permute_dims(left, (1, 0)), right)
-            if out is None:
-                out = prod
-            elif self.owned and out.dtype == prod.dtype and tuple(out.shape) == tuple(prod.shape):
-                out += prod
-            else:
-                out = out + prod
-            self.owned = True
-        return out
-
-
 def _check_not_released(order):
     for fn in order:
         if fn.released:
@@ -380,100 +250,77 @@ def _check_not_released(order):
 
 
 def backward(root, grad, retain_graph=False):
-    """Reverse-mode sweep from `root` (a Tensor) seeded with `grad` (a backend array of root's shape).
-    Each Function's backward runs once, after every gradient reaching its result has been summed."""
-    m = _modes.get()
-    record, anomaly = m.record_norms, m.anomaly
+    """Reverse-mode sweep from `root` (a Tensor) seeded with `grad` (a backend array of root's shape). Each Function's
+    backward runs once, after every gradient reaching its result has been summed; a Function with a `chain` hook may
+    run its own and its predecessors' backward instead (not while a hook below watches every node)."""
     if root.grad_fn is None:
         _accumulate_leaf(root, grad)
         return
     order = topological_order(root.grad_fn)
     _check_not_released(order)
-    # acc: Function -> the gradient of its result so far: a bare array while exactly one dense gradient has arrived
-    # (the common case: no accumulator object, no copy), else an _Accumulator.
-    acc = {root.grad_fn: grad}
-    leaves = {}
-    pop, Acc = acc.pop, _Accumulator
-    plain = not record and not anomaly
+    m = _modes.get()
+    hooks = tuple(h for on, h in ((m.record_norms, _record_norms), (m.anomaly, _check_finite)) if on)
+    pending, leaves = Pending({root.grad_fn: grad}), {}
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
     with _ModeBlock(grad=False), B.quiet():
         for fn in reversed(order):
-            a = pop(fn, None)
-            if a is None:
+            g = pending.take(fn)
+            if g is None:
                 continue
-            g = a.value() if type(a) is Acc else a
             if fn.retained is not None:
-                t = fn.retained()
-                if t is not None:
-                    t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.array + g, False)
-            chained = fn.chain(g, acc) if fn.chain is not None and plain else None
-            if chained is not None:  # fn and the earlier steps of its chain ran; their lazy gradients, summed
-                parents, in_grads, fresh, done = chained
-                if not retain_graph:
-                    for f in done:
-                        f.release()
-                for i, d in enumerate(in_grads):
-                    _route(parents[i], d, i == fresh, acc, leaves)
-                continue
-            in_grads = fn.backward(g)
-            if type(in_grads) is not tuple:
-                in_grads = (in_grads,)
-            parents = fn.parents
-            if len(in_grads) != len(parents):
-                raise RuntimeError(f"{fn.name}.backward returned {len(in_grads)} gradients for "
-                                   f"{len(parents)} inputs")
-            if record:
-                fn.out_grad_norm = _norm(g)
-                fn.grad_norms = tuple(None if d is None else _norm(_dense(d, p))
-                                      for d, p in zip(in_grads, parents, strict=True))
-            if anomaly:
-                for d, p in zip(in_grads, parents, strict=True):
-                    if d is not None and not B.all_finite(_dense(d, p)):
-                        raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in backward; "
-                                           f"op created at {fn.__dict__.get('created_at', '<unknown>')}")
-            fresh, need = fn.fresh_grad, fn.needs_input_grad
+                _retain(fn, g)
+            run = fn.chain(g, pending) if fn.chain is not None and not hooks else None
+            if run is None:
+                in_grads = _node_backward(fn, g)
+                for hook in hooks:
+                    hook(fn, g, in_grads)
+                run = (fn.parents, in_grads, fn.fresh_grad, (fn,))
+            parents, in_grads, fresh, done = run
             for i, d in enumerate(in_grads):
-                if d is not None and need[i]:
-                    _route(parents[i], d, i == fresh, acc, leaves)
+                if d is not None:
+                    pending.route(parents[i], d, i == fresh, leaves)
             if not retain_graph:
-                fn.release()
+                for f in done:
+                    f.release()
     # Leaves are written once, at the end, so their lazy per-step gradients become one product.
     for p, a in leaves.values():
-        g = a.value()
-        _accumulate_leaf(p, g, a.owned)
+        _accumulate_leaf(p, a.value(), a.owned)
 
 
-def _route(p, d, fresh, acc, leaves):
-    """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (acc: by producing
-    Function, leaves: by tensor); `fresh`: d is a new array only this edge holds, so others may be summed into it."""
-    pfn = p.grad_fn
-    if pfn is None:
-        la = leaves.get(id(p))
-        if la is None:
-            la = leaves[id(p)] = (p, _Accumulator(p.shape, p.dtype))
-        la[1].add(d)
-        return
-    target = acc.get(pfn)
-    td = type(d)
-    lazy = td is IndexGrad or td is OuterGrad
-    if target is None:
-        acc[pfn] = _Accumulator(p.shape, p.dtype).added(d) if lazy else d
-    elif type(target) is _Accumulator:
-        target.add(d)
-    elif fresh and not lazy and d.dtype == target.dtype and d.shape == target.shape:
-        d += target
-        acc[pfn] = d
-    else:
-        acc[pfn] = _Accumulator(p.shape, p.dtype).added(target).added(d)
+def _node_backward(fn, g):
+    """fn.backward(g) as a tuple with one entry per parent, None where no gradient is needed."""
+    in_grads = fn.backward(g)
+    if type(in_grads) is not tuple:
+        in_grads = (in_grads,)
+    if len(in_grads) != len(fn.parents):
+        raise RuntimeError(f"{fn.name}.backward returned {len(in_grads)} gradients for {len(fn.parents)} inputs")
+    need = fn.needs_input_grad
+    return in_grads if all(need) else tuple(d if n else None for d, n in zip(in_grads, need, strict=True))
 
 
-def _dense(d, p):
-    """The array a lazy gradient stands for (used only by the optional norm and anomaly checks)."""
-    if isinstance(d, (IndexGrad, OuterGrad)):
-        a = _Accumulator(p.shape, p.dtype)
-        a.add(d)
-        return a.value()
-    return d
+def _retain(fn, g):
+    t = fn.retained()
+    if t is not None:
+        t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.array + g, False)
+
+
+def _record_norms(fn, g, in_grads):
+    """Hook inside record_grad_norms(): the norm of the gradient reaching fn's result and of each one it sends."""
+    fn.out_grad_norm = _norm(g)
+    fn.grad_norms = tuple(None if d is None else _norm(dense_grad(d, p))
+                          for d, p in zip(in_grads, fn.parents, strict=True))
+
+
+def _check_finite(fn, g, in_grads):
+    """Hook inside detect_anomaly(): a NaN or Inf gradient raises, naming the op and where it was created."""
+    for d, p in zip(in_grads, fn.parents, strict=True):
+        if d is not None and not B.all_finite(dense_grad(d, p)):
+            raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in backward; "
+                               f"op created at {fn.__dict__.get('created_at', '<unknown>')}")
+
+
+def _norm(a):
+    return float(B.to_host(B.xp.sqrt(B.xp.sum(a * a))))
 
 
 def cls_tensor():

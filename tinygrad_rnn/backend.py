@@ -64,6 +64,32 @@ else:
         return a.reshape(shape)
 
 
+# ----- elementwise and matmul with an optional `out=` (the kernels write their results in place). NumPy and CuPy
+# take out= natively; the array-API stand-in computes afresh and writes into `out` (a view writes through to its base).
+if NAME == "strict":
+    def _into(fn):
+        def call(*args, out=None):
+            r = fn(*args)
+            if out is None:
+                return r
+            out[...] = r
+            return out
+        return call
+
+    mul, add, sub = _into(lambda a, b: a * b), _into(lambda a, b: a + b), _into(lambda a, b: a - b)
+    tanh, exp, reciprocal, negative = _into(xp.tanh), _into(xp.exp), _into(lambda a: 1.0 / a), _into(lambda a: -a)
+    matmul = _into(xp.matmul)
+else:
+    mul, add, sub, tanh, exp, matmul = xp.multiply, xp.add, xp.subtract, xp.tanh, xp.exp, xp.matmul
+    reciprocal, negative = xp.reciprocal, xp.negative
+
+
+def empty(shape, dtype):
+    if NAME == "strict":
+        return xp.empty(shape, dtype=dtype, device=DEVICE)
+    return xp.empty(shape, dtype=dtype)
+
+
 def is_array(a):
     """True for an array of the active backend."""
     return isinstance(a, _array_type)

@@ -25,6 +25,38 @@ def stable_sigmoid(x):
     return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def sigmoid_(a):
+    """a <- sigmoid(a) = 1 / (1 + exp(-a)) in place, the form every fused kernel uses (exp(-a) may overflow to inf,
+    giving the exact limit 0: a value, not a warning)."""
+    B.negative(a, out=a)
+    with B.quiet():
+        B.exp(a, out=a)
+    a += 1.0
+    return B.reciprocal(a, out=a)
+
+
+def sigmoid_grad(y, g, out):
+    """out <- g * y * (1 - y), the gradient through y = sigmoid(a): dy/da = y (1 - y). `out` is a third array."""
+    B.sub(1.0, y, out=out)
+    out *= y
+    out *= g
+    return out
+
+
+def tanh_grad(y, g, out):
+    """out <- g * (1 - y^2), the gradient through y = tanh(a): dy/da = 1 - tanh(a)^2. `out` is a third array."""
+    B.mul(y, y, out=out)
+    B.sub(1.0, out, out=out)
+    out *= g
+    return out
+
+
+def relu_grad(y, g, out):
+    """out <- g where y > 0, else 0 (y = relu(a): dy/da = [a > 0] = [y > 0])."""
+    out[...] = xp.where(y > 0, g, xp.zeros_like(g))
+    return out
+
+
 # ----- elementwise binary (equal shapes)
 class Add(Function):
     def forward(self, a, b):
@@ -133,7 +165,7 @@ class Tanh(Function):
         return self.y
 
     def backward(self, g):
-        return g * (1.0 - self.y * self.y)
+        return tanh_grad(self.y, g, B.empty(g.shape, g.dtype))
 
 
 class Sigmoid(Function):
@@ -142,7 +174,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, g):
-        return g * self.y * (1.0 - self.y)
+        return sigmoid_grad(self.y, g, B.empty(g.shape, g.dtype))
 
 
 class Relu(Function):
