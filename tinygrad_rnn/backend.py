@@ -3,6 +3,7 @@ Every NumPy/CuPy difference (host copies, scatter-add, random numbers, 0-d resul
 nowhere else. TINYGRAD_RNN_GPU=strict selects `array_api_strict` arrays on a non-CPU device: a
 stand-in for a GPU that refuses implicit host conversions, used by CI to prove the device path."""
 
+import sys
 import threading
 
 import numpy as np  # also the host library: user data and checkpoints pass through it
@@ -88,6 +89,34 @@ def empty(shape, dtype):
     if NAME == "strict":
         return xp.empty(shape, dtype=dtype, device=DEVICE)
     return xp.empty(shape, dtype=dtype)
+
+
+_per_thread = threading.local()  # arrays a call writes into and keeps for later: one set per thread, never shared
+REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs none. (False: every call allocates.)
+
+
+def reusable_empty(shape, dtype):
+    """An uninitialised array for a kernel's workspace. On NumPy: one of that shape and dtype this thread made
+    before and nobody holds any more (no Tensor, view or graph node refers to it: its reference count says so), else
+    a new one, kept for later (at most 4 per shape). So steady training allocates no large array per step: a fresh
+    large array is page-faulted in on every use (thousands of faults a step) unless the process tunes malloc,
+    which the library never does. Elsewhere a new array (CuPy has its own memory pool)."""
+    if not REUSE:
+        return empty(shape, dtype)
+    pool = _per_thread.__dict__.setdefault("pool", {})
+    key = (shape, dtype)
+    arrays = pool.get(key)
+    if arrays is None:
+        if len(pool) >= 64:  # many shapes (varying batches): start over rather than grow
+            pool.clear()
+        arrays = pool[key] = []
+    for a in arrays:
+        if sys.getrefcount(a) == 3:  # the list, the name `a` and getrefcount's argument: nobody else
+            return a
+    a = np.empty(shape, dtype)
+    if len(arrays) < 4:
+        arrays.append(a)
+    return a
 
 
 def is_array(a):
@@ -271,9 +300,6 @@ def ones_column(n, dtype):
 def column_sums(a):
     """Sums over the rows of a 2-D array, as ones^T @ a: a matrix product beats a reduction down the columns."""
     return reshape(xp.matmul(xp.permute_dims(ones_column(a.shape[0], a.dtype), (1, 0)), a), (a.shape[1],))
-
-
-_per_thread = threading.local()  # scratch arrays a call writes into: one set per thread, so threads never share one
 
 
 def embedding_backward(indices, grad, num_embeddings):

@@ -19,20 +19,19 @@ def unbroadcast(grad, shape):
     return B.reshape(out, shape) if lead or out.shape != tuple(shape) else out
 
 
-def stable_sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of non-positive numbers."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def sigmoid_(a):
     """a <- sigmoid(a) = 1 / (1 + exp(-a)) in place, the form every fused kernel uses (exp(-a) may overflow to inf,
-    giving the exact limit 0: a value, not a warning)."""
+    giving the exact limit 0: callers run it under B.quiet())."""
     B.negative(a, out=a)
-    with B.quiet():
-        B.exp(a, out=a)
+    B.exp(a, out=a)
     a += 1.0
     return B.reciprocal(a, out=a)
+
+
+def stable_sigmoid(x):
+    """sigmoid(x) as a new array: the one formula (sigmoid_) on a copy; overflow of exp is a value, not a warning."""
+    with B.quiet():
+        return sigmoid_(B.copy(x))
 
 
 def sigmoid_grad(y, g, out):

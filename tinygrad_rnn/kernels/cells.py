@@ -18,14 +18,15 @@ class Workspace:
     views, not copies; per-step values the backward needs in `saved` blocks (T, N, width); and the gate gradients in
     `grads` (T, N, G) (and a second block where a cell needs one), made by the first backward step, so gx's gradient
     and the left factor of dW_hh are that array itself. A block is written once per forward (states, saved) or once
-    per backward pass (grads); `scratch` rows are for values no node keeps. A new forward makes a new Workspace, so no
-    array a graph node still holds is overwritten by a later step."""
+    per backward pass (grads); `scratch` rows are for values no node keeps. A new forward makes a new Workspace whose
+    arrays come from B.reusable_empty: ones nobody holds any more (no output, view or graph node), so no array a
+    Tensor or graph node still holds is ever overwritten, and steady training allocates none."""
 
     __slots__ = ("states", "h_states", "rev", "N", "blocks")
 
     def __init__(self, h0, T, width, reverse):
         self.rev, self.N = int(reverse), h0.shape[0]
-        self.states = B.empty((T + 1,) + tuple(h0.shape), h0.dtype)
+        self.states = B.reusable_empty((T + 1,) + tuple(h0.shape), h0.dtype)
         self.states[T * self.rev, ...] = h0
         self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
         self.blocks = {}
@@ -43,14 +44,14 @@ class Workspace:
         """The (T, N, width) array `name` (made on first use): per-step rows indexed by step."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = B.empty((self.states.shape[0] - 1, self.N, width), dtype)
+            b = self.blocks[name] = B.reusable_empty((self.states.shape[0] - 1, self.N, width), dtype)
         return b
 
     def scratch(self, name, width, dtype):
         """An (N, width) array no graph node keeps, reused by every step."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = B.empty((self.N, width), dtype)
+            b = self.blocks[name] = B.reusable_empty((self.N, width), dtype)
         return b
 
     def span(self, left, t):
@@ -249,13 +250,14 @@ class LSTMCell(Cell):
 
 # ----------------------------------------------------------------------------------------- GRU
 def _gru_gates_backward(g, z, n, hmn, dn, dz, tmp):
-    """The part both GRU forms share, h' = n + z * (h - n):
-    dn_pre = dh' * (1-z) * (1-n^2) (into dn), dz_pre = dh' * (h-n) * z(1-z) (into dz); tmp (N, H) is scratch."""
-    B.mul(g, hmn, out=tmp)
-    sigmoid_grad(z, tmp, dz)
+    """The part both GRU forms share, h' = n + z * (h - n), with z = sigmoid(.), n = tanh(.):
+    dn_pre = dh' * (1-z) * (1-n^2) (into dn), dz_pre = dh' * (h-n) * z(1-z) (into dz: the sigmoid derivative
+    z(1-z) written out, to share dh' * (1-z) with dn_pre); tmp (N, H) is scratch."""
     B.sub(1.0, z, out=tmp)
     tmp *= g
     tanh_grad(n, tmp, dn)
+    B.mul(tmp, z, out=dz)
+    dz *= hmn
 
 
 def _gru_state_grad(dh, g, z, tmp):
@@ -301,8 +303,9 @@ class GRUCell(Cell):
         tmp = _tmp(self.ws, "tmp", N, H, g.dtype)
         _gru_gates_backward(g, z, self.n, self.hmn, dn, dz, tmp)
         B.mul(dn, r, out=drn)
-        B.mul(dn, self.qn, out=tmp)
-        sigmoid_grad(r, tmp, dr)
+        B.sub(1.0, r, out=dr)  # dr_pre = (dn_pre * r) * q_n * (1 - r): the sigmoid derivative r(1-r), r taken from drn
+        dr *= drn
+        dr *= self.qn
         dq[:, :2 * H] = da[:, :2 * H]
         if not need_dh:
             return None

@@ -115,12 +115,18 @@ def _tagged(out, tag):
 
 def _step(kind, gx, s, weights, t, mask, tag, ws, kw):
     """One step of `kind` with its weights (no None among them for the fused Function; the twin takes them
-    positionally, None included)."""
+    positionally, None included). Callers run it under B.quiet(): a gate's exp may overflow to inf, its exact
+    limit, a value and not a warning."""
     fused, twin = STEPS[kind]
     if modes().primitives:
         with _tag_ctx(**(tag or {})):
             return twin(gx, s, *weights, t, mask, **kw)
     return _tagged(fused.apply(gx, s, *[w for w in weights if w is not None], t=t, mask=mask, ws=ws, **kw), tag)
+
+
+def _one_step(kind, gx, s, weights, t, mask, tag, ws, kw):
+    with B.quiet():
+        return _step(kind, gx, s, weights, t, mask, tag, ws, kw)
 
 
 def linear(x, w, b_ih=None, b_hh=None, hh_rows=None):
@@ -140,32 +146,37 @@ def step_workspace(h0, T, width, reverse=False):
 
 def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None, ws=None):
     """One tanh/relu RNN step: act(gx[t] + h @ w_hh.T); (N, H) -> (N, H)."""
-    return _step("rnn", gx, h, (w_hh,), t, mask, tag, ws, {"nonlinearity": nonlinearity})
+    return _one_step("rnn", gx, h, (w_hh,), t, mask, tag, ws, {"nonlinearity": nonlinearity})
 
 
 def lstm_step(gx, s, w_hh, w_hr=None, t=None, mask=None, tag=None, ws=None):
     """One LSTM step on s = [h | c] (N, P + H) -> the next [h | c]."""
-    return _step("lstm", gx, s, (w_hh, w_hr), t, mask, tag, ws, {})
+    return _one_step("lstm", gx, s, (w_hh, w_hr), t, mask, tag, ws, {})
 
 
 def gru_step(gx, h, w_hh, b_hn=None, t=None, mask=None, tag=None, ws=None):
     """One GRU step (N, H) -> (N, H). w_hh: the (3H, H) weight (reset after W_hn, with b_hn (1, H) or None),
     or a pair (w_rz (2H, H), w_n (H, H)) for the paper's form (reset before W_hn)."""
-    if isinstance(w_hh, tuple):
-        return _step("gru_before", gx, h, w_hh, t, mask, tag, ws, {})
-    return _step("gru", gx, h, (w_hh, b_hn), t, mask, tag, ws, {})
+    kind, weights = _gru_kind(w_hh, b_hn)
+    return _one_step(kind, gx, h, weights, t, mask, tag, ws, {})
+
+
+def _gru_kind(w_hh, b_hn):
+    return ("gru_before", w_hh) if isinstance(w_hh, tuple) else ("gru", (w_hh, b_hn))
 
 
 def run_steps(kind, gx, s, weights, times, masks=None, tag=None, ws=None, **kw):
     """Every step of one layer direction: `kind` "rnn" (weights (w_hh,)), "lstm" ((w_hh, w_hr or None)) or "gru"
     ((w_hh or (w_rz, w_n), b_hn or None)), `times` the step order (reversed for the reverse direction), masks[t]
     or None, tag: the items every step node is tagged with (plus "step"). Returns (outputs as a list indexed by t,
-    the final state)."""
-    step = {"rnn": rnn_step, "lstm": lstm_step, "gru": gru_step}[kind]
+    the final state). The same nodes as calling the *_step helper per step."""
+    if kind == "gru":
+        kind, weights = _gru_kind(*weights)
     outs, base = [None] * len(times), tag or {}
-    for t in times:
-        s = outs[t] = step(gx, s, *weights, t=t, mask=None if masks is None else masks[t], tag={**base, "step": t},
-                           ws=ws, **kw)
+    with B.quiet():
+        for t in times:
+            s = outs[t] = _step(kind, gx, s, weights, t, None if masks is None else masks[t], {**base, "step": t}, ws,
+                                kw)
     return outs, s
 
 
