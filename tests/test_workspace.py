@@ -12,8 +12,8 @@ pooled = pytest.mark.skipif(not B.REUSE, reason="only NumPy reuses arrays (CuPy 
 CELLS = ("RNN", "LSTM", "GRU")
 
 
-def _x(seed, T=4, N=3, I=5):
-    return tr.Tensor(np.random.default_rng(seed).standard_normal((T, N, I)), dtype=tr.float64, requires_grad=True)
+def _x(seed, T=4, N=3, F=5):
+    return tr.Tensor(np.random.default_rng(seed).standard_normal((T, N, F)), dtype=tr.float64, requires_grad=True)
 
 
 @pooled
