@@ -302,11 +302,14 @@ def column_sums(a):
     return reshape(xp.matmul(xp.permute_dims(ones_column(a.shape[0], a.dtype), (1, 0)), a), (a.shape[1],))
 
 
+ONEHOT_EMBEDDING_MAX = 1024  # tables up to this many rows: embedding backward as one one-hot product
+
+
 def embedding_backward(indices, grad, num_embeddings):
     """Rows of `grad` (N, E) summed into a (num_embeddings, E) table at `indices` (N,)."""
     if NAME == "numpy":
         n = indices.shape[0]
-        if num_embeddings <= 1024 and n:
+        if num_embeddings <= ONEHOT_EMBEDDING_MAX and n:
             # Small table (a character vocabulary): one-hot (V, N) @ grad (N, E) runs at BLAS speed, several times
             # faster than sorting the rows and summing segments.
             key = (num_embeddings, n, grad.dtype)

@@ -56,10 +56,12 @@ class CrossEntropy(Function):
         dl_i/dx_i = v_i * (((1 - e) w[t_i] + (e / C) W) s - (1 - e) w[t_i] onehot(t_i) - (e / C) w)
     """
 
+    plain = B.NAME == "numpy"  # _forward_plain's NumPy indexing for the common case
+
     def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         m, c = x.shape
         self.ez = None
-        if B.NAME == "numpy" and weight is None and not label_smoothing and reduction != "none" and m and (
+        if self.plain and weight is None and not label_smoothing and reduction != "none" and m and (
                 (ignore_index < 0 and target.min() >= 0) or bool((target != ignore_index).all())):
             return self._forward_plain(x, target, reduction)
         logp = log_softmax_array(x, 1)
