@@ -136,7 +136,7 @@ def test_gradcheck_cross_entropy(ls, reduction):
 
 
 def test_gradcheck_other_losses_and_activations():
-    t_int = tr.Tensor([1, 0, 3])
+    t_int = tr.tensor([1, 0, 3])
     y = tr.Tensor(np.random.default_rng(9).random((3, 4)), requires_grad=True, dtype=tr.float64)
     pw = np.array([0.5, 1.0, 2.0, 3.0])
     assert tr.gradcheck(lambda a: F.nll_loss(F.log_softmax(a, 1), t_int), [_x((3, 4))])
@@ -149,7 +149,7 @@ def test_gradcheck_other_losses_and_activations():
 # ----- numerics: extreme logits give finite values and gradients with no warnings (RuntimeWarnings are errors here)
 def test_losses_stable_at_extreme_logits_float32():
     x_np = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [3.0, 1e4, -1e4]], dtype=np.float32)
-    t = tr.Tensor([1, 2, 0])
+    t = tr.tensor([1, 2, 0])
     for loss_fn in (lambda a: F.cross_entropy(a, t, label_smoothing=0.1),
                     lambda a: F.cross_entropy_composed(a, t, label_smoothing=0.1),
                     lambda a: F.nll_loss(F.log_softmax(a, 1), t),
@@ -169,14 +169,14 @@ def test_losses_stable_at_extreme_logits_float32():
 
 def test_cross_entropy_all_ignored_is_nan_like_torch():
     x = _x((2, 3))
-    loss = F.cross_entropy(x, tr.Tensor([-100, -100]))
+    loss = F.cross_entropy(x, tr.tensor([-100, -100]))
     assert np.isnan(loss.item())
-    assert F.cross_entropy(x, tr.Tensor([-100, -100]), reduction="sum").item() == 0.0
+    assert F.cross_entropy(x, tr.tensor([-100, -100]), reduction="sum").item() == 0.0
 
 
 def test_cross_entropy_is_one_node():
     x = _x((4, 3))
-    loss = F.cross_entropy(x, tr.Tensor([0, 1, 2, 0]))
+    loss = F.cross_entropy(x, tr.tensor([0, 1, 2, 0]))
     assert loss.grad_fn.name == "CrossEntropy" and loss.grad_fn.parents == (x,)
 
 
@@ -186,18 +186,18 @@ def test_cross_entropy_errors():
     with pytest.raises(TypeError, match=r"cross_entropy: expected integer class indices as target, got dtype float"):
         F.cross_entropy(x, tr.Tensor([0.0, 1.0, 2.0, 1.0]))
     with pytest.raises(ValueError, match=r"cross_entropy: target index 3 is out of range for 3 classes"):
-        F.cross_entropy(x, tr.Tensor([0, 1, 3, 1]))
+        F.cross_entropy(x, tr.tensor([0, 1, 3, 1]))
     with pytest.raises(ValueError, match=r"cross_entropy: target index -1 is out of range for 3 classes"):
-        F.cross_entropy(x, tr.Tensor([0, -1, 2, 1]))
+        F.cross_entropy(x, tr.tensor([0, -1, 2, 1]))
     with pytest.raises(ValueError, match=r"cross_entropy: expected target of shape \(4,\) for input of shape \(4, 3\), "
                                          r"got shape \(4, 1\)"):
-        F.cross_entropy(x, tr.Tensor([[0], [1], [2], [1]]))
+        F.cross_entropy(x, tr.tensor([[0], [1], [2], [1]]))
     with pytest.raises(ValueError, match=r"cross_entropy: reduction must be one of"):
-        F.cross_entropy(x, tr.Tensor([0, 1, 2, 1]), reduction="avg")
+        F.cross_entropy(x, tr.tensor([0, 1, 2, 1]), reduction="avg")
     with pytest.raises(ValueError, match=r"cross_entropy: expected weight of shape \(3,\), got shape \(4,\)"):
-        F.cross_entropy(x, tr.Tensor([0, 1, 2, 1]), weight=tr.Tensor([1.0, 1.0, 1.0, 1.0], dtype=tr.float64))
+        F.cross_entropy(x, tr.tensor([0, 1, 2, 1]), weight=tr.Tensor([1.0, 1.0, 1.0, 1.0], dtype=tr.float64))
     with pytest.raises(ValueError, match=r"nll_loss: target index 7 is out of range for 3 classes"):
-        F.nll_loss(x, tr.Tensor([0, 7, 2, 1]))
+        F.nll_loss(x, tr.tensor([0, 7, 2, 1]))
 
 
 def test_other_loss_errors():

@@ -15,11 +15,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
 # optim/serialization: it may use the whole core, and a core module that imports it is flagged as importing upward.
 # The package root (__init__) sits on top.
 LEVELS = {
-    "helpers": 0,
+    "helpers": 0, "return_types": 0,
     "backend": 1,
-    "autograd": 2, "grads": 2,
+    "autograd": 2, "grads": 2, "devices": 2, "cuda": 2,
     "ops": 3, "kernels": 3,
-    "tensor": 4, "creation": 4,
+    "inplace": 3,
+    "tensor": 4, "creation": 4, "reductions": 4, "movement": 4, "convert": 4, "functions": 4,
     "gradcheck": 5, "nn.functional": 5,
     "nn": 6,
     "optim": 7, "serialization": 7, "data": 7,

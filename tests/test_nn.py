@@ -78,7 +78,7 @@ def test_children_modules_train_eval_zero_grad():
     assert all(not m.training for m in net.modules())
     net.train()
     assert all(m.training for m in net.modules())
-    x = tr.Tensor([[1, 2], [3, 0]])
+    x = tr.tensor([[1, 2], [3, 0]])
     out = net.head(net.blocks[0].norm(net.blocks[0].proj(net.emb(x))))
     (out * tr.Tensor(_g(out.shape))).sum().backward()
     assert net.head[0].weight.grad is not None
@@ -247,7 +247,7 @@ def test_gradcheck_layers():
     ln.weight.array = (ln.weight + tr.Tensor(_g(4, 2), dtype=tr.float64)).array
     assert tr.gradcheck(lambda a, w, b: F.layer_norm(a, 4, w, b), [x, ln.weight, ln.bias])
     emb = nn.Embedding(5, 3).double()  # (padding_idx zeroes a gradient on purpose: tested against torch instead)
-    assert tr.gradcheck(lambda w: F.embedding(tr.Tensor([[0, 1, 4], [4, 4, 2]]), w), [emb.weight])
+    assert tr.gradcheck(lambda w: F.embedding(tr.tensor([[0, 1, 4], [4, 4, 2]]), w), [emb.weight])
 
     def drop(a):
         tr.manual_seed(3)  # the same mask at every evaluation
@@ -303,9 +303,9 @@ def test_layer_errors():
         nn.Linear(8, 4)(tr.randn(5, 3, 7))
     emb = nn.Embedding(10, 3)
     with pytest.raises(ValueError, match=r"embedding: index 10 is out of range for a table of 10 rows"):
-        emb(tr.Tensor([[1, 10]]))
+        emb(tr.tensor([[1, 10]]))
     with pytest.raises(ValueError, match=r"embedding: index -1 is out of range for a table of 10 rows"):
-        emb(tr.Tensor([-1, 2]))
+        emb(tr.tensor([-1, 2]))
     with pytest.raises(TypeError, match=r"embedding: expected integer indices, got dtype float32"):
         emb(tr.Tensor([1.0, 2.0]))
     with pytest.raises(ValueError, match=r"Embedding: padding_idx must be within \[-10, 10\), got 10"):
@@ -350,7 +350,7 @@ def test_mlp_learns_digits():
 
 def test_loss_modules_wrap_functional():
     x = tr.Tensor(_g((4, 3), 3), requires_grad=True, dtype=tr.float64)
-    t = tr.Tensor([0, 2, 1, 2])
+    t = tr.tensor([0, 2, 1, 2])
     w = tr.Tensor([1.0, 2.0, 0.5], dtype=tr.float64)
     y = tr.Tensor(np.random.default_rng(1).random((4, 3)), dtype=tr.float64)
     pairs = [(nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)(x, t), F.cross_entropy(x, t, w, label_smoothing=0.1)),

@@ -5,7 +5,7 @@
     (x * x).sum().backward(); x.grad   # tensor([[2., 4.]])
 """
 
-from . import backend
+from . import backend, cuda, functions, return_types
 from .autograd import (
     detect_anomaly,
     enable_grad,
@@ -16,10 +16,39 @@ from .autograd import (
     tag,
     use_primitives,
 )
-from .creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
+from .creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .devices import device
+from .functions import *  # noqa: F403  (the torch.* free functions, listed in functions.__all__)
 from .gradcheck import gradcheck
 from .serialization import load, save
-from .tensor import Tensor, bool_, cat, concat, float32, float64, int64, matmul, split, stack, where
+from .tensor import Tensor, bool_, float32, float64, int32, int64
+
+# PyTorch's dtype names (tr.float is float32, tr.int is int32, as in torch)
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
 
 __version__ = "0.1.0"
 
@@ -29,10 +58,13 @@ def manual_seed(seed):
     backend.manual_seed(seed)
 
 
-__all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "use_primitives",
-           "detect_anomaly", "record_grad_norms", "tag", "gradcheck", "manual_seed", "float32", "float64", "int64",
-           "bool_", "cat", "concat", "stack", "split", "where", "matmul", "zeros", "ones", "full", "zeros_like",
-           "ones_like", "arange", "randn", "rand", "backend"]
+__all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "use_primitives", "detect_anomaly",
+           "record_grad_norms", "tag", "gradcheck", "manual_seed", "float32", "float64", "int64", "int32", "bool_",
+           "float", "double", "long", "int", "bool", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+           "full_like", "empty_like", "arange", "randn", "rand", "randint", "FloatTensor", "DoubleTensor",
+           "LongTensor", "IntTensor", "BoolTensor", "device", "cuda", "return_types", "backend"]
+__all__ += functions.__all__
 __all__ += ["save", "load", "nn", "optim"]
 
 from . import nn, optim  # noqa: E402  (after Tensor exists: torch-style tr.nn / tr.optim access)

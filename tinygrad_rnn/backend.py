@@ -52,7 +52,7 @@ else:
     DEVICE = None
     _array_type = np.ndarray
 
-float32, float64, int64 = xp.float32, xp.float64, xp.int64
+float32, float64, int64, int32 = xp.float32, xp.float64, xp.int64, xp.int32
 bool_ = getattr(xp, "bool_", None) or xp.bool  # CuPy 13 has only bool_ (its `bool` may be Python's); strict only bool
 FLOAT_DTYPES = (float32, float64)
 
@@ -179,10 +179,10 @@ def full(shape, value, dtype):
     return xp.full(shape, value, dtype=dtype)
 
 
-def arange(n, dtype=None):
+def arange(start, stop=None, step=1, dtype=None):
     if DEVICE is not None:
-        return xp.arange(n, dtype=dtype, device=DEVICE)
-    return xp.arange(n, dtype=dtype)
+        return xp.arange(start, stop, step, dtype=dtype, device=DEVICE)
+    return xp.arange(start, stop, step, dtype=dtype)
 
 
 def copy(a):
@@ -248,6 +248,24 @@ def getitem(a, idx):
     return xp.reshape(flat, pos.shape)
 
 
+def setitem(a, idx, values):
+    """a[idx] = values in place; `values` has the indexed shape. Repeated integer indices: the last write wins."""
+    if NAME != "strict":
+        a[idx] = values
+        return
+    if is_basic_index(idx):
+        key = tuple(p for p in _basic_key(idx) if p is not None)  # setitem takes no None: drop the new axes
+        a[key] = xp.reshape(values, a[key].shape)
+        return
+    # The stand-in takes only basic keys: find, on the host, which value lands on each element, then write all.
+    pos = _flat_positions(a.shape, idx).reshape(-1)
+    src = np.full(prod(a.shape), -1, dtype=np.int64)
+    src[pos] = np.arange(pos.size)
+    flat = xp.reshape(a, (-1,))
+    picked = xp.take(xp.reshape(values, (-1,)), asarray(np.maximum(src, 0)), axis=0)
+    a[...] = xp.reshape(xp.where(asarray(src >= 0), picked, flat), a.shape)
+
+
 def index_add(shape, idx, values):
     """zeros(shape) with `values` added at a[idx]; repeated indices accumulate (the backward of a[idx])."""
     out = zeros(shape, values.dtype)
@@ -273,6 +291,39 @@ def add_at_index(buf, idx, values):
         buf[key] = cur + xp.reshape(values, cur.shape)
     else:
         buf[idx] += values
+
+
+def dim_index(index, dim):
+    """The advanced-index key that picks a[..., index[i, j, k], ...] at position `dim` for every position (i, j, k)
+    of the integer array `index` (torch.gather's addressing): `index` at `dim`, a broadcast arange elsewhere."""
+    key = []
+    for d, n in enumerate(index.shape):
+        if d == dim:
+            key.append(index)
+        else:
+            shape = tuple(n if e == d else 1 for e in range(index.ndim))
+            key.append(reshape(arange(n, dtype=index.dtype), shape))
+    return tuple(key)
+
+
+def argsort(a, axis, descending=False):
+    """Stable argsort along `axis`; descending keeps equal elements in their original order (as torch's stable
+    sort). NumPy and CuPy sort only ascending: reverse, sort stably, reverse back and mirror the indices."""
+    if NAME == "strict":
+        return xp.argsort(a, axis=axis, descending=descending, stable=True)
+    if not descending:
+        return xp.argsort(a, axis=axis, kind="stable") if NAME == "numpy" else xp.argsort(a, axis=axis)
+    n = a.shape[axis]
+    up = xp.argsort(xp.flip(a, axis=axis), axis=axis, **({"kind": "stable"} if NAME == "numpy" else {}))
+    return (n - 1) - xp.flip(up, axis=axis)
+
+
+def einsum(subscripts, *arrays):
+    """xp.einsum. The strict stand-in has none (the array API leaves it out; CuPy has it), so there the product
+    runs on the host: an explicit copy each way, which the stand-in allows."""
+    if NAME != "strict":
+        return xp.einsum(subscripts, *arrays)
+    return asarray(np.einsum(subscripts, *[to_host(a) for a in arrays]))
 
 
 def min_max(a):

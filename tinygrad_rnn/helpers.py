@@ -41,3 +41,42 @@ def normalize_dim(dim, ndim, op, extra=0):
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor of {ndim} dims "
                          f"(expected to be in range of [{-n}, {n - 1}])")
     return dim % n
+
+
+def dim_alias(op, dim, axis, keepdim=False, keepdims=None):
+    """PyTorch's dim=/keepdim= with NumPy's axis=/keepdims= accepted as aliases; naming one thing twice is an
+    error rather than a silent choice. Returns (dim, keepdim)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{op}: got both dim= and axis= (axis is an alias of dim); pass one")
+        dim = axis
+    if keepdims is not None:
+        if keepdim:
+            raise TypeError(f"{op}: got both keepdim= and keepdims= (keepdims is an alias of keepdim); pass one")
+        keepdim = keepdims
+    return dim, bool(keepdim)
+
+
+def normalize_dims(dims, ndim, op):
+    """A dim or a tuple/list of dims for a reduction: None stays None (all dims), an int is normalized, a
+    sequence becomes a tuple of normalized dims; a repeated dim raises ValueError."""
+    if dims is None:
+        return None
+    if isinstance(dims, (tuple, list)):
+        out = tuple(normalize_dim(d, ndim, op) for d in dims)
+        if len(set(out)) != len(out):
+            raise ValueError(f"{op}: dim {tuple(dims)} names a dim more than once")
+        return out
+    return normalize_dim(dims, ndim, op)
+
+
+def broadcast_shape(a, b):
+    """The shape two shapes broadcast to (NumPy's and PyTorch's rule); ValueError naming both when they cannot."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(pa, pb, strict=True):
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"broadcast: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
+        out.append(max(x, y))
+    return tuple(out)

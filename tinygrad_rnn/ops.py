@@ -58,6 +58,8 @@ def relu_grad(y, g, out):
 
 # ----- elementwise binary (equal shapes)
 class Add(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, b):
         return a + b
 
@@ -66,6 +68,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, b):
         return a - b
 
@@ -74,6 +78,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -84,6 +90,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         with B.quiet():
@@ -119,6 +127,8 @@ class Pow(Function):
 class Maximum(Function):
     """Elementwise max; ties split the gradient evenly, as torch.maximum does."""
 
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -131,6 +141,8 @@ class Maximum(Function):
 
 # ----- elementwise unary
 class Neg(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a):
         return -a
 
@@ -139,6 +151,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves_inputs = False
+
     def forward(self, a):
         with B.quiet():
             self.y = xp.exp(a)
@@ -149,6 +163,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves_output = False
+
     def forward(self, a):
         self.a = a
         with B.quiet():
@@ -159,6 +175,8 @@ class Log(Function):
 
 
 class Tanh(Function):
+    saves_inputs = False
+
     def forward(self, a):
         self.y = xp.tanh(a)
         return self.y
@@ -168,6 +186,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves_inputs = False
+
     def forward(self, a):
         self.y = stable_sigmoid(a)
         return self.y
@@ -177,6 +197,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a):
         self.mask = a > 0
         return xp.where(self.mask, a, xp.zeros_like(a))
@@ -186,6 +208,8 @@ class Relu(Function):
 
 
 class Abs(Function):
+    saves_output = False
+
     def forward(self, a):
         self.a = a
         return xp.abs(a)
@@ -196,6 +220,8 @@ class Abs(Function):
 
 class Clip(Function):
     """clip(a, lo, hi); the gradient passes where lo <= a <= hi, as torch.clamp's does."""
+
+    saves_inputs = saves_output = False
 
     def forward(self, a, lo=None, hi=None):
         self.mask = xp.ones_like(a, dtype=B.bool_)
@@ -212,6 +238,8 @@ class Clip(Function):
 class Where(Function):
     """where(cond, a, b) with `cond` a constant boolean array of the same shape."""
 
+    saves_inputs = saves_output = False
+
     def forward(self, a, b, cond=None):
         self.cond = cond
         return xp.where(cond, a, b)
@@ -223,6 +251,8 @@ class Where(Function):
 
 
 class Cast(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, dtype=None):
         self.in_dtype = a.dtype
         return xp.astype(a, dtype)
@@ -233,6 +263,8 @@ class Cast(Function):
 
 # ----- reductions
 class Sum(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         return xp.sum(a, axis=axis, keepdims=keepdims)
@@ -279,6 +311,9 @@ def _reduced_shape(shape, axis):
 
 # ----- movement
 class Reshape(Function):
+    saves_inputs = saves_output = False
+    views_input = True
+
     def forward(self, a, shape=None):
         self.in_shape = a.shape
         return B.reshape(a, shape)
@@ -288,6 +323,9 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves_inputs = saves_output = False
+    views_input = True
+
     def forward(self, a, axes=None):
         self.axes = axes
         return xp.permute_dims(a, axes)
@@ -302,6 +340,9 @@ class Permute(Function):
 class Expand(Function):
     """Broadcast to a larger shape (a view); backward sums over the broadcast axes."""
 
+    saves_inputs = saves_output = False
+    views_input = True
+
     def forward(self, a, shape=None):
         self.in_shape = a.shape
         return xp.broadcast_to(a, shape)
@@ -312,6 +353,12 @@ class Expand(Function):
 
 class GetItem(Function):
     """a[idx] for basic slices and integer arrays; backward scatter-adds, so repeated indices accumulate."""
+
+    saves_inputs = saves_output = False
+    views_input = True
+
+    def is_view(self, kwargs):
+        return _is_basic(kwargs["idx"])  # an integer-array or mask index copies
 
     def forward(self, a, idx=None):
         self.in_shape, self.idx = a.shape, idx
@@ -327,6 +374,8 @@ _is_basic = B.is_basic_index
 
 
 class Concat(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, *arrays, axis=0):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
@@ -349,6 +398,8 @@ class Concat(Function):
 class MatMul(Function):
     """Batched matrix product of arrays with ndim >= 2; batch dimensions broadcast."""
 
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.matmul(a, b)
@@ -363,3 +414,59 @@ class MatMul(Function):
 def _mT(a):
     axes = tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2)
     return xp.permute_dims(a, axes)
+
+
+# ----- picking along a dim (torch.gather / scatter_add): each is the other's backward
+class Gather(Function):
+    """out[i, j, k] = a[i, index[i, j, k], k] for dim=1 (index: an integer array of out's shape); backward
+    scatter-adds the gradient back, so repeated indices accumulate."""
+
+    def forward(self, a, index=None, dim=0):
+        self.in_shape, self.key = a.shape, B.dim_index(index, dim)
+        return B.getitem(a, self.key)
+
+    def backward(self, g):
+        return B.index_add(self.in_shape, self.key, g)
+
+
+class ScatterAdd(Function):
+    """a + zeros with src[i, j, k] added at [i, index[i, j, k], k] (dim=1); src has index's shape. Out of place."""
+
+    def forward(self, a, src, index=None, dim=0):
+        self.key = B.dim_index(index, dim)
+        return a + B.index_add(a.shape, self.key, src)
+
+    def backward(self, g):
+        na, ns = self.needs_input_grad
+        return (g if na else None), (B.getitem(g, self.key) if ns else None)
+
+
+class Einsum(Function):
+    """einsum over operands whose subscripts `ins` (one string of distinct letters per operand) give the output
+    subscripts `out`. backward for operand k is the same contraction with the gradient in k's place:
+    dA_k = einsum(out, others -> sub_k); letters of sub_k found nowhere else were summed away in forward, so the
+    gradient is constant along them (broadcast back), and a size-1 dim that broadcast is summed back to 1."""
+
+    def forward(self, *arrays, ins=(), out=""):
+        self.arrays, self.ins, self.out = arrays, ins, out
+        return B.einsum(",".join(ins) + "->" + out, *arrays)
+
+    def backward(self, g):
+        grads = []
+        for k, need in enumerate(self.needs_input_grad):
+            if not need:
+                grads.append(None)
+                continue
+            sub, shape = self.ins[k], self.arrays[k].shape
+            others = [s for j, s in enumerate(self.ins) if j != k]
+            seen = set(self.out).union(*others)
+            target = "".join(c for c in sub if c in seen)
+            gk = B.einsum(",".join([self.out] + others) + "->" + target, g,
+                          *[a for j, a in enumerate(self.arrays) if j != k])
+            kept = tuple(gk.shape[target.index(c)] if c in seen else 1 for c in sub)
+            gk = B.reshape(gk, kept)
+            wide = tuple(i for i, (n, s) in enumerate(zip(kept, shape, strict=True)) if n != s and s == 1)
+            if wide:
+                gk = xp.sum(gk, axis=wide, keepdims=True)
+            grads.append(gk if gk.shape == shape else xp.broadcast_to(gk, shape))
+        return tuple(grads)

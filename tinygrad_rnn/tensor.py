@@ -1,27 +1,43 @@
-"""Tensor: a backend array plus the autograd bookkeeping; owns broadcasting, dtype promotion, dunders and
-backward(). Imports: backend, autograd, ops."""
+"""Tensor: a backend array plus the autograd bookkeeping; owns construction, broadcasting, dtype promotion and
+devices, dunders and backward(). Reductions and movement come from the mixins in reductions.py and movement.py.
+Imports: helpers, backend, autograd, ops, devices, reductions, movement."""
 
 import math
 
-from . import autograd, ops
+from . import autograd, inplace, ops
 from . import backend as B
+from . import devices as D
+from .convert import ConvertMixin
+from .helpers import broadcast_shape, normalize_dim
+from .movement import MovementMixin
+from .reductions import ReduceMixin
 
 xp = B.xp
-float32, float64, int64, bool_ = B.float32, B.float64, B.int64, B.bool_
+float32, float64, int64, int32, bool_ = B.float32, B.float64, B.int64, B.int32, B.bool_
 
 
-def _to_array(data, dtype):
-    """User data -> backend array. Python floats default to float32; NumPy and backend arrays keep their dtype
-    (as torch.tensor does), on every backend; integers and bools keep their kind."""
+def _host_dtype_of(np_dtype):
+    """A NumPy array's dtype as ours: bool, int32 and both floats are kept; other ints -> int64, float16 ->
+    float32 (we have no 16-bit types)."""
+    kind, size = np_dtype.kind, np_dtype.itemsize
+    if kind == "b":
+        return bool_
+    if kind in "iu":
+        return int32 if (kind, size) == ("i", 4) else int64
+    return float64 if size >= 8 else float32
+
+
+def _to_array(data, dtype, python_dtype=None):
+    """User data -> backend array. NumPy and backend arrays keep their dtype; Python data is inferred as
+    torch.tensor does (floats -> float32, ints -> int64, bools -> bool) unless `python_dtype` is given (float32 for
+    the Tensor class, as torch.Tensor)."""
     if isinstance(data, Tensor):
         data = data.array
     if isinstance(data, (B.np.ndarray, B.np.generic)):
         if data.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got a NumPy array of dtype "
                             f"{data.dtype}")
-        if dtype is None:
-            kind, wide = data.dtype.kind, data.dtype.itemsize >= 8
-            dtype = bool_ if kind == "b" else int64 if kind in "iu" else float64 if wide else float32
+        dtype = dtype or _host_dtype_of(data.dtype)
     if B.is_array(data):
         arr = data
     elif B.is_foreign_array(data):
@@ -29,6 +45,8 @@ def _to_array(data, dtype):
                         f"is {B.NAME}; mixing arrays of different backends is not supported (TINYGRAD_RNN_GPU selects "
                         "one)")
     else:
+        if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
+            data = [v.numpy() if isinstance(v, Tensor) else v for v in data]  # [t1, t2] of one-element tensors
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
@@ -37,31 +55,52 @@ def _to_array(data, dtype):
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
                             f"from {type(data).__name__}")
         if dtype is None:
-            dtype = float32 if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b" else int64)
+            dtype = python_dtype or (float32 if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
+                                                                             else int64))
         return B.asarray(host, dtype=dtype)
     if dtype is not None and arr.dtype != dtype:
         arr = xp.astype(arr, dtype)
     return arr
 
 
-class Tensor:
+def _is_size(args):
+    return bool(args) and all(isinstance(a, int) and not isinstance(a, bool) for a in args)
+
+
+class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     """An n-dimensional array that records the ops made from it, for reverse-mode autodiff.
 
-    Tensor(data, requires_grad=False, dtype=None): Python float data becomes float32 unless dtype says otherwise
-    (tr.float64 for gradient checks), a NumPy array keeps its float dtype; integer data becomes int64 (class
-    indices, token ids).
-    `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
+    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 like torch.Tensor
+    (ints and bools too; use tr.tensor to infer int64/bool); a NumPy or backend array keeps its dtype (torch.Tensor
+    would make it float32). Tensor(2, 3) is a float32 tensor of shape (2, 3) (zeros: PyTorch leaves it
+    uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "__weakref__")
+    # _vc: the version counter shared with tensors over the same storage, _view: made by a view op (both set on need)
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_vc", "_view", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators: ndarray * Tensor -> Tensor
 
-    def __init__(self, data, requires_grad=False, dtype=None):
-        self.array = _to_array(data, dtype)
+    def __init__(self, *args, requires_grad=False, dtype=None, device=None):
+        if device is not None:
+            D.check(device, "Tensor")
+        if not args or _is_size(args):
+            self.array = B.zeros(tuple(args) if args else (0,), dtype or float32)
+        elif len(args) == 1:
+            self.array = _to_array(args[0], dtype, python_dtype=float32)
+        else:
+            raise TypeError(f"Tensor: expected data or a size of ints, got {len(args)} arguments "
+                            f"({', '.join(type(a).__name__ for a in args)})")
         if requires_grad and not B.is_floating(self.array.dtype):
             raise TypeError(f"Tensor: only floating point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self.grad_fn = None
+
+    @staticmethod
+    def _as_tensor(data, dtype=None):
+        """data as a Tensor, inferred as tr.tensor does; a Tensor of the right dtype is returned as it is."""
+        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+            return data
+        return Tensor._wrap(_to_array(data, dtype), False)
 
     @classmethod
     def _wrap(cls, arr, requires_grad):
@@ -84,14 +123,32 @@ class Tensor:
         return self.array.dtype
 
     @property
+    def _dtype_name(self):
+        return str(self.dtype).split(".")[-1]  # "float32" on every backend (array_api_strict prefixes its module)
+
+    @property
+    def device(self):
+        """The active backend's device: cpu on NumPy, cuda:0 on CuPy and on the strict stand-in of a GPU."""
+        return D.ACTIVE
+
+    @property
+    def is_cuda(self):
+        return D.ACTIVE.type == "cuda"
+
+    @property
     def is_leaf(self):
         return self.grad_fn is None
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim, "size")] if self.ndim else 1
+
+    def dim(self):
+        return self.ndim
 
     def numel(self):
         return math.prod(self.shape)
+
+    nelement = numel
 
     def __len__(self):
         if not self.shape:
@@ -114,7 +171,7 @@ class Tensor:
 
     def __repr__(self):
         body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == float32 else f", dtype={str(self.dtype).split('.')[-1]}"
+        extra = "" if self.dtype == float32 else f", dtype={self._dtype_name}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
         elif self.requires_grad:
@@ -124,11 +181,27 @@ class Tensor:
     def __hash__(self):
         return id(self)
 
+    def _scalar(self, what):
+        if self.numel() != 1:
+            raise ValueError(f"{what}: only one-element tensors can be converted, got shape {self.shape}")
+        return self.item()
+
     def __bool__(self):
         if self.numel() != 1:
             raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
         return bool(self.item())
 
+    def __int__(self):
+        return int(self._scalar("int()"))
+
+    def __float__(self):
+        return float(self._scalar("float()"))
+
+    def __index__(self):
+        if B.is_floating(self.dtype) or self.dtype == bool_ or self.numel() != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
+                            f"{self._dtype_name} and shape {self.shape}")
+        return int(self.item())
     # ----- autograd
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's .grad. `gradient` is required unless self has one
@@ -156,33 +229,17 @@ class Tensor:
         return self
 
     def detach(self):
-        """The same values, cut from the graph: gradients stop here (truncated BPTT carries state this way)."""
-        return Tensor._wrap(self.array, False)
+        """The same values (the same storage and version counter), cut from the graph: gradients stop here
+        (truncated BPTT carries state this way)."""
+        t = Tensor._wrap(self.array, False)
+        t._vc = autograd.version_counter(self)
+        return t
 
     def requires_grad_(self, flag=True):
         if flag and not B.is_floating(self.array.dtype):
             raise TypeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
         self.requires_grad = flag
         return self
-
-    # ----- dtype
-    def astype(self, dtype):
-        if self.dtype == dtype:
-            return self
-        if not B.is_floating(dtype) and self.requires_grad:
-            return Tensor._wrap(xp.astype(self.array, dtype), False)
-        return ops.Cast.apply(self, dtype=dtype)
-
-    to = astype
-
-    def float(self):
-        return self.astype(float32)
-
-    def double(self):
-        return self.astype(float64)
-
-    def long(self):
-        return Tensor._wrap(xp.astype(self.array, int64), False)
 
     # ----- broadcasting and binary ops
     def _const(self, x):
@@ -193,7 +250,7 @@ class Tensor:
             # float is float32, as in PyTorch.
             dtype = self.dtype if B.is_floating(self.dtype) else (float32 if isinstance(x, float) else None)
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
-        return Tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
+        return Tensor._as_tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
 
     def _broadcasted(self, other, reverse=False):
         other = self._const(other)
@@ -244,10 +301,10 @@ class Tensor:
         return ops.Neg.apply(self)
 
     def __matmul__(self, o):
-        return matmul(self, o)
+        return self.matmul(o)
 
     def __rmatmul__(self, o):
-        return matmul(self._const(o), self)
+        return self._const(o).matmul(self)
 
     def maximum(self, o):
         return ops.Maximum.apply(*self._broadcasted(o))
@@ -306,47 +363,6 @@ class Tensor:
 
     clamp = clip
 
-    # ----- reductions
-    def sum(self, axis=None, keepdims=False):
-        return ops.Sum.apply(self, axis=_norm_axis(axis), keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        axis = _norm_axis(axis)
-        n = math.prod(self.shape[a] for a in ops._axes(self.ndim, axis)) if self.ndim else 1
-        return self.sum(axis, keepdims) * (1.0 / max(n, 1))
-
-    def var(self, axis=None, keepdims=False, correction=0):
-        axis = _norm_axis(axis)
-        n = math.prod(self.shape[a] for a in ops._axes(self.ndim, axis)) if self.ndim else 1
-        d = self - self.mean(axis, keepdims=True)
-        return (d * d).sum(axis, keepdims) * (1.0 / max(n - correction, 1))
-
-    def max(self, axis=None, keepdims=False):
-        return ops.Max.apply(self, axis=_norm_axis(axis), keepdims=keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return -((-self).max(axis, keepdims))
-
-    def argmax(self, axis=None, keepdims=False):
-        return Tensor._wrap(xp.argmax(self.array, axis=axis, keepdims=keepdims), False)
-
-    def logsumexp(self, axis=-1, keepdims=False):
-        """log(sum(exp(x))) over `axis`, stable for any magnitude: the max is subtracted first (as a constant,
-        which leaves the gradient unchanged)."""
-        axis = _norm_axis(axis)
-        m = Tensor._wrap(xp.max(self.array, axis=axis, keepdims=True), False)
-        out = (self - m).exp().sum(axis, keepdims=True).log() + m
-        return out if keepdims else out.reshape(ops._reduced_shape(self.shape, axis))
-
-    def log_softmax(self, axis=-1):
-        """(x - m) - log(sum(exp(x - m))) with m = max(x), a constant. Not x - logsumexp(x): at |x| ~ 1e4 in float32
-        the rounding of logsumexp (spacing ~1e-3) would swamp the small result."""
-        z = self - Tensor._wrap(xp.max(self.array, axis=axis, keepdims=True), False)
-        return z - z.exp().sum(axis, keepdims=True).log()
-
-    def softmax(self, axis=-1):
-        return self.log_softmax(axis).exp()
-
     # ----- movement
     def reshape(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -356,40 +372,6 @@ class Tensor:
         return ops.Reshape.apply(self, shape=shape)
 
     view = reshape
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        if self.ndim == 0:
-            return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
-        return self.reshape(self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:])
-
-    def permute(self, *axes):
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        axes = tuple(a % self.ndim for a in axes)
-        if sorted(axes) != list(range(self.ndim)):
-            raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} dims of shape {self.shape}")
-        return ops.Permute.apply(self, axes=axes)
-
-    def transpose(self, dim0=-2, dim1=-1):
-        axes = list(range(self.ndim))
-        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return self.permute(axes)
-
-    @property
-    def T(self):
-        return self.permute(tuple(reversed(range(self.ndim))))
-
-    def unsqueeze(self, dim):
-        dim = dim % (self.ndim + 1)
-        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
-
-    def squeeze(self, dim=None):
-        if dim is None:
-            return self.reshape(tuple(s for s in self.shape if s != 1))
-        dim = dim % self.ndim
-        if self.shape[dim] != 1:
-            return self
-        return self.reshape(self.shape[:dim] + self.shape[dim + 1:])
 
     def expand(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
@@ -404,29 +386,95 @@ class Tensor:
     def __getitem__(self, idx):
         return ops.GetItem.apply(self, idx=_norm_index(idx))
 
-    def split(self, split_size, axis=0):
-        return split(self, split_size, axis)
+    # ----- storage and in-place changes (machinery: inplace.py). Each returns self and bumps the version; with grad
+    # involved it is recorded in the graph (x's grad_fn becomes the in-place node), as in PyTorch.
+    @property
+    def data(self):
+        """A Tensor over the same storage, without grad (PyTorch's .data): p.data.add_(p.grad, alpha=-lr) updates p.
+        Assigning a Tensor (p.data = w) makes p use w's storage; the shape may change."""
+        t = Tensor._wrap(self.array, False)
+        t._vc = autograd.version_counter(self)
+        return t
 
-    def chunk(self, chunks, axis=0):
-        return split(self, -(-self.shape[axis] // chunks), axis)
+    @data.setter
+    def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(other).__name__}")
+        self.array = other.array
+
+    @property
+    def _version(self):
+        vc = getattr(self, "_vc", None)
+        return 0 if vc is None else vc.version
+
+    def __setitem__(self, idx, value):
+        value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
+        inplace.update(self, "__setitem__", lambda old: value, idx=_norm_index(idx))
+
+    def copy_(self, src):
+        """Copy src's values into self, broadcasting src to self's shape and converting its dtype."""
+        src = src if isinstance(src, Tensor) else Tensor._as_tensor(src, self.dtype)
+        return inplace.update(self, "copy_", lambda old: src)
+
+    def fill_(self, value):
+        value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
+        if value.ndim:
+            raise ValueError(f"fill_: expected a number or a 0-dim tensor, got shape {value.shape}")
+        return inplace.update(self, "fill_", lambda old: value)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def add_(self, other, alpha=1):
+        return inplace.update(self, "add_", lambda old: old + (other if alpha == 1 else other * alpha), exact=True)
+
+    def sub_(self, other, alpha=1):
+        return inplace.update(self, "sub_", lambda old: old - (other if alpha == 1 else other * alpha), exact=True)
+
+    def mul_(self, other):
+        return inplace.update(self, "mul_", lambda old: old * other, saves_old=True, exact=True)
+
+    def div_(self, other):
+        return inplace.update(self, "div_", lambda old: old / other, saves_old=True, exact=True)
+
+    def clamp_(self, min=None, max=None):
+        return inplace.update(self, "clamp_", lambda old: old.clip(min, max), exact=True)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        """self[i] = value wherever the boolean `mask` (broadcast to self's shape) is True."""
+        m = Tensor._as_tensor(mask)
+        if m.dtype != bool_:
+            raise TypeError(f"masked_fill_: expected a boolean mask, got dtype {str(m.dtype).split('.')[-1]}")
+        if broadcast_shape(m.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill_: mask of shape {m.shape} does not broadcast to shape {self.shape}")
+        if isinstance(value, Tensor) and value.ndim:
+            raise ValueError(f"masked_fill_: expected a number or a 0-dim tensor as value, got shape {value.shape}")
+        return inplace.update(self, "masked_fill_", lambda old: old._const(value).where(m, old))
+
+    def uniform_(self, a=0.0, b=1.0):
+        host = B.host_rng().uniform(a, b, self.shape)
+        return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
+
+    def normal_(self, mean=0.0, std=1.0):
+        host = B.host_rng().normal(mean, std, self.shape)
+        return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
 
 
 # ----- free functions
-def broadcast_shape(a, b):
-    n = max(len(a), len(b))
-    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for x, y in zip(pa, pb, strict=True):
-        if x != y and x != 1 and y != 1:
-            raise ValueError(f"broadcast: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
-        out.append(max(x, y))
-    return tuple(out)
-
-
-def _norm_axis(axis):
-    return tuple(axis) if isinstance(axis, list) else axis
-
-
 def _norm_index(idx):
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
@@ -435,84 +483,6 @@ def _norm_index(idx):
     if isinstance(idx, (list, B.np.ndarray)):
         return B.asarray(idx, dtype=int64 if B.np.asarray(idx).dtype.kind in "iu" else None)
     return idx
-
-
-def matmul(a, b):
-    """a @ b with PyTorch's rules: 1-D operands are promoted and the added dim removed; batch dims broadcast."""
-    a = a if isinstance(a, Tensor) else Tensor(a)
-    b = a._const(b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    if a2.shape[-1] != b2.shape[-2]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} are not aligned: the first has {a2.shape[-1]} "
-                         f"columns, the second {b2.shape[-2]} rows")
-    broadcast_shape(a2.shape[:-2], b2.shape[:-2])
-    if a2.dtype != b2.dtype:
-        a2, b2 = a2.astype(float64), b2.astype(float64)
-    out = ops.MatMul.apply(a2, b2)
-    if a.ndim == 1:
-        out = out.squeeze(-2)
-    if b.ndim == 1:
-        out = out.squeeze(-1)
-    return out
-
-
-def cat(tensors, axis=0):
-    """Join tensors along an existing axis (torch.cat)."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
-    ref = tensors[0].shape
-    axis = axis % len(ref)
-    for t in tensors:
-        if len(t.shape) != len(ref) or any(s != r for i, (s, r) in enumerate(zip(t.shape, ref, strict=True))
-                                           if i != axis):
-            raise ValueError(f"cat: shapes {ref} and {t.shape} differ outside axis {axis}")
-    if len(tensors) == 1:
-        return tensors[0]
-    return ops.Concat.apply(*tensors, axis=axis)
-
-
-concat = cat
-
-
-def stack(tensors, axis=0):
-    """Join tensors of equal shape along a new axis."""
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    shapes = {t.shape for t in tensors}
-    if len(shapes) != 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
-    axis = axis % (tensors[0].ndim + 1)
-    return cat([t.unsqueeze(axis) for t in tensors], axis)
-
-
-def split(t, split_size, axis=0):
-    """Pieces of `split_size` along `axis` (the last may be smaller), or of the sizes in a list."""
-    n = t.shape[axis]
-    sizes = list(split_size) if isinstance(split_size, (list, tuple)) else [split_size] * (-(-n // split_size))
-    if isinstance(split_size, int):
-        sizes[-1] = n - split_size * (len(sizes) - 1)
-    if sum(sizes) != n:
-        raise ValueError(f"split: sizes {sizes} do not add up to {n} (axis {axis} of shape {t.shape})")
-    out, start = [], 0
-    axis = axis % t.ndim
-    for s in sizes:
-        out.append(t[(slice(None),) * axis + (slice(start, start + s),)])
-        start += s
-    return tuple(out)
-
-
-def where(cond, a, b):
-    """Elementwise `a` where cond is true, else `b`; broadcasts all three."""
-    cond = cond.array if isinstance(cond, Tensor) else B.asarray(cond)
-    a = a if isinstance(a, Tensor) else (b._const(a) if isinstance(b, Tensor) else Tensor(a))
-    a, b = a._broadcasted(b)
-    shape = broadcast_shape(a.shape, tuple(cond.shape))
-    a, b = a.expand(shape), b.expand(shape)
-    cond = xp.broadcast_to(xp.astype(cond, bool_), shape)
-    return ops.Where.apply(a, b, cond=cond)
 
 
 autograd.Function.tensor_type = Tensor

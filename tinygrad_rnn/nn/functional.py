@@ -7,8 +7,9 @@ Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy:
 
 from .. import backend as B
 from ..autograd import Function, OuterGrad
+from ..functions import where
 from ..kernels import loss as fused_loss
-from ..tensor import Tensor, where
+from ..tensor import Tensor
 
 xp = B.xp
 _REDUCTIONS = ("mean", "sum", "none")
@@ -22,6 +23,8 @@ def _dtype_name(dtype):
 class LinearFn(Function):
     """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows, and
     dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one weight product."""
+
+    saves_inputs, saves_output = (0, 1), False
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
@@ -44,6 +47,8 @@ class LinearFn(Function):
 class EmbeddingFn(Function):
     """Rows of the table W (V, E) picked by integer `indices` (...): out (..., E). backward scatter-adds the
     rows of the gradient into a (V, E) table (repeated indices accumulate); the padding row gets none."""
+
+    saves_inputs = saves_output = False
 
     def forward(self, w, indices=None, padding_idx=None):
         self.flat = B.reshape(indices, (-1,))
@@ -70,7 +75,7 @@ def linear(input, weight, bias=None):
 
 def embedding(input, weight, padding_idx=None):
     """Rows of `weight` (V, E) at the integer indices `input` (...) -> (..., E). Indices outside [0, V) raise."""
-    idx = input if isinstance(input, Tensor) else Tensor(input)
+    idx = input if isinstance(input, Tensor) else Tensor._as_tensor(input)
     if B.is_floating(idx.dtype) or idx.dtype == B.bool_:
         raise TypeError(f"embedding: expected integer indices, got dtype {_dtype_name(idx.dtype)}")
     num = weight.shape[0]
@@ -128,13 +133,15 @@ def sigmoid(input):
     return input.sigmoid()
 
 
-def log_softmax(input, dim):
-    """log(softmax(input)) along `dim`, one fused node; stable at any magnitude."""
-    return fused_loss.LogSoftmax.apply(input, axis=dim % max(input.ndim, 1))
+def log_softmax(input, dim=None, dtype=None):
+    """log(softmax(input)) along `dim` (required), one fused node; stable at any magnitude."""
+    x = input if dtype is None else input.to(dtype)
+    return fused_loss.LogSoftmax.apply(x, axis=x._softmax_dim("log_softmax", dim, None))
 
 
-def softmax(input, dim):
-    return fused_loss.Softmax.apply(input, axis=dim % max(input.ndim, 1))
+def softmax(input, dim=None, dtype=None):
+    x = input if dtype is None else input.to(dtype)
+    return fused_loss.Softmax.apply(x, axis=x._softmax_dim("softmax", dim, None))
 
 
 # ----- losses
@@ -147,7 +154,7 @@ def _class_layout(name, input, target, weight, ignore_index):
     """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
     the target array, the weight array (or None) and the shape of an unreduced result."""
     if not isinstance(target, Tensor):
-        target = Tensor(target)
+        target = Tensor._as_tensor(target)
     if B.is_floating(target.dtype) or target.dtype == B.bool_:
         raise TypeError(f"{name}: expected integer class indices as target, got dtype {_dtype_name(target.dtype)} "
                         "(class-probability targets are not supported)")

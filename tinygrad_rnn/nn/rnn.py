@@ -9,8 +9,9 @@ import warnings
 
 from .. import backend as B
 from ..autograd import current_tag, is_grad_enabled
+from ..functions import cat, stack
 from ..kernels import fused
-from ..tensor import Tensor, cat, float32, stack
+from ..tensor import Tensor, float32
 from .module import Module
 from .parameter import Parameter
 from .rnn_cells import (
@@ -82,6 +83,11 @@ class RNNBase(Module):
 
     def reset_parameters(self):
         init_uniform(self, self.hidden_size)
+
+    def flatten_parameters(self):
+        """A no-op, kept so PyTorch programs run unchanged (e.g. after loading a whole model). In PyTorch it packs
+        the weights into one cuDNN buffer; here each weight is already one contiguous array and the fused steps
+        read them directly, so there is nothing to pack."""
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"

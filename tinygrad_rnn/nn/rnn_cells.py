@@ -6,8 +6,9 @@ import math
 
 from .. import backend as B
 from ..creation import uniform
+from ..functions import cat
 from ..kernels import fused
-from ..tensor import Tensor, cat, float32
+from ..tensor import Tensor, float32
 from .module import Module
 from .parameter import Parameter
 

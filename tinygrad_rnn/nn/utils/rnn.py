@@ -5,7 +5,8 @@ from collections import namedtuple
 
 from ... import backend as B
 from ...creation import full
-from ...tensor import Tensor, cat, int64
+from ...functions import cat
+from ...tensor import Tensor, int64
 
 _np = B.np
 

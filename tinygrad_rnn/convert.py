@@ -1,0 +1,99 @@
+"""Tensor's dtype and device conversions (to, cpu, cuda, float, long, type_as, ...) and the new_* factories, as a
+mixin of the Tensor class. Imports: backend, autograd, ops, devices."""
+
+from . import backend as B
+from . import devices as D
+from . import ops
+from .autograd import Function
+
+xp = B.xp
+float32, float64, int64, int32, bool_ = B.float32, B.float64, B.int64, B.int32, B.bool_
+
+
+def _tensor():
+    return Function.tensor_type  # the Tensor class (this module sits below tensor.py)
+
+
+DTYPES = (float32, float64, int64, int32, bool_)
+
+
+def _check_dtype(dtype, op):
+    if dtype not in DTYPES:
+        raise TypeError(f"{op}: expected one of tr.float32, tr.float64, tr.int64, tr.int32, tr.bool, got {dtype!r}")
+    return dtype
+
+
+def _size(size):
+    """f(2, 3) and f((2, 3)) alike, as PyTorch's size arguments."""
+    size = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    return tuple(int(s) for s in size)
+
+
+def _new(t, device, requires_grad):
+    """A freshly made tensor after a factory's device= and requires_grad= checks."""
+    if device is not None:
+        D.check(device, "factory")
+    return t.requires_grad_(True) if requires_grad else t
+
+
+
+class ConvertMixin:
+    __slots__ = ()
+
+    def astype(self, dtype):
+        if self.dtype == dtype:
+            return self
+        if not B.is_floating(dtype) and self.requires_grad:
+            return _tensor()._wrap(xp.astype(self.array, dtype), False)
+        return ops.Cast.apply(self, dtype=dtype)
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """to(dtype), to(device), to(device, dtype), to(other) (its dtype and device), and the keyword forms. The
+        device must be one the active backend serves (see tr.device); moving to it changes nothing."""
+        dtype = D.to_args("to", args, dtype, device)
+        if copy:
+            raise TypeError("to: copy=True is not supported; the result shares nothing that needs a copy")
+        return self if dtype is None else self.astype(_check_dtype(dtype, "to"))
+
+    def cpu(self):
+        """Self on every backend: on the GPU the values stay on the device, and .numpy()/.tolist()/.item() copy them
+        to the host, so `x.cpu().numpy()` works on both (x.device still says cuda)."""
+        return self
+
+    def cuda(self, device=None, non_blocking=False):
+        D.check("cuda" if device is None else device, "cuda")
+        return self
+
+    def type_as(self, other):
+        return self.astype(other.dtype)
+
+    def float(self):
+        return self.astype(float32)
+
+    def double(self):
+        return self.astype(float64)
+
+    def long(self):
+        return self.astype(int64)
+
+    def int(self):
+        return self.astype(int32)
+
+    def bool(self):
+        return self.astype(bool_)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return _new(_tensor()._as_tensor(data, dtype or self.dtype).detach(), device, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _new(_tensor()._wrap(B.zeros(_size(size), dtype or self.dtype), False), device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _new(_tensor()._wrap(B.ones(_size(size), dtype or self.dtype), False), device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return _new(_tensor()._wrap(B.full(_size((size,)), fill_value, dtype or self.dtype), False), device,
+                    requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self.new_zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
