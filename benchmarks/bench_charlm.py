@@ -25,7 +25,7 @@ import time
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import backend, grads, nn, optim
-from tinygrad_rnn.kernels import cells, fused, loss
+from tinygrad_rnn.kernels import fused, loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")  # CI: shared/ next to the clone
@@ -86,12 +86,10 @@ def _set(obj, name, value):
 # Each speed mechanism of the library and how to turn it off (the rest of the code then takes its plain path).
 MECHANISMS = {
     "workspace reuse": _set(backend, "REUSE", False),                   # fresh workspace arrays every forward
-    "workspace": _set(fused, "step_workspace", lambda *a, **k: None),   # per-step arrays, no chain, stacked copy
-    "chain backward": _set(cells.Cell, "chain", None),                  # the engine calls each step's backward
+    "workspace": _set(fused, "step_workspace", lambda *a, **k: None),   # per-step arrays, a stacked copy
     "joined products": _set(grads, "_joined_spans", lambda spans: None),  # dW_hh from concatenated factors
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
-    "column sums by matmul": _set(backend, "column_sums", lambda a: backend.xp.sum(a, axis=0)),
 }
 
 

@@ -14,8 +14,7 @@ Graph API (what visualize/ reads):
                              a backward run inside `record_grad_norms()`.
 
 The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
-into a gradient its producer marked fresh) and lets a node with `chain` run its predecessors' backward in the same
-loop (Function's docstring: the one extension point). Norm recording and anomaly checks are hooks on each node.
+into a gradient its producer marked fresh). Norm recording and anomaly checks are hooks on each node.
 """
 
 import contextlib
@@ -234,20 +233,11 @@ def _parents_now(fn):
 
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
-    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self.
-
-    Extension point for a run of nodes that takes its own gradients (a recurrent layer direction's steps,
-    kernels/chain.py): a Function may define chain(grad, pending) -> (parents, grads, fresh, done) or None. The engine
-    calls it instead of backward() when it reaches the node (except inside record_grad_norms() or detect_anomaly(),
-    whose hooks watch every node). It may run backward for the node and for predecessors whose results only it
-    consumes, taking their pending gradients with pending.take_into(fn, parts); it returns the gradients to route
-    (parents[i] gets grads[i]; None: nothing), the index of one made afresh (or -1) and the Functions it ran (the
-    engine releases them). None: the engine calls backward() as usual."""
+    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
 
     tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
     released = False    # True once backward freed the saved arrays
     retained = None     # a weakref to the result Tensor once it called retain_grad()
-    chain = None        # the engine's one extension point, below
     fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
                         # else (a recurrent step's state): the engine may add other gradients into it in place
     saves_inputs = True   # backward reads the input arrays (True, or a tuple of indices): checked against in-place
@@ -336,8 +326,8 @@ def _check_not_released(order):
 
 def backward(root, grad, retain_graph=False):
     """Reverse-mode sweep from `root` (a Tensor) seeded with `grad` (a backend array of root's shape). Each Function's
-    backward runs once, after every gradient reaching its result has been summed; a Function with a `chain` hook may
-    run its own and its predecessors' backward instead (not while a hook below watches every node)."""
+    backward runs once, after every gradient reaching its result has been summed. Hooks (record_grad_norms(),
+    detect_anomaly()) see each node's gradients."""
     if root.grad_fn is None:
         _accumulate_leaf(root, grad)
         return
@@ -354,21 +344,17 @@ def backward(root, grad, retain_graph=False):
                 continue
             if fn.retained is not None:
                 _retain(fn, g)
-            stale = fn.epoch < now  # an in-place change since fn was made: check what it saved, find its old parents
-            run = fn.chain(g, pending) if fn.chain is not None and not hooks and not stale else None
-            if run is None:
-                parents = _parents_now(fn) if stale else fn.parents
-                in_grads = _node_backward(fn, g, parents)
-                for hook in hooks:
-                    hook(fn, g, in_grads)
-                run = (parents, in_grads, fn.fresh_grad, (fn,))
-            parents, in_grads, fresh, done = run
+            # an in-place change since fn was made: check what it saved, and take its parents as they were then
+            parents = _parents_now(fn) if fn.epoch < now else fn.parents
+            in_grads = _node_backward(fn, g, parents)
+            for hook in hooks:
+                hook(fn, g, in_grads)
+            fresh = fn.fresh_grad
             for i, d in enumerate(in_grads):
                 if d is not None:
                     pending.route(parents[i], d, i == fresh, leaves)
             if not retain_graph:
-                for f in done:
-                    f.release()
+                fn.release()
     # Leaves are written once, at the end, so their lazy per-step gradients become one product.
     for p, a in leaves.values():
         _accumulate_leaf(p, a.value(), a.owned)

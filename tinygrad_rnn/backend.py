@@ -338,7 +338,8 @@ _ones_columns = {}
 
 
 def ones_column(n, dtype):
-    """A cached (n, 1) array of ones: the left factor that turns column sums into a product (ones^T a)."""
+    """A cached (n, 1) array of ones: the left factor that turns column sums into a product (ones^T a), so per-step
+    sums can join the engine's one product over all steps (the GRU's b_hn)."""
     key = (n, dtype)
     v = _ones_columns.get(key)
     if v is None:
@@ -346,11 +347,6 @@ def ones_column(n, dtype):
             _ones_columns.clear()
         v = _ones_columns[key] = ones((n, 1), dtype)
     return v
-
-
-def column_sums(a):
-    """Sums over the rows of a 2-D array, as ones^T @ a: a matrix product beats a reduction down the columns."""
-    return reshape(xp.matmul(xp.permute_dims(ones_column(a.shape[0], a.dtype), (1, 0)), a), (a.shape[1],))
 
 
 ONEHOT_EMBEDDING_MAX = 1024  # tables up to this many rows: embedding backward as one one-hot product

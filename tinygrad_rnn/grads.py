@@ -1,6 +1,5 @@
 """The engine's gradient values: the lazy gradients a backward may return (IndexGrad, OuterGrad), the sum of the
-gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending, whose take_into is
-what a Function.chain hook uses). Imports: backend."""
+gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending). Imports: backend."""
 
 from . import backend as B
 
@@ -93,24 +92,6 @@ class Accumulator:
         for d in based:
             B.add_at_index(self.dense, d.idx, d.values)
 
-    def single_index(self):
-        """(idx, values) when all that arrived is one IndexGrad without a base, else None."""
-        if self.dense is None and not self.based and not self.lefts and len(self.indexed) == 1:
-            d = self.indexed[0]
-            return d.idx, d.values
-        return None
-
-    def add_into(self, out):
-        """out += the gradient held here, in place; `out` is a fresh full-size array only the caller holds (no sum
-        made in a new array first)."""
-        if self.based or self.lefts:
-            out += self.value()
-            return
-        if self.dense is not None:
-            out += self.dense
-        for d in self.indexed:
-            B.add_at_index(out, d.idx, d.values)
-
     def value(self):
         if self.based:
             self._take_based()
@@ -141,43 +122,12 @@ class Accumulator:
 
 class Pending(dict):
     """The engine's map Function -> the gradient of its result so far: a bare array while exactly one dense gradient
-    has arrived (the common case: no accumulator object, no copy), else an Accumulator. `take_into` is the part a
-    Function.chain hook may use."""
+    has arrived (the common case: no accumulator object, no copy), else an Accumulator."""
 
     def take(self, fn):
         """Remove and return fn's summed gradient (a dense array), or None if none arrived."""
         a = self.pop(fn, None)
         return a.value() if type(a) is Accumulator else a
-
-    def take_into(self, fn, parts):
-        """Remove the gradient that reached fn's result so far and add it in place into `parts`: arrays the caller
-        owns that, side by side along the last axis, have the result's shape (the LSTM: h and c). Returns whether
-        any gradient had arrived."""
-        a = self.pop(fn, None)
-        if a is None:
-            return False
-        if len(parts) == 1:
-            out = parts[0]
-            if type(a) is Accumulator:
-                a.add_into(out)
-            else:
-                out += a
-            return True
-        if type(a) is Accumulator:
-            only, col = a.single_index(), 0
-            for p in parts:  # typically the stacked output's slice: it reaches one part only
-                w = p.shape[-1]
-                if only is not None and only[0] == (slice(None), slice(col, col + w)):
-                    p += only[1]
-                    return True
-                col += w
-            a = a.value()
-        col = 0
-        for p in parts:
-            w = p.shape[-1]
-            p += a[..., col:col + w]
-            col += w
-        return True
 
     def route(self, p, d, fresh, leaves):
         """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (by producing

@@ -9,15 +9,16 @@ Imports: helpers, backend, autograd, ops (never tensor).
              B.matmul, ...: in place on NumPy and CuPy, computed then written on the array-API stand-in), so the same
              code runs on every backend; and the Workspace, one layer direction's arrays (all states, per-step saved
              values, gate gradients) so outputs and weight-gradient factors are views, not copies
-  chain.py   chain_backward, the cells' use of the engine's one extension point (Function.chain): a layer direction's
-             steps run their backward in one loop, the state gradient carried from step to step
   twins.py   each step made of primitive ops: the readable specification, what use_primitives() builds and the
              visualizer draws; tests check every fused step against its twin in float64
   loss.py    log-softmax, softmax, cross-entropy and BCE-with-logits as single Functions
 
 How a step is dispatched: nn.RNN/LSTM/GRU -> fused.run_steps -> fused.rnn_step (etc.) -> STEPS[kind]: the twin inside
-tr.use_primitives(), else the cell's Function.apply(gx, state, weights, t=, mask=, ws=). Its backward is the cell's
-step_backward, called by Cell.backward (the engine, node by node) or by chain_backward (a run of steps).
+tr.use_primitives(), else the cell's Function.apply(gx, state, weights, t=, mask=, ws=). Its backward (Cell.backward)
+is the cell's step_backward plus the gradients of gx (an IndexGrad into the workspace's gradient block) and of the
+weights (OuterGrads the engine joins into one product over all steps).
+Speed mechanisms kept (benchmarks/bench_charlm.py --ablate, each >= 5% at some size): the workspace, its reuse
+across batches, the joined weight products, the one-hot embedding backward and the plain cross-entropy path.
 The shared derivatives (tanh, sigmoid, relu) and the one in-place sigmoid live in ops.py beside the primitives that
 use them.
 """

@@ -1,13 +1,11 @@
 """The recurrent cell steps (tanh/relu RNN, LSTM, GRU in both forms) as single Functions: each cell's forward and
-backward written once, with its derivation, for every backend (B's out= vocabulary: in place on NumPy and CuPy) and
-for both ways its backward runs (the engine calling backward() node by node, or kernels/chain.py calling step_backward
-over a run of steps). Each has a twin made of primitives in twins.py (the readable specification). The Workspace
-holds one layer direction's arrays. Imports: backend, autograd, ops."""
+backward written once, with its derivation, for every backend (B's out= vocabulary: in place on NumPy and CuPy).
+Each has a twin made of primitives in twins.py (the readable specification). The Workspace holds one layer
+direction's arrays. Imports: backend, autograd, ops."""
 
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad
 from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
-from .chain import chain_backward
 
 xp = B.xp
 
@@ -79,12 +77,9 @@ def _split_mask(g, mask):
 class Cell(Function):
     """What the step Functions share: the state read and written (s_in, s_out), the step t of gx (t=None: gx is
     already (N, G)), the mask (N, 1) of rows still running (others keep their state and pass its gradient through),
-    and the gradient objects. backward() = mask split + step_backward + the per-parent gradients; chain.py calls
-    step_backward itself."""
+    and the gradient objects. backward() = mask split + step_backward (the cell's maths) + the per-parent gradients."""
 
     fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
-    chainable = True
-    chain = chain_backward  # the engine's hook: a layer direction's steps run their backward in one loop
     ws = None
 
     def _begin(self, gx, s, t, mask, ws, width):
@@ -103,10 +98,6 @@ class Cell(Function):
     def grad_rows(self, width, dtype, second=False):
         """This step's rows of the gate-gradient block (or a fresh array)."""
         return _rows(self.ws, "grads2" if second else "grads", self.t, self.h.shape[0], width, dtype)
-
-    def can_chain(self):
-        """Whether chain.py may run this step's backward inside a run of steps."""
-        return self.chainable and self.ws is not None
 
     def gx_grad(self, da):
         if self.t is None:
@@ -208,9 +199,6 @@ class LSTMCell(Cell):
             B.matmul(m, w_hr.T, out=out[:, :P])
         self.y, self.c, self.k, self.m, self.h, self.w_hh, self.w_hr, self.P = a, c, k, m, h, w_hh, w_hr, P
         return self._end(out, s)
-
-    def can_chain(self):
-        return self.w_hr is None and super().can_chain()
 
     def split_state(self, g):
         P = self.P
@@ -347,8 +335,6 @@ class GRUCellResetBefore(Cell):
     forward:  r, z = sigmoid(gx_rz + h @ W_rz^T);  n = tanh(gx_n + (r*h) @ W_n^T);  h' = n + z * (h - n)
     backward: dn_pre, dz_pre as _gru_gates_backward;  d(rh) = dn_pre @ W_n;  dr_pre = d(rh) * h * r(1-r)
               dh = [dr, dz]_pre @ W_rz + d(rh) * r + dh' * z;  dW_rz = [dr, dz]_pre^T h;  dW_n = dn_pre^T (r*h)"""
-
-    chainable = False  # two recurrent weights: the node-by-node backward only
 
     def forward(self, gx, h, w_rz, w_n, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
