@@ -145,6 +145,8 @@ def main():
     ap.add_argument("--budget", type=float, default=4.0, help="seconds per runner per size, over all rounds")
     ap.add_argument("--anchors", default=DEFAULT_ANCHORS, help="path of the shared anchors.py")
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch.set_num_threads after the anchors' setup (which sets 2); 1 for a fair --clock cpu")
     ap.add_argument("--ablate", action="store_true", help="each mechanism off in turn: its gain per size")
     ap.add_argument("--malloc-tune", action="store_true", help="opt in: tune glibc malloc for the whole process")
     a = ap.parse_args()
@@ -153,7 +155,8 @@ def main():
     anchors = load_anchors(a.anchors)
     tuned = tune_malloc() if a.malloc_tune else False
     print(f"plain process: clock={a.clock} malloc_tuned={tuned} "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} rounds={a.rounds} budget={a.budget}s; "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} torch_threads={a.torch_threads or 'anchors'} "
+          f"rounds={a.rounds} budget={a.budget}s; "
           "medians of per-step time", flush=True)
     cell_list, sizes = a.cells.split(","), a.sizes.split(",")
     if a.ablate:
@@ -180,6 +183,9 @@ def main():
             if not a.no_torch:
                 try:
                     runners["torch"] = (anchors.build_torch_nn(cfg, cell, x, y)[0], None)
+                    if a.torch_threads:
+                        import torch
+                        torch.set_num_threads(a.torch_threads)
                 except ImportError:
                     pass
             r = interleaved(runners, a.rounds, a.budget)

@@ -24,7 +24,9 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, g):
-        return g - xp.exp(self.y) * xp.sum(g, axis=self.axis, keepdims=True)
+        dx = xp.exp(self.y)  # one (M, C) array: softmax, scaled and subtracted in place
+        dx *= xp.sum(g, axis=self.axis, keepdims=True)
+        return B.sub(g, dx, out=dx)
 
 
 class Softmax(Function):
@@ -43,6 +45,35 @@ def _mean(total, count):
     """total / count, NaN where count == 0 (PyTorch's result for an all-ignored batch), with no warning."""
     empty = count == 0
     return xp.where(empty, xp.nan, total / xp.where(empty, 1.0, count))
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities x (M, C) at class indices `target` (M,), as
+    torch.nn.functional.nll_loss: l_i = -w[t_i] x[i, t_i], 0 where t_i == ignore_index; "mean" divides sum(l) by
+    sum_i v_i w[t_i] (v_i = [t_i != ignore]), "sum" sums, "none" returns l (M,).
+    backward: dx[i, t_i] = -w[t_i] * g_i (g / count for "mean"), 0 elsewhere: one (M, C) array, one scatter.
+    Its twin of primitives is nn.functional's _nll_rows + _reduce_rows."""
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        m, c = x.shape
+        valid = target != ignore_index
+        safe = xp.where(valid, target, xp.zeros_like(target))
+        self.idx = (B.arange(m, dtype=target.dtype), safe)
+        w_t = xp.astype(valid, x.dtype) if weight is None else xp.where(valid, xp.take(weight, safe, axis=0), 0.0)
+        loss = -w_t * B.getitem(x, self.idx)
+        self.shape, self.dtype_, self.w_t, self.reduction = x.shape, x.dtype, w_t, reduction
+        if reduction == "none":
+            return loss
+        total = xp.sum(loss)
+        if reduction == "sum":
+            return total
+        self.count = xp.sum(w_t)
+        return _mean(total, self.count)
+
+    def backward(self, g):
+        if self.reduction == "mean":
+            g = _mean(g, self.count)
+        return B.index_add(self.shape, self.idx, -self.w_t * g)
 
 
 class CrossEntropy(Function):
