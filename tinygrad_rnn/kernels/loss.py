@@ -47,6 +47,19 @@ def _mean(total, count):
     return xp.where(empty, xp.nan, total / xp.where(empty, 1.0, count))
 
 
+def _reduced(fn, loss, w_t, reduction):
+    """Per-row losses (M,) reduced as PyTorch's class losses: "none", "sum", or "mean" = sum / sum of the rows'
+    weights w_t; keeps on fn what backward needs (reduction, the mean's count)."""
+    fn.reduction = reduction
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    if reduction == "sum":
+        return total
+    fn.count = xp.sum(w_t)
+    return _mean(total, fn.count)
+
+
 class NLLLoss(Function):
     """Negative log-likelihood of log-probabilities x (M, C) at class indices `target` (M,), as
     torch.nn.functional.nll_loss: l_i = -w[t_i] x[i, t_i], 0 where t_i == ignore_index; "mean" divides sum(l) by
@@ -60,15 +73,8 @@ class NLLLoss(Function):
         safe = xp.where(valid, target, xp.zeros_like(target))
         self.idx = (B.arange(m, dtype=target.dtype), safe)
         w_t = xp.astype(valid, x.dtype) if weight is None else xp.where(valid, xp.take(weight, safe, axis=0), 0.0)
-        loss = -w_t * B.getitem(x, self.idx)
-        self.shape, self.dtype_, self.w_t, self.reduction = x.shape, x.dtype, w_t, reduction
-        if reduction == "none":
-            return loss
-        total = xp.sum(loss)
-        if reduction == "sum":
-            return total
-        self.count = xp.sum(w_t)
-        return _mean(total, self.count)
+        self.shape, self.w_t = x.shape, w_t
+        return _reduced(self, -w_t * B.getitem(x, self.idx), w_t, reduction)
 
     def backward(self, g):
         if self.reduction == "mean":
@@ -110,15 +116,8 @@ class CrossEntropy(Function):
             wl = logp if weight is None else logp * B.reshape(weight, (1, c))
             smooth = xp.where(valid, -xp.sum(wl, axis=1), 0.0)
             loss = (1.0 - e) * loss + (e / c) * smooth
-        self.logp, self.onehot, self.valid, self.w_t, self.weight = logp, onehot, valid, w_t, weight
-        self.reduction, self.e = reduction, e
-        if reduction == "none":
-            return loss
-        total = xp.sum(loss)
-        if reduction == "sum":
-            return total
-        self.count = xp.sum(w_t)
-        return _mean(total, self.count)
+        self.logp, self.onehot, self.valid, self.w_t, self.weight, self.e = logp, onehot, valid, w_t, weight, e
+        return _reduced(self, loss, w_t, reduction)
 
     def _forward_plain(self, x, target, reduction):
         """NumPy, no weights, smoothing or ignored rows (a language model's loss): one array exp(x - max) and its row
