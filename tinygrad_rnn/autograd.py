@@ -1,5 +1,6 @@
-"""Function (forward/backward on backend arrays), grad mode, graph tags, anomaly mode and the iterative
-backward engine. Imports: backend, helpers. Tensors are only touched through `.array`, `.grad`,
+"""Function (forward/backward on backend arrays), the modes (grad mode, tags, anomaly detection, gradient-norm
+recording, primitive twins: one Modes value per thread and asyncio task), in-place versions and the iterative backward
+engine. Imports: backend, grads, helpers. Tensors are only touched through `.array`, `.grad`,
 `.requires_grad`, `.grad_fn` and the factory `tensor_type._wrap`.
 
 Graph API (what visualize/ reads):
