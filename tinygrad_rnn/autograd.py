@@ -77,6 +77,12 @@ class _ModeBlock(contextlib.ContextDecorator):
             _modes.set(old)
 
 
+def _flag(op, name, value):
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}: expected {name} to be a bool, got {type(value).__name__}")
+    return value
+
+
 def is_grad_enabled():
     return _modes.get().grad
 
@@ -95,7 +101,7 @@ class set_grad_enabled(_ModeBlock):
     previous mode on exit (PyTorch's torch.set_grad_enabled)."""
 
     def __init__(self, mode):
-        super().__init__(grad=bool(mode))
+        super().__init__(grad=_flag("set_grad_enabled", "mode", mode))
         self.__enter__()
 
     def _recreate_cm(self):
@@ -122,7 +128,7 @@ def use_primitives(flag=True):
     """Context manager: recurrent layers build their steps from primitives (matmul, sigmoid, tanh, slicing), one
     graph node per gate, instead of one fused node per step. Same numbers; slower; drawable. Per thread; also
     TINYGRAD_RNN_FUSED=0 at import for the whole process."""
-    return _ModeBlock(primitives=bool(flag))
+    return _ModeBlock(primitives=_flag("use_primitives", "flag", flag))
 
 
 class tag(_ModeBlock):

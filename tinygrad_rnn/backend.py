@@ -152,9 +152,23 @@ def to_host(a):
     return np.asarray(xp.asarray(a, device=xp.Device("CPU_DEVICE")))
 
 
+def is_writeable(a):
+    """Whether a's storage takes in-place writes: a NumPy array may be read-only, and so may the host array the strict
+    stand-in wraps without copying; CuPy device arrays always do."""
+    if NAME == "cupy":
+        return True
+    host = a if NAME == "numpy" else getattr(a, "_array", a)
+    return bool(getattr(getattr(host, "flags", None), "writeable", True))
+
+
+def dtype_name(dtype):
+    """'float32' on every backend (array_api_strict's dtypes print with their module's name)."""
+    return str(dtype).split(".")[-1]
+
+
 def host_dtype(dtype):
     """The NumPy dtype matching a backend dtype."""
-    return np.dtype(str(dtype).split(".")[-1]) if NAME == "strict" else np.dtype(dtype)
+    return np.dtype(dtype_name(dtype)) if NAME == "strict" else np.dtype(dtype)
 
 
 def dtype_from_host(np_dtype):

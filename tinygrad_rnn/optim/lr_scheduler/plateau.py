@@ -2,6 +2,7 @@
 Imports: the standard library, optim.checks, lr_scheduler.base."""
 
 import math
+import warnings
 
 from .. import checks
 from .base import LRScheduler, check_optimizer, per_group
@@ -52,7 +53,14 @@ class ReduceLROnPlateau(LRScheduler):
         return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
 
     def step(self, metrics, epoch=None):
-        current = float(metrics.item() if hasattr(metrics, "item") else metrics)  # a 0-d Tensor or a number
+        try:
+            current = float(metrics.item() if hasattr(metrics, "item") else metrics)  # a 0-d Tensor or a number
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number or a one-element tensor, got "
+                            f"{type(metrics).__name__} {metrics!r}"[:200]) from None
+        if epoch is not None:
+            warnings.warn("ReduceLROnPlateau.step(metrics, epoch) is deprecated (as in PyTorch): call step(metrics)",
+                          UserWarning, stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best = current
