@@ -140,6 +140,8 @@ row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1])), V,
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.randn(3)), T, r"cross_entropy: expected integer class indices")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1, 4])), V,
     r"cross_entropy: target index 4 is out of range for 4 classes")
+row("F.nll_loss_composed", lambda: F.nll_loss_composed(x34(), tr.tensor([0, 1, 4])), V,
+    r"nll_loss: target index 4 is out of range for 4 classes")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1, 2]), weight=tr.randn(3)), V,
     r"cross_entropy: expected weight of shape \(4,\), got shape \(3,\)")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1, 2]), reduction="avg"), V,

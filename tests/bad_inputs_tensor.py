@@ -35,6 +35,10 @@ row("tr.arange", lambda: tr.arange(0, 5, 0), V, r"arange: step must be nonzero")
 row("tr.arange", lambda: tr.arange(5, 0, 1), V, r"arange: upper bound and lower bound inconsistent with step sign")
 row("tr.manual_seed", lambda: tr.manual_seed("a"), T, r"manual_seed: seed should be of type int, got: str")
 row("tr.manual_seed", lambda: tr.manual_seed(-1), V, r"manual_seed: seed must be non-negative, got -1")
+row("tr.set_grad_enabled", lambda _: tr.set_grad_enabled("no"), T,
+    r"set_grad_enabled: expected mode to be a bool, got str", make=lambda tmp: None,
+    state=lambda _: tr.is_grad_enabled())
+row("tr.use_primitives", lambda: tr.use_primitives(1), T, r"use_primitives: expected flag to be a bool, got int")
 # ----- shapes
 row("Tensor.reshape", lambda: x34().reshape(4, 5), V,
     r"reshape: shape \(4, 5\) is invalid for a tensor of 12 elements \(shape \(3, 4\)\)")

@@ -50,7 +50,7 @@ class LinearFn(Function):
         dw = OuterGrad(g2, B.reshape(self.x, (-1, in_f))) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
-        return dx, dw, (B.column_sums(g2) if needs[2] else None)
+        return dx, dw, (B.xp.sum(g2, axis=0) if needs[2] else None)
 
 
 class EmbeddingFn(Function):
@@ -261,7 +261,16 @@ def _reduce_rows(loss, t, w, ignore_index, reduction, out_shape):
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities `input` ((N, C), (C,) or (N, C, d1, ...)) at integer `target`;
-    reductions and weights as cross_entropy (nll_loss(log_softmax(x, 1), t) == cross_entropy(x, t))."""
+    reductions and weights as cross_entropy (nll_loss(log_softmax(x, 1), t) == cross_entropy(x, t)). One fused node;
+    its twin of primitives is nll_loss_composed."""
+    _check_reduction("nll_loss", reduction)
+    x, t, w, out_shape = _class_layout("nll_loss", input, target, weight, ignore_index)
+    out = fused_loss.NLLLoss.apply(x, target=t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return out.reshape(out_shape) if reduction == "none" else out
+
+
+def nll_loss_composed(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """The twin of nll_loss made of primitive ops: the readable specification it is tested against."""
     _check_reduction("nll_loss", reduction)
     x, t, w, out_shape = _class_layout("nll_loss", input, target, weight, ignore_index)
     return _reduce_rows(_nll_rows(x, t, w, ignore_index), t, w, ignore_index, reduction, out_shape)
