@@ -30,7 +30,7 @@ CALLS = {
     "var": (lambda m, x, d: (d,), "var", 0),
     "std": (lambda m, x, d: (d,), "var", 0),
     "amax": (lambda m, x, d: (d,), "amax", 0),
-    "amin": (lambda m, x, d: (d,), "amax", 0),
+    "amin": (lambda m, x, d: (d,), "amin", 0),
     "max": (lambda m, x, d: (d,), "max", 0),
     "min": (lambda m, x, d: (d, True), "min", 0),
     "argmax": (lambda m, x, d: (d,), "argmax", 0),

@@ -61,6 +61,20 @@ def test_cross_entropy_matches_torch(shape_key, ignore, use_w, ls, reduction):
     np.testing.assert_allclose(g_x, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+NLL_GRID = [(s, ig, w, red) for s in SHAPES for ig in (False, True) for w in (False, True)
+            for red in ("mean", "sum", "none")]
+
+
+@pytest.mark.parametrize("shape_key,ignore,use_w,reduction", NLL_GRID)
+def test_nll_loss_fused_matches_composed_float64(shape_key, ignore, use_w, reduction):
+    x, t, w = _ce_case(shape_key, ignore)
+    kw = dict(weight=tr.Tensor(w, dtype=tr.float64) if use_w else None, reduction=reduction)
+    v1, g1, _ = _run(F.nll_loss, x, tr.Tensor(t), **kw)
+    v2, g2, _ = _run(F.nll_loss_composed, x, tr.Tensor(t), **kw)
+    np.testing.assert_allclose(v1, v2, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("use_w", [False, True])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_nll_loss_matches_torch(use_w, reduction):

@@ -1,6 +1,6 @@
 """Tensor: a backend array plus the autograd bookkeeping; owns construction, broadcasting, dtype promotion and
 devices, dunders and backward(). Reductions and movement come from the mixins in reductions.py and movement.py.
-Imports: helpers, backend, autograd, ops, devices, reductions, movement."""
+Imports: helpers, backend, checks, autograd, ops, devices, reductions, movement."""
 
 import math
 
@@ -52,9 +52,7 @@ def _to_array(data, dtype, python_dtype=None):
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
-            ragged = checks.ragged(data)
-            if ragged:
-                raise ValueError(f"Tensor: {ragged}") from None
+            checks.rectangular("Tensor", data, ValueError)
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data ({e})") from None
         if host.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
@@ -402,9 +400,7 @@ def _norm_index(idx):
     if isinstance(idx, Tensor):
         return idx.array
     if isinstance(idx, (list, B.np.ndarray)):
-        ragged = checks.ragged(idx)
-        if ragged:
-            raise IndexError(f"index: {ragged}")
+        checks.rectangular("index", idx, IndexError)
         host = B.np.asarray(idx)  # an empty list indexes nothing: int64, not NumPy's float64
         return B.asarray(host, dtype=int64 if host.dtype.kind in "iu" or host.size == 0 else None)
     return idx

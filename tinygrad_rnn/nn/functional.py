@@ -1,5 +1,6 @@
 """Stateless layer and loss functions on Tensors (torch.nn.functional's names and defaults), plus the Linear and
-Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy: host work goes through backend).
+Embedding Functions. Imports: helpers, backend, checks, autograd, ops, kernels, tensor (no numpy: host work goes
+through backend).
 
     import tinygrad_rnn.nn.functional as F
     loss = F.cross_entropy(logits, target)          # logits (N, C), target (N,) int64
@@ -10,6 +11,7 @@ from .. import checks
 from ..autograd import Function, OuterGrad, no_grad
 from ..functions import cat as _cat
 from ..functions import where
+from ..helpers import broadcast_shape
 from ..helpers import normalize_dim as _normalize_dim
 from ..kernels import loss as fused_loss
 from ..tensor import Tensor
@@ -51,7 +53,7 @@ class LinearFn(Function):
         dw = OuterGrad(g2, B.reshape(self.x, (-1, in_f))) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
-        return dx, dw, (B.column_sums(g2) if needs[2] else None)
+        return dx, dw, (B.xp.sum(g2, axis=0) if needs[2] else None)
 
 
 class EmbeddingFn(Function):
@@ -221,6 +223,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims (biased variance)."""
     _tensor("layer_norm", input)
     ns = checks.sizes("layer_norm", (normalized_shape,), "normalized_shape")
+    checks.reals("layer_norm", eps=eps)
     if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
         raise ValueError(f"layer_norm: expected input with trailing shape {ns}, got shape {input.shape}")
     axes = tuple(range(input.ndim - len(ns), input.ndim))
@@ -269,7 +272,8 @@ def _check_reduction(name, reduction):
 def _class_layout(name, input, target, weight, ignore_index):
     """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
     the target array, the weight array (or None) and the shape of an unreduced result."""
-    _tensor(name, input)
+    if not B.is_floating(_tensor(name, input).dtype):
+        raise TypeError(f"{name}: expected floating point input, got dtype {_dtype_name(input.dtype)}; use .float()")
     if not isinstance(target, Tensor):
         target = Tensor._as_tensor(target)
     if B.is_floating(target.dtype) or target.dtype == B.bool_:
@@ -277,6 +281,7 @@ def _class_layout(name, input, target, weight, ignore_index):
                         "(class-probability targets are not supported)")
     if input.ndim == 0:
         raise ValueError(f"{name}: expected input of shape (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor")
+    checks.size(name, "ignore_index", ignore_index, minimum=None)
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
     if target.shape != expected:
@@ -362,7 +367,16 @@ def _reduce_rows(loss, t, w, ignore_index, reduction, out_shape):
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities `input` ((N, C), (C,) or (N, C, d1, ...)) at integer `target`;
-    reductions and weights as cross_entropy (nll_loss(log_softmax(x, 1), t) == cross_entropy(x, t))."""
+    reductions and weights as cross_entropy (nll_loss(log_softmax(x, 1), t) == cross_entropy(x, t)). One fused node;
+    its twin of primitives is nll_loss_composed."""
+    _check_reduction("nll_loss", reduction)
+    x, t, w, out_shape = _class_layout("nll_loss", input, target, weight, ignore_index)
+    out = fused_loss.NLLLoss.apply(x, target=t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return out.reshape(out_shape) if reduction == "none" else out
+
+
+def nll_loss_composed(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """The twin of nll_loss made of primitive ops: the readable specification it is tested against."""
     _check_reduction("nll_loss", reduction)
     x, t, w, out_shape = _class_layout("nll_loss", input, target, weight, ignore_index)
     return _reduce_rows(_nll_rows(x, t, w, ignore_index), t, w, ignore_index, reduction, out_shape)
@@ -395,11 +409,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if target.dtype != input.dtype:
         target = target.astype(input.dtype)
 
-    def const(v):
+    def const(v, arg):
         if v is None:
             return None
         a = v.array if isinstance(v, Tensor) else B.asarray(v)
+        try:
+            fits = broadcast_shape(tuple(a.shape), input.shape) == input.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"binary_cross_entropy_with_logits: {arg} of shape {tuple(a.shape)} does not broadcast to "
+                             f"the input's shape {input.shape}")
         return xp.broadcast_to(xp.astype(a, input.dtype), input.shape)
 
-    return fused_loss.BCEWithLogits.apply(input, target, weight=const(weight), pos_weight=const(pos_weight),
+    weight, pos_weight = const(weight, "weight"), const(pos_weight, "pos_weight")
+    return fused_loss.BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
                                           reduction=reduction)

@@ -1,5 +1,5 @@
 """Feed-forward layers, activations and losses as Modules, with PyTorch's names, arguments and default inits.
-Imports: backend, tensor, nn.module, nn.parameter, nn.functional."""
+Imports: backend, checks, tensor, nn.module, nn.parameter, nn.functional."""
 
 import math
 
@@ -116,6 +116,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
         ns = checks.sizes("LayerNorm", (normalized_shape,), "normalized_shape")
+        checks.reals("LayerNorm", eps=eps)
         self.normalized_shape, self.eps, self.elementwise_affine = ns, float(eps), bool(elementwise_affine)
         dtype = dtype or float32
         if elementwise_affine:
