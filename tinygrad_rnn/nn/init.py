@@ -53,6 +53,12 @@ def _calculate_correct_fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _tensor(name, tensor):
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(tensor).__name__}")
+    return tensor
+
+
 def _fill(tensor, host):
     with no_grad():
         tensor.copy_(Tensor._wrap(B.asarray(host, dtype=tensor.dtype), False))
@@ -60,30 +66,33 @@ def _fill(tensor, host):
 
 
 def uniform_(tensor, a=0.0, b=1.0):
-    """Fill with U(a, b)."""
-    return _fill(tensor, B.host_rng().uniform(a, b, tensor.shape))
+    """Fill with U(a, b) (Tensor.uniform_ under no_grad)."""
+    with no_grad():
+        return _tensor("uniform_", tensor).uniform_(a, b)
 
 
 def normal_(tensor, mean=0.0, std=1.0):
-    """Fill with N(mean, std^2)."""
-    return _fill(tensor, B.host_rng().normal(mean, std, tensor.shape))
+    """Fill with N(mean, std^2) (Tensor.normal_ under no_grad)."""
+    with no_grad():
+        return _tensor("normal_", tensor).normal_(mean, std)
 
 
 def constant_(tensor, val):
     with no_grad():
-        return tensor.fill_(val)
+        return _tensor("constant_", tensor).fill_(val)
 
 
 def zeros_(tensor):
-    return constant_(tensor, 0.0)
+    return constant_(_tensor("zeros_", tensor), 0.0)
 
 
 def ones_(tensor):
-    return constant_(tensor, 1.0)
+    return constant_(_tensor("ones_", tensor), 1.0)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     """Fill with N(mean, std^2) truncated to [a, b] (absolute bounds, as PyTorch): draws outside are redrawn."""
+    _tensor("trunc_normal_", tensor)
     if not a < b:
         raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}")
     rng, n = B.host_rng(), tensor.numel()
@@ -97,6 +106,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
 
 def eye_(tensor):
     """Fill a 2-D tensor with the identity (ones on the diagonal, also for non-square shapes)."""
+    _tensor("eye_", tensor)
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tensor.shape}")
     return _fill(tensor, B.np.eye(*tensor.shape))
@@ -104,6 +114,7 @@ def eye_(tensor):
 
 def xavier_uniform_(tensor, gain=1.0):
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
+    _tensor("xavier_uniform_", tensor)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a)
@@ -111,6 +122,7 @@ def xavier_uniform_(tensor, gain=1.0):
 
 def xavier_normal_(tensor, gain=1.0):
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    _tensor("xavier_normal_", tensor)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
@@ -124,18 +136,21 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); `a` is leaky_relu's negative slope,
     fan the fan_in or fan_out (`mode`)."""
+    _tensor("kaiming_uniform_", tensor)
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """N(0, std^2) with std = gain / sqrt(fan)."""
+    _tensor("kaiming_normal_", tensor)
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
 
 
 def orthogonal_(tensor, gain=1):
     """A (semi-)orthogonal matrix (Saxe et al., 2013) over the tensor's first dim and the rest flattened: the Q of the
     QR decomposition of a standard normal matrix, column signs fixed by diag(R) (as PyTorch), times gain."""
+    _tensor("orthogonal_", tensor)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {tensor.shape}")
     if tensor.numel() == 0:
