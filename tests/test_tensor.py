@@ -264,3 +264,21 @@ def test_in_place_shape_changes_keep_the_storage_and_refuse_leaves():
         leaf.squeeze_(0)
     with tr.no_grad():
         assert leaf.squeeze_(0).shape == (2,)
+
+
+def test_in_place_shape_change_of_a_view_still_writes_the_base():
+    # v = base[1]; v.unsqueeze_(0); v[0, 1] = ... must reach base and its gradient, as in PyTorch
+    w = tr.ones(3, requires_grad=True, dtype=tr.float64)
+    base = tr.zeros(2, 3, dtype=tr.float64)
+    base[0] = w * 2
+    v = base[1]
+    v.unsqueeze_(0)
+    v[0, 1] = w[2] * 5
+    (base * tr.tensor([[1.0, 2, 3], [4, 5, 6]], dtype=tr.float64)).sum().backward()
+    assert base.tolist() == [[2.0, 2.0, 2.0], [0.0, 5.0, 0.0]] and v.shape == (1, 3)
+    assert w.grad.tolist() == [2.0, 4.0, 6.0 + 25.0]
+    c = tr.arange(6).view(2, 3)
+    r = c[1]
+    r.unsqueeze_(-1)
+    r[2, 0] = 9
+    assert c.tolist() == [[0, 1, 2], [3, 4, 9]]

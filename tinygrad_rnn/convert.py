@@ -1,5 +1,5 @@
 """Tensor's dtype and device conversions (to, cpu, cuda, float, long, type_as, ...) and the new_* factories, as a
-mixin of the Tensor class. Imports: backend, autograd, ops, devices."""
+mixin of the Tensor class. Imports: backend, checks, autograd, ops, devices."""
 
 from . import backend as B
 from . import checks, ops

@@ -23,19 +23,11 @@ PROGRAMS = {
     "chatbot": dict(build=dict(dropout=0.0), compare=6, learn=80, factor=0.8),
 }
 FRAMEWORKS = ["tinygrad_rnn", "torch"]
-# While features land from the other branches: what each program still needs from tinygrad_rnn.
-WAITING = {
-    "word_lm": "needs nn.init.uniform_/zeros_ (helper inplace)",
-    "seq2seq_attention": "needs nn.init.normal_/constant_ (helper inplace)",
-}
 
 
 def ours(name, fw="tinygrad_rnn", torch_is_slow=False):
-    """The (name, fw) case, marked xfail while tinygrad_rnn still lacks an idiom the program uses; with
-    torch_is_slow, the torch run (a check of the program itself) only under -m slow."""
-    marks = [pytest.mark.xfail(strict=True, reason=WAITING[name])] if fw == "tinygrad_rnn" and name in WAITING else []
-    marks += [pytest.mark.slow] if fw == "torch" and torch_is_slow else []
-    return pytest.param(name, fw, marks=marks)
+    """The (name, fw) case; with torch_is_slow, the torch run (a check of the program itself) only under -m slow."""
+    return pytest.param(name, fw, marks=[pytest.mark.slow] if fw == "torch" and torch_is_slow else [])
 
 
 def framework(name):
