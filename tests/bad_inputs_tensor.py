@@ -286,3 +286,4 @@ row("Tensor.transpose_", lambda: x34().transpose_(0, 2), I, r"transpose: dim 2 i
 row("Tensor.t_", lambda: tr.zeros(2, 3, 4).t_(), V, r"t: expects a tensor of at most 2 dims, got shape \(2, 3, 4\)")
 row("tr.set_default_dtype", lambda: tr.set_default_dtype(tr.int64), T,
     r"set_default_dtype: only floating-point types are supported as the default type")
+row("tr.from_numpy", lambda: tr.from_numpy([1.0, 2.0]), T, r"from_numpy: expected np.ndarray \(got list\)")

@@ -282,3 +282,30 @@ def test_in_place_shape_change_of_a_view_still_writes_the_base():
     r.unsqueeze_(-1)
     r[2, 0] = 9
     assert c.tolist() == [[0, 1, 2], [3, 4, 9]]
+
+
+def test_tensor_copies_arrays_and_from_numpy_shares_as_pytorch():
+    a = np.zeros(3, dtype=np.float32)
+    copied, shared = tr.tensor(a), tr.from_numpy(a)
+    a[0] = 5.0
+    assert copied.tolist() == [0.0, 0.0, 0.0]
+    if tr.backend.NAME == "numpy":  # on a device the data must move: a copy
+        assert shared.tolist() == [5.0, 0.0, 0.0]
+        shared[1] = 7.0
+        assert a.tolist() == [5.0, 7.0, 0.0]
+    assert tr.from_numpy(np.arange(3)).dtype == tr.int64 and tr.from_numpy(np.zeros(2)).dtype == tr.float64
+    t = tr.ones(2)
+    assert tr.tensor(t) is not t and tr.is_tensor(t) and tr.is_tensor(tr.nn.Parameter(t)) and not tr.is_tensor(a)
+    with pytest.raises(TypeError, match=r"from_numpy: expected np.ndarray \(got list\)"):
+        tr.from_numpy([1.0])
+
+
+def test_cuda_manual_seed_seeds_the_one_generator():
+    tr.manual_seed(3)
+    expected = tr.randn(4).tolist()
+    tr.cuda.manual_seed(3)
+    assert tr.randn(4).tolist() == expected
+    tr.cuda.manual_seed_all(3)
+    assert tr.randn(4).tolist() == expected
+    with pytest.raises(ValueError, match="manual_seed: seed must be non-negative"):
+        tr.cuda.manual_seed(-1)

@@ -26,8 +26,10 @@ from .creation import (
     as_tensor,
     empty,
     empty_like,
+    from_numpy,
     full,
     full_like,
+    is_tensor,
     ones,
     ones_like,
     rand,
@@ -78,7 +80,7 @@ __all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "enable_grad", "set_grad_
            "float", "double", "long", "int", "bool", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
            "full_like", "empty_like", "arange", "randn", "rand", "randint", "FloatTensor", "DoubleTensor",
            "LongTensor", "IntTensor", "BoolTensor", "device", "cuda", "return_types", "backend"]
-__all__ += ["set_default_dtype", "get_default_dtype"]
+__all__ += ["set_default_dtype", "get_default_dtype", "from_numpy", "is_tensor"]
 __all__ += functions.__all__
 __all__ += ["save", "load", "nn", "optim"]
 

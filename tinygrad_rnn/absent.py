@@ -32,6 +32,10 @@ ABSENT = {
         "quantization": "quantization",
         "func": "functional transforms (vmap, grad, jacrev); use Tensor.backward()",
         "vmap": "vectorizing map",
+        "inference_mode": "use tr.no_grad(), which is what inference needs here",
+        "set_num_threads": "the NumPy backend's BLAS threads are set by OPENBLAS_NUM_THREADS / OMP_NUM_THREADS "
+                           "before Python starts",
+        "get_num_threads": "the NumPy backend's BLAS threads are set by OPENBLAS_NUM_THREADS / OMP_NUM_THREADS",
         "backends": "backend flags such as torch.backends.cudnn.deterministic; tinygrad_rnn is deterministic and "
                     "picks its array library once, by TINYGRAD_RNN_GPU: drop these lines",
     },

@@ -36,9 +36,24 @@ def _factory(arr, requires_grad, device=None):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A tensor with dtype inferred as torch.tensor does: Python floats -> float32, ints -> int64, bools -> bool;
-    NumPy arrays keep their dtype. Always a copy of Tensor data (cut from its graph)."""
+    NumPy arrays keep their dtype. Always a copy of Tensor and array data (a later change of a NumPy array does not
+    reach the tensor, as in PyTorch; tr.from_numpy shares)."""
     arr = Tensor._as_tensor(data, dtype).array
-    return _factory(B.copy(arr) if isinstance(data, Tensor) else arr, requires_grad, device)
+    shares = isinstance(data, Tensor) or B.is_array(data) or isinstance(data, B.np.ndarray)
+    return _factory(B.copy(arr) if shares else arr, requires_grad, device)
+
+
+def from_numpy(ndarray):
+    """A tensor over the NumPy array's memory (torch.from_numpy): writes to either show in the other. With
+    TINYGRAD_RNN_GPU=1 the data must move to the device, so the tensor is a copy there."""
+    if not isinstance(ndarray, B.np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    return Tensor(ndarray)
+
+
+def is_tensor(obj):
+    """True for a tinygrad_rnn Tensor (Parameters included), as torch.is_tensor."""
+    return isinstance(obj, Tensor)
 
 
 def as_tensor(data, dtype=None, device=None):
