@@ -278,6 +278,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
                 a, b = a.astype(wide), b.astype(wide)
             elif fa or fb:  # int/bool with float -> the float dtype (the strict stand-in, like CuPy, will not guess)
                 a, b = (a, b.astype(a.dtype)) if fa else (a.astype(b.dtype), b)
+            else:  # bool with an integer -> the integer dtype, int32 with int64 -> int64 (mask == 0), as PyTorch
+                wide = int64 if int64 in (a.dtype, b.dtype) else (b.dtype if a.dtype == bool_ else a.dtype)
+                a, b = a.astype(wide), b.astype(wide)
         if a.shape != b.shape:
             shape = broadcast_shape(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
@@ -357,12 +360,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             if B.is_floating(t.dtype):
                 raise TypeError(f"{name}: expected bool or integer tensors, got dtype {t._dtype_name} (as in PyTorch; "
                                 "compare first, e.g. (x > 0) & mask)")
-        a, b = (o, self) if reverse else (self, o)
-        if a.dtype != b.dtype:  # bool with an integer -> the integer dtype (the strict stand-in will not guess)
-            a, b = (a.astype(b.dtype), b) if a.dtype == bool_ else (a, b.astype(a.dtype))
-        if a.shape != b.shape:
-            shape = broadcast_shape(a.shape, b.shape)
-            a, b = a.expand(shape), b.expand(shape)
+        a, b = self._broadcasted(o, reverse)
         return Tensor._wrap(op(a.array, b.array), False)
 
     def __and__(self, o):
