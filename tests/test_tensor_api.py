@@ -307,3 +307,14 @@ def test_free_functions_exist_and_match_the_methods():
                        ("log", ()), ("transpose", (0, 1)), ("flatten", ()), ("squeeze", ())]:
         _same(getattr(tr, name)(x.abs() if name == "log" else x, *args),
               getattr(torch, name)(xt.abs() if name == "log" else xt, *args))
+
+
+def test_tensor_and_new_tensor_copy_the_callers_memory_like_torch():
+    host = np.zeros(3)
+    t, src = tr.tensor(host), tr.ones(2)
+    host[0] = 5.0
+    assert t.tolist() == [0.0, 0.0, 0.0]
+    assert tr.tensor(src).array is not src.array and src.new_tensor(src).array is not src.array
+    assert tr.as_tensor(src) is src  # as_tensor shares, as PyTorch's
+    with pytest.raises(TypeError, match="clamp: min and max must be numbers"):
+        src.clamp(min=tr.zeros(2))

@@ -83,7 +83,7 @@ def asarray(data, dtype=None):
     if is_array(data):
         return data if dtype is None or data.dtype == dtype else xp.astype(data, dtype)
     host = np.asarray(data)
-    return xp.asarray(host, dtype=dtype, device=DEVICE)
+    return xp.asarray(host, dtype=dtype, device=DEVICE, copy=True)  # a transfer copies, as CuPy's does
 
 
 def to_host(a):

@@ -83,7 +83,7 @@ class ConvertMixin:
         return self.astype(bool_)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        return _new(_tensor()._as_tensor(data, dtype or self.dtype).detach(), device, requires_grad)
+        return _new(_tensor()._as_tensor(data, dtype or self.dtype, copy=True), device, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         return _new(_tensor()._wrap(B.zeros(_size(size), dtype or self.dtype), False), device, requires_grad)

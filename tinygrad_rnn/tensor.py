@@ -95,11 +95,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         self.grad_fn = None
 
     @staticmethod
-    def _as_tensor(data, dtype=None):
-        """data as a Tensor, inferred as tr.tensor does; a Tensor of the right dtype is returned as it is."""
-        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+    def _as_tensor(data, dtype=None, copy=False):
+        """data as a Tensor, inferred as tr.tensor does; without copy, a Tensor of the right dtype is returned as it
+        is (and an array wrapped as it is); with copy, the result never shares the caller's memory."""
+        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype) and not copy:
             return data
-        return Tensor._wrap(_to_array(data, dtype), False)
+        src = data.array if isinstance(data, Tensor) else data
+        arr = _to_array(data, dtype)
+        return Tensor._wrap(B.copy(arr) if copy and arr is src else arr, False)
 
     @classmethod
     def _wrap(cls, arr, requires_grad):
@@ -353,8 +356,12 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return self**0.5
 
     def clip(self, min=None, max=None):
+        """clamp/clip to [min, max] (numbers; either may be None). The gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            raise TypeError("clamp: min and max must be numbers here (tensor bounds are not supported); use "
+                            "x.maximum(lo).minimum(hi)")
         return ops.Clip.apply(self, lo=min, hi=max)
 
     clamp = clip
