@@ -36,6 +36,7 @@ CALLS = {
     "argmax": (lambda m, x, d: (d,), "argmax", 0),
     "argmin": (lambda m, x, d: (d,), "argmin", 0),
     "logsumexp": (lambda m, x, d: (d,), "logsumexp", 0),
+    "cumsum": (lambda m, x, d: (d,), "cumsum", 0),
     "softmax": (lambda m, x, d: (d,), "softmax", 0),
     "log_softmax": (lambda m, x, d: (d,), "log_softmax", 0),
     "sort": (lambda m, x, d: (d, True), "argsort", 0),

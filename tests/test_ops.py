@@ -23,14 +23,15 @@ OPS = [
     "reshape", "permute", "transpose", "T", "unsqueeze", "squeeze", "flatten", "expand", "getitem",
     "cat", "stack", "split", "chunk", "where", "softmax", "log_softmax", "logsumexp", "astype",
     "std", "amax", "amin", "gather", "scatter_add", "bmm", "einsum", "t", "repeat", "narrow", "select", "unbind",
-    "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as",
+    "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum",
 ]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat",
-           "type_as": "astype", "swapaxes": "transpose"}
+           "type_as": "astype", "type": "astype", "swapaxes": "transpose", "view_as": "reshape"}
 NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "numpy", "item", "tolist", "backward",
                       "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn", "argmin", "argsort", "device", "is_cuda", "dim", "nelement", "new_empty", "new_full",
-                      "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index"}
+                      "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index",
+                      "eq", "ne", "lt", "le", "gt", "ge"}
 TENSOR_PLUMBING = {"bool", "len", "array_ufunc", "slots", "weakref", "module"}
 
 Case = namedtuple("Case", "op id fn ref specs tol", defaults=(None,))
@@ -282,6 +283,8 @@ def _index_cases():
          Case("topk", "largest", lambda x: x.topk(2).values, lambda x: -np.sort(-x, -1)[:, :2], [FAR(3, 4)]),
          Case("topk", "smallest-dim0", lambda x: tr.topk(x, 1, dim=0, largest=False)[0],
               lambda x: np.sort(x, 0)[:1], [FAR(3, 4)]),
+         Case("cumsum", "dim1", lambda x: x.cumsum(1), lambda x: np.cumsum(x, 1), [(3, 4)]),
+         Case("cumsum", "neg-dim-free", lambda x: tr.cumsum(x, dim=-3), lambda x: np.cumsum(x, 0), [TR(2, 3, 2)]),
          Case("expand_as", "bcast", lambda x: x.expand_as(tr.zeros(2, 3, 4)),
               lambda x: np.broadcast_to(x, (2, 3, 4)), [(3, 1)]),
          Case("where", "method", lambda a, b: a.where(tr.tensor(COND), b), lambda a, b: np.where(COND, a, b),

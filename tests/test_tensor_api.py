@@ -106,6 +106,17 @@ def test_facts_and_conversions_like_torch():
     _same(x.new_full((2,), 5.0), xt.new_full((2,), 5.0), exact=True)
     _same(x.new_tensor([1, 2]), xt.new_tensor([1, 2]), exact=True)
     assert x.new_tensor([1, 2]).dtype == tr.float64  # new_tensor takes self's dtype, as PyTorch
+    for conv in ("double", "float", "long", "int", "bool"):
+        assert getattr(x, conv)().type() == getattr(xt, conv)().type()
+    assert x.type(tr.LongTensor).dtype == tr.int64 and x.type(tr.float32).dtype == tr.float32
+    _same(x.long().cumsum(-1), xt.long().cumsum(-1), exact=True)
+    _same(tr.cumsum(x.bool(), 0), torch.cumsum(xt.bool(), 0), exact=True)
+    y, yt = tr.tensor(np.arange(6) % 3), torch.tensor(np.arange(6) % 3)
+    for op in ("eq", "ne", "lt", "le", "gt", "ge"):
+        _same(getattr(y, op)(1), getattr(yt, op)(1), exact=True)
+    _same(x.view_as(tr.zeros(4, 6)), xt.view_as(torch.zeros(4, 6)), exact=True)
+    with pytest.raises(IndexError, match="0-d tensor has no dims"):
+        tr.tensor(1.0).size(0)
 
 
 def test_one_element_tensors_convert_to_python_numbers():

@@ -231,6 +231,11 @@ def dim_index(index, dim):
     return tuple(key)
 
 
+def cumsum(a, axis):
+    """Running sums along `axis` (the array API calls it cumulative_sum; CuPy has only cumsum)."""
+    return xp.cumulative_sum(a, axis=axis) if NAME == "strict" else xp.cumsum(a, axis=axis)
+
+
 def argsort(a, axis, descending=False):
     """Stable argsort along `axis`; descending keeps equal elements in their original order (as torch's stable
     sort). NumPy and CuPy sort only ascending: reverse, sort stably, reverse back and mirror the indices."""

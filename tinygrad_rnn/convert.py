@@ -15,6 +15,7 @@ def _tensor():
 
 
 DTYPES = (float32, float64, int64, int32, bool_)
+_LEGACY_NAMES = ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor")
 
 
 def _check_dtype(dtype, op):
@@ -63,6 +64,13 @@ class ConvertMixin:
     def cuda(self, device=None, non_blocking=False):
         D.check("cuda" if device is None else device, "cuda")
         return self
+
+    def type(self, dtype=None):
+        """x.type() -> 'torch.FloatTensor' and so on; x.type(tr.long) or x.type(tr.LongTensor) converts."""
+        if dtype is None:
+            return "torch." + _LEGACY_NAMES[DTYPES.index(self.dtype)]
+        name = getattr(dtype, "__name__", None)  # tr.LongTensor and friends are functions named after the type
+        return self.astype(_check_dtype(DTYPES[_LEGACY_NAMES.index(name)] if name in _LEGACY_NAMES else dtype, "type"))
 
     def type_as(self, other):
         return self.astype(other.dtype)

@@ -129,3 +129,4 @@ def IntTensor(*args):  # noqa: N802
 
 def BoolTensor(*args):  # noqa: N802
     return Tensor(*args, dtype=bool_)
+

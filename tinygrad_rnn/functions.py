@@ -11,11 +11,11 @@ from .helpers import dim_alias, normalize_dim
 from .tensor import Tensor
 
 __all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
-           "concat", "concatenate", "div", "einsum", "exp", "flatten", "gather", "log", "log_softmax", "logsumexp",
-           "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "narrow",
-           "neg", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "select", "sigmoid", "softmax", "sort",
-           "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "t", "tanh", "topk", "transpose",
-           "tril", "triu", "unbind", "unsqueeze", "var", "where"]
+           "concat", "concatenate", "cumsum", "div", "einsum", "exp", "flatten", "gather", "log", "log_softmax",
+           "logsumexp", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
+           "narrow", "neg", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "select", "sigmoid",
+           "softmax", "sort", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "t", "tanh",
+           "topk", "transpose", "tril", "triu", "unbind", "unsqueeze", "var", "where"]
 
 
 def _t(x):
@@ -144,6 +144,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     return _t(input).std(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+
+
+def cumsum(input, dim, *, dtype=None):
+    return _t(input).cumsum(dim, dtype)
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):

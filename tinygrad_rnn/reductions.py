@@ -31,10 +31,7 @@ class ReduceMixin:
 
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         dims, keepdim = self._reduce_args("sum", dim, axis, keepdim, keepdims)
-        x = self if dtype is None else self.to(dtype)
-        if not B.is_floating(x.dtype) and x.dtype != B.int64:
-            x = x.to(B.int64)  # integer and bool sums are int64, as in PyTorch
-        return ops.Sum.apply(x, axis=dims, keepdims=keepdim)
+        return ops.Sum.apply(self._summable(dtype), axis=dims, keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         dims, keepdim = self._reduce_args("mean", dim, axis, keepdim, keepdims)
@@ -55,6 +52,16 @@ class ReduceMixin:
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+
+    def cumsum(self, dim, dtype=None):
+        """Running sums along `dim` (integer and bool tensors sum in int64, as in PyTorch)."""
+        dim, x = normalize_dim(dim, self.ndim, "cumsum"), self._summable(dtype)
+        return ops.CumSum.apply(x, axis=dim) if x.ndim else x
+
+    def _summable(self, dtype):
+        """self in `dtype`, or, for integer and bool tensors, in int64: their sums are int64, as in PyTorch."""
+        x = self if dtype is None else self.to(dtype)
+        return x if B.is_floating(x.dtype) or x.dtype == B.int64 else x.to(B.int64)
 
     def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
         """Max over one or several dims (all by default); tied maxima share the gradient evenly (torch.amax)."""

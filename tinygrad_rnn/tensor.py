@@ -142,7 +142,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return self.grad_fn is None
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim, "size")] if self.ndim else 1
+        if dim is None:
+            return self.shape
+        if self.ndim == 0:
+            raise IndexError(f"size: dim {dim} given, but a 0-d tensor has no dims")
+        return self.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self):
         return self.ndim
@@ -333,6 +337,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     def __ge__(self, o):
         return self._compare(o, lambda a, b: a >= b)
 
+    # PyTorch's method spellings of the comparisons (pred.eq(target).sum())
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
     # ----- unary
     def exp(self):
         return ops.Exp.apply(self)
@@ -375,6 +382,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return ops.Reshape.apply(self, shape=shape)
 
     view = reshape
+
+    def view_as(self, other):
+        return self.reshape(other.shape)
 
     def expand(self, *shape):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
