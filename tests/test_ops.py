@@ -26,7 +26,8 @@ OPS = [
     "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum",
 ]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat",
-           "type_as": "astype", "type": "astype", "swapaxes": "transpose", "view_as": "reshape"}
+           "type_as": "astype", "type": "astype", "swapaxes": "transpose", "view_as": "reshape",
+           "div": "truediv"}
 NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "numpy", "item", "tolist", "backward",
                       "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn", "argmin", "argsort", "device", "is_cuda", "dim", "nelement", "new_empty", "new_full",
@@ -129,7 +130,13 @@ def build_cases():
           Case("add", "scalar", lambda x: x + 1, None, [(2, 3)]),
           Case("sub", "scalar", lambda x: x - 0.5, None, [TR(2, 3)]),
           Case("mul", "self", lambda x: x * x, None, [(2, 3)]),
-          Case("truediv", "scalar", lambda x: x / 4, None, [(2, 3)])]
+          Case("truediv", "scalar", lambda x: x / 4, None, [(2, 3)]),
+          Case("add", "alpha-method", lambda x, y: x.add(y, alpha=-0.5), lambda x, y: x - 0.5 * y, [(2, 3), (3,)]),
+          Case("sub", "alpha-free", lambda x, y: tr.sub(x, y, alpha=2), lambda x, y: x - 2 * y, [(2, 3), (2, 3)]),
+          Case("mul", "method", lambda x, y: x.mul(y), lambda x, y: x * y, [(2, 3), ()]),
+          Case("truediv", "div-free", lambda x, y: tr.div(x, y), lambda x, y: x / y, [(2, 3), P(3)]),
+          Case("pow", "method", lambda x: x.pow(2), lambda x: x**2, [(2, 3)]),
+          Case("neg", "free", lambda x: tr.neg(x), lambda x: -x, [(2, 3)])]
     for s in UNARY_SHAPES:
         sid = str(s)
         c += [Case("neg", sid, lambda x: -x, None, [s]),

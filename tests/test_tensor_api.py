@@ -115,6 +115,9 @@ def test_facts_and_conversions_like_torch():
     for op in ("eq", "ne", "lt", "le", "gt", "ge"):
         _same(getattr(y, op)(1), getattr(yt, op)(1), exact=True)
     _same(x.view_as(tr.zeros(4, 6)), xt.view_as(torch.zeros(4, 6)), exact=True)
+    for ours, theirs in [(tr.tensor([1, 2]) / 2, torch.tensor([1, 2]) / 2), (3 / tr.tensor([2]), 3 / torch.tensor([2])),
+                         (tr.tensor([True]).div(tr.tensor([2])), torch.tensor([True]).div(torch.tensor([2])))]:
+        assert ours.dtype == tr.float32 and ours.tolist() == theirs.tolist()
     with pytest.raises(IndexError, match="0-d tensor has no dims"):
         tr.tensor(1.0).size(0)
 

@@ -236,27 +236,27 @@ def sqrt(input):
 
 
 def neg(input):
-    return -_t(input)
+    return _t(input).neg()
 
 
 def add(input, other, *, alpha=1):
-    return _t(input) + (other if alpha == 1 else other * alpha)
+    return _t(input).add(other, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1):
-    return _t(input) - (other if alpha == 1 else other * alpha)
+    return _t(input).sub(other, alpha=alpha)
 
 
 def mul(input, other):
-    return _t(input) * other
+    return _t(input).mul(other)
 
 
 def div(input, other):
-    return _t(input) / other
+    return _t(input).div(other)
 
 
 def pow(input, exponent):  # noqa: A001
-    return _t(input) ** exponent
+    return _t(input).pow(exponent)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002

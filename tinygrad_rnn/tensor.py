@@ -289,10 +289,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return ops.Mul.apply(*self._broadcasted(o, True))
 
     def __truediv__(self, o):
-        return ops.Div.apply(*self._broadcasted(o))
+        return ops.Div.apply(*_true_div(*self._broadcasted(o)))
 
     def __rtruediv__(self, o):
-        return ops.Div.apply(*self._broadcasted(o, True))
+        return ops.Div.apply(*_true_div(*self._broadcasted(o, True)))
+
 
     def __pow__(self, o):
         return ops.Pow.apply(*self._broadcasted(o))
@@ -302,6 +303,15 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     def __neg__(self):
         return ops.Neg.apply(self)
+
+    # PyTorch's method spellings of the arithmetic operators
+    div, mul, pow, neg = __truediv__, __mul__, __pow__, __neg__  # noqa: A003
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else self._const(other) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else self._const(other) * alpha)
 
     def __matmul__(self, o):
         return self.matmul(o)
@@ -400,6 +410,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return ops.GetItem.apply(self, idx=_norm_index(idx))
 
 # ----- free functions
+def _true_div(a, b):
+    """Division of integer or bool tensors is true division in float32, as PyTorch's (NumPy would give float64)."""
+    return (a, b) if B.is_floating(a.dtype) else (a.float(), b.float())
+
+
 def _norm_index(idx):
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
