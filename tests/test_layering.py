@@ -19,6 +19,7 @@ LEVELS = {
     "backend": 1,
     "autograd": 2, "devices": 2, "cuda": 2,
     "ops": 3, "kernels": 3,
+    "inplace": 3,
     "tensor": 4, "creation": 4, "reductions": 4, "movement": 4, "convert": 4, "functions": 4,
     "gradcheck": 5, "nn.functional": 5,
     "nn": 6,

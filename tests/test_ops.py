@@ -25,14 +25,17 @@ OPS = [
     "std", "amax", "amin", "gather", "scatter_add", "bmm", "einsum", "t", "repeat", "narrow", "select", "unbind",
     "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum",
 ]
+# In-place ops (test_inplace.py has their semantics): each case writes into a non-leaf copy of an input.
+OPS += ["setitem", "add_", "sub_", "mul_", "div_", "clamp_", "copy_", "fill_", "zero_", "masked_fill_", "iadd", "isub",
+        "imul", "itruediv"]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat",
            "type_as": "astype", "type": "astype", "swapaxes": "transpose", "view_as": "reshape",
-           "div": "truediv"}
+           "div": "truediv", "clip_": "clamp_"}
 NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "numpy", "item", "tolist", "backward",
                       "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn", "argmin", "argsort", "device", "is_cuda", "dim", "nelement", "new_empty", "new_full",
-                      "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index",
-                      "eq", "ne", "lt", "le", "gt", "ge"}
+                      "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index", "data",
+                      "uniform_", "normal_", "eq", "ne", "lt", "le", "gt", "ge"}
 TENSOR_PLUMBING = {"bool", "len", "array_ufunc", "slots", "weakref", "module"}
 
 Case = namedtuple("Case", "op id fn ref specs tol", defaults=(None,))
@@ -251,6 +254,80 @@ def build_cases():
           Case("astype", "float-double", lambda x: x.float().double() - x.to(tr.float64),
                lambda x: x.astype(np.float32).astype(np.float64) - x,
                [(2, 2)], dict(eps=1e-2, atol=1e-4))]
+    return c + inplace_cases()
+
+
+def _written(x, op):
+    """op applied in place to a non-leaf copy of x (a leaf that requires grad refuses in-place changes)."""
+    y = x * 1.0
+    op(y)
+    return y
+
+
+def _np_written(x, op):
+    y = x.copy()
+    op(y)
+    return y
+
+
+def _set(idx, value):
+    def f(y):
+        y[idx] = value(y) if callable(value) else value
+    return f
+
+
+def inplace_cases():
+    sets = [("int", 1, None), ("slice-bcast", (slice(None), 1), None), ("neg-slice", (-1, slice(1, None)), None),
+            ("ellipsis", (Ellipsis, 0), None), ("newaxis", (None, 1), None), ("list", [0, 2], None),
+            ("pair", ([0, 2], [1, 3]), None), ("mask", COND, None), ("all", Ellipsis, None)]
+    c = []
+    for sid, idx, _ in sets:
+        c.append(Case("setitem", sid, lambda x, v, i=idx: _written(x, _set(i, lambda y: v.expand(y[i].shape))),
+                      lambda x, v, i=idx: _np_written(x, _set(i, lambda y: np.broadcast_to(v, y[i].shape))),
+                      [(3, 4), ()]))
+    c += [Case("setitem", "row-bcast", lambda x, v: _written(x, _set(slice(0, 2), v)),
+               lambda x, v: _np_written(x, _set(slice(0, 2), v)), [(3, 4), (1, 4)]),
+          Case("setitem", "tensor-index", lambda x, v: _written(x, _set(tr.tensor([2, 0]), v)),
+               lambda x, v: _np_written(x, _set([2, 0], v)), [(3, 4), (2, 4)]),
+          Case("setitem", "number", lambda x: _written(x, _set(1, 2.5)) * x, lambda x: _np_written(x, _set(1, 2.5)) * x,
+               [(3, 4)]),
+          Case("add_", "alpha", lambda x, o: _written(x, lambda y: y.add_(o, alpha=-0.5)), lambda x, o: x - 0.5 * o,
+               [(3, 4), (4,)]),
+          Case("sub_", "bcast", lambda x, o: _written(x, lambda y: y.sub_(o)), lambda x, o: x - o, [(3, 4), (3, 1)]),
+          Case("sub_", "alpha-number", lambda x: _written(x, lambda y: y.sub_(2.0, alpha=3)), lambda x: x - 6.0,
+               [(2, 3)]),
+          Case("mul_", "bcast", lambda x, o: _written(x, lambda y: y.mul_(o)), lambda x, o: x * o, [(3, 4), (4,)]),
+          Case("div_", "tensor", lambda x, o: _written(x, lambda y: y.div_(o)), lambda x, o: x / o, [(3, 4), P(3, 4)]),
+          Case("clamp_", "both", lambda x: _written(x, lambda y: y.clamp_(-0.5, 0.5)), lambda x: np.clip(x, -0.5, 0.5),
+               [FAR(3, 4)]),
+          Case("clamp_", "clip_-min", lambda x: _written(x, lambda y: y.clip_(min=0.1)), lambda x: np.maximum(x, 0.1),
+               [FAR(3, 4)]),
+          Case("copy_", "bcast", lambda x, s: _written(x, lambda y: y.copy_(s)) * x,
+               lambda x, s: np.broadcast_to(s, x.shape) * x, [(3, 4), (4,)]),
+          Case("fill_", "number", lambda x: _written(x, lambda y: y.fill_(1.5)) * x, lambda x: 1.5 * x, [(2, 3)]),
+          Case("zero_", "then-add", lambda x, o: _written(x, lambda y: y.zero_().add_(o)), lambda x, o: x * 0 + o,
+               [(2, 3), (2, 3)]),
+          Case("masked_fill_", "mask", lambda x: _written(x, lambda y: y.masked_fill_(tr.Tensor(COND), -1.0)),
+               lambda x: np.where(COND, -1.0, x), [(3, 4)]),
+          Case("masked_fill_", "bcast-mask", lambda x: _written(x, lambda y: y.masked_fill_(tr.Tensor(COND[:1]), 0.0)),
+               lambda x: np.where(COND[:1], 0.0, x), [(3, 4)])]
+
+    def iop(name):
+        def f(x, o):
+            y = x * 1.0
+            if name == "iadd":
+                y += o
+            elif name == "isub":
+                y -= o
+            elif name == "imul":
+                y *= o
+            else:
+                y /= o
+            return y
+        return f
+
+    refs = {"iadd": np.add, "isub": np.subtract, "imul": np.multiply, "itruediv": np.divide}
+    c += [Case(n, "bcast", iop(n), refs[n], [(3, 4), P(4,)]) for n in refs]
     return c
 
 

@@ -27,7 +27,7 @@ from . import backend as B
 _state = {"grad": True, "anomaly": False, "record_norms": False}
 _tag = {}
 _META = frozenset(("parents", "needs_input_grad", "tag", "out_shape", "dtype", "released", "grad_norms",
-                   "out_grad_norm", "created_at", "retained", "inplace_hint"))
+                   "out_grad_norm", "created_at", "retained", "inplace_hint", "epoch", "previous"))
 _META_ORDER = tuple(sorted(_META))
 
 
@@ -103,6 +103,80 @@ def _user_frame():
     return f"{stack[-1].filename}:{stack[-1].lineno}" if stack else "<unknown>"
 
 
+# ----- versions (in-place changes; the machinery that makes them is inplace.py)
+_epoch = 0  # bumped by every in-place change of any tensor; each recorded Function keeps the value it was made at
+
+
+class VersionCounter:
+    """Shared by the tensors over one storage (.data, detach(), views): `version` counts in-place changes, `epoch` is
+    the global epoch of the latest, `recent` the epochs of the last few (to name the version a Function saved)."""
+
+    __slots__ = ("version", "epoch", "recent")
+
+    def __init__(self):
+        self.version, self.epoch, self.recent = 0, 0, []
+
+
+def version_counter(t):
+    """t's counter, made on first need. A Function that saves its result learns of it then (`out_vc`): changes made
+    through any tensor sharing that storage are seen by its backward."""
+    vc = getattr(t, "_vc", None)
+    if vc is None:
+        vc = t._vc = VersionCounter()
+        fn = t.grad_fn
+        if fn is not None and fn.saves_output and "out_vc" not in fn.__dict__:
+            fn.out_vc = (vc, 0)
+    return vc
+
+
+def bump_version(t):
+    """Record an in-place change of t's storage (the caller writes the values)."""
+    global _epoch
+    vc = version_counter(t)
+    _epoch += 1
+    vc.version += 1
+    vc.epoch = _epoch
+    vc.recent = vc.recent[-15:] + [_epoch]
+
+
+def _modified_error(what, vc, fn):
+    later = sum(1 for e in vc.recent if e > fn.epoch)
+    known = later < len(vc.recent) or len(vc.recent) == vc.version  # every later change is among the recent
+    exp = f"expected version {vc.version - later}" + ("" if known else " or less")
+    return RuntimeError(f"one of the variables needed for gradient computation has been modified by an inplace "
+                        f"operation: [{what}] is at version {vc.version}; {exp} instead. (An in-place op, x[i] = v "
+                        "or a write through .data changed it after it was used; use an out-of-place op or clone().)")
+
+
+def _as_of(p, epoch):
+    """The tensor standing for p's value when a Function made at `epoch` used it: an in-place op after that gave p a
+    new grad_fn; the old one lives on in the `previous` tensor the in-place node keeps."""
+    fn = p.grad_fn
+    while fn is not None and fn.epoch > epoch and fn.previous is not None:
+        p = fn.previous
+        fn = p.grad_fn
+    return p
+
+
+def _edges(fn):
+    return tuple(_as_of(p, fn.epoch) for p in fn.parents)
+
+
+def _parents_now(fn):
+    """fn's parents as they were when fn was made, after checking that what its backward saved is unchanged
+    (called only when an in-place change happened after fn was made)."""
+    parents = _edges(fn)
+    if fn.saves_inputs:
+        for i, p in enumerate(parents):
+            vc = getattr(p, "_vc", None)
+            if vc is not None and vc.epoch > fn.epoch and (fn.saves_inputs is True or i in fn.saves_inputs):
+                raise _modified_error(f"tensor of shape {tuple(p.shape)}, input {i} of {fn.name}", vc, fn)
+    out = fn.__dict__.get("out_vc")
+    if out is not None and out[0].version != out[1]:
+        raise _modified_error(f"tensor of shape {tuple(fn.out_shape)}, output 0 of {fn.name}", out[0], fn)
+    return parents
+
+
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
     one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
@@ -114,6 +188,11 @@ class Function:
                         # this node's backward and its predecessors' in one loop (recurrent steps; see kernels/chain.py)
     fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
                         # else (a recurrent step's state): the engine may add other gradients into it in place
+    saves_inputs = True   # backward reads the input arrays (True, or a tuple of indices): checked against in-place
+    saves_output = True   # changes (versions) when backward runs; ops that save nothing say False
+    views_input = False   # the result may share parents[0]'s storage (a view): it shares its version counter
+    previous = None       # on an in-place node: the tensor standing for the old value of the tensor it changed
+    epoch = 0             # the global in-place epoch when the Function was made
 
     @property
     def name(self):
@@ -131,7 +210,10 @@ class Function:
                 raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; "
                                    f"op created at {fn.created_at}")
         result = cls.tensor_type._wrap(out, requires)
+        if cls.views_input and fn.is_view(kwargs):
+            result._vc, result._view = version_counter(parents[0]), True
         if requires:
+            fn.epoch = _epoch
             fn.parents = parents
             fn.tag = _tag
             fn.out_shape = out.shape
@@ -139,6 +221,9 @@ class Function:
             fn.released = False
             result.grad_fn = fn
         return result
+
+    def is_view(self, kwargs):
+        return True
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
@@ -159,8 +244,8 @@ class Function:
 def topological_order(root_fn):
     """Functions reachable from `root_fn`, each after all Functions that feed it. Iterative: an unrolled
     graph can be many thousands of nodes deep. (Functions hash by identity: they are their own keys.)"""
-    order, visited = [], {root_fn}
-    stack = [(root_fn, iter(root_fn.parents))]
+    order, visited, now = [], {root_fn}, _epoch
+    stack = [(root_fn, iter(_edges(root_fn) if root_fn.epoch < now else root_fn.parents))]
     append, pop = stack.append, stack.pop
     while stack:
         fn, parents = stack[-1]
@@ -168,7 +253,7 @@ def topological_order(root_fn):
             g = p.grad_fn
             if g is not None and g not in visited:
                 visited.add(g)
-                append((g, iter(g.parents)))
+                append((g, iter(_edges(g) if g.epoch < now else g.parents)))
                 break
         else:
             pop()
@@ -338,7 +423,7 @@ def backward(root, grad, retain_graph=False):
     # (the common case: no accumulator object, no copy), else an _Accumulator.
     acc = {root.grad_fn: grad}
     leaves = {}
-    pop, Acc = acc.pop, _Accumulator
+    pop, Acc, now = acc.pop, _Accumulator, _epoch
     plain = not record and not anomaly
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
     with _set_state("grad", False), B.quiet():
@@ -351,7 +436,8 @@ def backward(root, grad, retain_graph=False):
                 t = fn.retained()
                 if t is not None:
                     t.grad = cls_tensor()._wrap(g if t.grad is None else t.grad.array + g, False)
-            chained = fn.chain(g, acc) if fn.chain is not None and plain else None
+            stale = fn.epoch < now  # an in-place change since fn was made: check what it saved, find its old parents
+            chained = fn.chain(g, acc) if fn.chain is not None and plain and not stale else None
             if chained is not None:  # fn and the earlier steps of its chain ran; their lazy gradients, summed
                 parents, in_grads, fresh, done = chained
                 if not retain_graph:
@@ -360,10 +446,10 @@ def backward(root, grad, retain_graph=False):
                 for i, d in enumerate(in_grads):
                     _route(parents[i], d, i == fresh, acc, leaves)
                 continue
+            parents = _parents_now(fn) if stale else fn.parents
             in_grads = fn.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            parents = fn.parents
             if len(in_grads) != len(parents):
                 raise RuntimeError(f"{fn.name}.backward returned {len(in_grads)} gradients for "
                                    f"{len(parents)} inputs")

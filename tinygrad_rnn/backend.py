@@ -191,6 +191,24 @@ def getitem(a, idx):
     return xp.reshape(flat, pos.shape)
 
 
+def setitem(a, idx, values):
+    """a[idx] = values in place; `values` has the indexed shape. Repeated integer indices: the last write wins."""
+    if NAME != "strict":
+        a[idx] = values
+        return
+    if is_basic_index(idx):
+        key = tuple(p for p in _basic_key(idx) if p is not None)  # setitem takes no None: drop the new axes
+        a[key] = xp.reshape(values, a[key].shape)
+        return
+    # The stand-in takes only basic keys: find, on the host, which value lands on each element, then write all.
+    pos = _flat_positions(a.shape, idx).reshape(-1)
+    src = np.full(prod(a.shape), -1, dtype=np.int64)
+    src[pos] = np.arange(pos.size)
+    flat = xp.reshape(a, (-1,))
+    picked = xp.take(xp.reshape(values, (-1,)), asarray(np.maximum(src, 0)), axis=0)
+    a[...] = xp.reshape(xp.where(asarray(src >= 0), picked, flat), a.shape)
+
+
 def index_add(shape, idx, values):
     """zeros(shape) with `values` added at a[idx]; repeated indices accumulate (the backward of a[idx])."""
     out = zeros(shape, values.dtype)

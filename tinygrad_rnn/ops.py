@@ -27,6 +27,8 @@ def stable_sigmoid(x):
 
 # ----- elementwise binary (equal shapes)
 class Add(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, b):
         return a + b
 
@@ -35,6 +37,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, b):
         return a - b
 
@@ -43,6 +47,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b
@@ -53,6 +59,8 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         with B.quiet():
@@ -88,6 +96,8 @@ class Pow(Function):
 class Maximum(Function):
     """Elementwise max; ties split the gradient evenly, as torch.maximum does."""
 
+    saves_output = False
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -100,6 +110,8 @@ class Maximum(Function):
 
 # ----- elementwise unary
 class Neg(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a):
         return -a
 
@@ -108,6 +120,8 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves_inputs = False
+
     def forward(self, a):
         with B.quiet():
             self.y = xp.exp(a)
@@ -118,6 +132,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves_output = False
+
     def forward(self, a):
         self.a = a
         with B.quiet():
@@ -128,6 +144,8 @@ class Log(Function):
 
 
 class Tanh(Function):
+    saves_inputs = False
+
     def forward(self, a):
         self.y = xp.tanh(a)
         return self.y
@@ -137,6 +155,8 @@ class Tanh(Function):
 
 
 class Sigmoid(Function):
+    saves_inputs = False
+
     def forward(self, a):
         self.y = stable_sigmoid(a)
         return self.y
@@ -146,6 +166,8 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a):
         self.mask = a > 0
         return xp.where(self.mask, a, xp.zeros_like(a))
@@ -155,6 +177,8 @@ class Relu(Function):
 
 
 class Abs(Function):
+    saves_output = False
+
     def forward(self, a):
         self.a = a
         return xp.abs(a)
@@ -165,6 +189,8 @@ class Abs(Function):
 
 class Clip(Function):
     """clip(a, lo, hi); the gradient passes where lo <= a <= hi, as torch.clamp's does."""
+
+    saves_inputs = saves_output = False
 
     def forward(self, a, lo=None, hi=None):
         self.mask = xp.ones_like(a, dtype=B.bool_)
@@ -181,6 +207,8 @@ class Clip(Function):
 class Where(Function):
     """where(cond, a, b) with `cond` a constant boolean array of the same shape."""
 
+    saves_inputs = saves_output = False
+
     def forward(self, a, b, cond=None):
         self.cond = cond
         return xp.where(cond, a, b)
@@ -192,6 +220,8 @@ class Where(Function):
 
 
 class Cast(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, dtype=None):
         self.in_dtype = a.dtype
         return xp.astype(a, dtype)
@@ -202,6 +232,8 @@ class Cast(Function):
 
 # ----- reductions
 class Sum(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, a, axis=None, keepdims=False):
         self.shape, self.axis, self.keepdims = a.shape, axis, keepdims
         return xp.sum(a, axis=axis, keepdims=keepdims)
@@ -260,6 +292,9 @@ class CumSum(Function):
 
 # ----- movement
 class Reshape(Function):
+    saves_inputs = saves_output = False
+    views_input = True
+
     def forward(self, a, shape=None):
         self.in_shape = a.shape
         return B.reshape(a, shape)
@@ -269,6 +304,9 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves_inputs = saves_output = False
+    views_input = True
+
     def forward(self, a, axes=None):
         self.axes = axes
         return xp.permute_dims(a, axes)
@@ -283,6 +321,9 @@ class Permute(Function):
 class Expand(Function):
     """Broadcast to a larger shape (a view); backward sums over the broadcast axes."""
 
+    saves_inputs = saves_output = False
+    views_input = True
+
     def forward(self, a, shape=None):
         self.in_shape = a.shape
         return xp.broadcast_to(a, shape)
@@ -293,6 +334,12 @@ class Expand(Function):
 
 class GetItem(Function):
     """a[idx] for basic slices and integer arrays; backward scatter-adds, so repeated indices accumulate."""
+
+    saves_inputs = saves_output = False
+    views_input = True
+
+    def is_view(self, kwargs):
+        return _is_basic(kwargs["idx"])  # an integer-array or mask index copies
 
     def forward(self, a, idx=None):
         self.in_shape, self.idx = a.shape, idx
@@ -308,6 +355,8 @@ _is_basic = B.is_basic_index
 
 
 class Concat(Function):
+    saves_inputs = saves_output = False
+
     def forward(self, *arrays, axis=0):
         self.axis = axis
         self.sizes = [a.shape[axis] for a in arrays]
@@ -329,6 +378,8 @@ class Concat(Function):
 # ----- linear algebra
 class MatMul(Function):
     """Batched matrix product of arrays with ndim >= 2; batch dimensions broadcast."""
+
+    saves_output = False
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -4,7 +4,7 @@ Imports: helpers, backend, autograd, ops, devices, reductions, movement."""
 
 import math
 
-from . import autograd, ops
+from . import autograd, inplace, ops
 from . import backend as B
 from . import devices as D
 from .convert import ConvertMixin
@@ -75,7 +75,8 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     would make it float32). Tensor(2, 3) is a float32 tensor of shape (2, 3) (zeros: PyTorch leaves it
     uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
 
-    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "__weakref__")
+    # _vc: the version counter shared with tensors over the same storage, _view: made by a view op (both set on need)
+    __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_vc", "_view", "__weakref__")
     __array_ufunc__ = None  # make numpy defer to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, *args, requires_grad=False, dtype=None, device=None):
@@ -161,53 +162,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def numpy(self):
-        """A host NumPy array (a copy from the device on the GPU backend). Fails on tensors that need grad
-        only in PyTorch; here it always works and never records a graph."""
-        return B.to_host(self.array)
-
-    def item(self):
-        if self.numel() != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
-                             f"got shape {self.shape}")
-        return self.numpy().reshape(()).item()
-
-    def tolist(self):
-        return self.numpy().tolist()
-
-    def __repr__(self):
-        body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == float32 else f", dtype={self._dtype_name}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
-
     def __hash__(self):
-        return id(self)
+        return id(self)  # __eq__ is elementwise, so identity hashing must be restored by hand
 
-    def _scalar(self, what):
-        if self.numel() != 1:
-            raise ValueError(f"{what}: only one-element tensors can be converted, got shape {self.shape}")
-        return self.item()
-
-    def __bool__(self):
-        if self.numel() != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.item())
-
-    def __int__(self):
-        return int(self._scalar("int()"))
-
-    def __float__(self):
-        return float(self._scalar("float()"))
-
-    def __index__(self):
-        if B.is_floating(self.dtype) or self.dtype == bool_ or self.numel() != 1:
-            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
-                            f"{self._dtype_name} and shape {self.shape}")
-        return int(self.item())
     # ----- autograd
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's .grad. `gradient` is required unless self has one
@@ -235,8 +192,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return self
 
     def detach(self):
-        """The same values, cut from the graph: gradients stop here (truncated BPTT carries state this way)."""
-        return Tensor._wrap(self.array, False)
+        """The same values (the same storage and version counter), cut from the graph: gradients stop here
+        (truncated BPTT carries state this way)."""
+        t = Tensor._wrap(self.array, False)
+        t._vc = autograd.version_counter(self)
+        return t
 
     def requires_grad_(self, flag=True):
         if flag and not B.is_floating(self.array.dtype):
@@ -408,6 +368,94 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     def __getitem__(self, idx):
         return ops.GetItem.apply(self, idx=_norm_index(idx))
+
+    # ----- storage and in-place changes (machinery: inplace.py). Each returns self and bumps the version; with grad
+    # involved it is recorded in the graph (x's grad_fn becomes the in-place node), as in PyTorch.
+    @property
+    def data(self):
+        """A Tensor over the same storage, without grad (PyTorch's .data): p.data.add_(p.grad, alpha=-lr) updates p.
+        Assigning a Tensor (p.data = w) makes p use w's storage; the shape may change."""
+        t = Tensor._wrap(self.array, False)
+        t._vc = autograd.version_counter(self)
+        return t
+
+    @data.setter
+    def data(self, other):
+        if not isinstance(other, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(other).__name__}")
+        self.array = other.array
+
+    @property
+    def _version(self):
+        vc = getattr(self, "_vc", None)
+        return 0 if vc is None else vc.version
+
+    def __setitem__(self, idx, value):
+        value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
+        inplace.update(self, "__setitem__", lambda old: value, idx=_norm_index(idx))
+
+    def copy_(self, src):
+        """Copy src's values into self, broadcasting src to self's shape and converting its dtype."""
+        src = src if isinstance(src, Tensor) else Tensor._as_tensor(src, self.dtype)
+        return inplace.update(self, "copy_", lambda old: src)
+
+    def fill_(self, value):
+        value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
+        if value.ndim:
+            raise ValueError(f"fill_: expected a number or a 0-dim tensor, got shape {value.shape}")
+        return inplace.update(self, "fill_", lambda old: value)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def add_(self, other, alpha=1):
+        return inplace.update(self, "add_", lambda old: old + (other if alpha == 1 else other * alpha), exact=True)
+
+    def sub_(self, other, alpha=1):
+        return inplace.update(self, "sub_", lambda old: old - (other if alpha == 1 else other * alpha), exact=True)
+
+    def mul_(self, other):
+        return inplace.update(self, "mul_", lambda old: old * other, saves_old=True, exact=True)
+
+    def div_(self, other):
+        return inplace.update(self, "div_", lambda old: old / other, saves_old=True, exact=True)
+
+    def clamp_(self, min=None, max=None):
+        return inplace.update(self, "clamp_", lambda old: old.clip(min, max), exact=True)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        """self[i] = value wherever the boolean `mask` (broadcast to self's shape) is True."""
+        m = Tensor._as_tensor(mask)
+        if m.dtype != bool_:
+            raise TypeError(f"masked_fill_: expected a boolean mask, got dtype {str(m.dtype).split('.')[-1]}")
+        if broadcast_shape(m.shape, self.shape) != self.shape:
+            raise ValueError(f"masked_fill_: mask of shape {m.shape} does not broadcast to shape {self.shape}")
+        if isinstance(value, Tensor) and value.ndim:
+            raise ValueError(f"masked_fill_: expected a number or a 0-dim tensor as value, got shape {value.shape}")
+        return inplace.update(self, "masked_fill_", lambda old: old._const(value).where(m, old))
+
+    def uniform_(self, a=0.0, b=1.0):
+        host = B.host_rng().uniform(a, b, self.shape)
+        return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
+
+    def normal_(self, mean=0.0, std=1.0):
+        host = B.host_rng().normal(mean, std, self.shape)
+        return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
 
 # ----- free functions
 def _true_div(a, b):

@@ -22,6 +22,7 @@ fused.use_primitives() (or TINYGRAD_RNN_FUSED=0 at import) makes these helpers b
 
 import contextlib
 
+from .. import autograd as _autograd
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad, current_tag
 from ..autograd import _state as _autograd_state
@@ -455,6 +456,7 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, buf=None, **kw)
             y.requires_grad = requires = True in needs
             if requires:  # the attributes Function.apply records
                 fn.parents = (gx, s) + wts
+                fn.epoch = _autograd._epoch
                 fn.tag = {**base, "step": t}
                 fn.out_shape, fn.dtype = out.shape, out.dtype  # (released: False, the class default)
                 y.grad_fn = fn

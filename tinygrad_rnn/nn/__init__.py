@@ -1,6 +1,6 @@
 """Neural-network building blocks with PyTorch's names, signatures and defaults."""
 
-from . import functional, utils
+from . import functional, modules, utils
 from .container import ModuleDict, ModuleList, Sequential
 from .layers import (
     BCEWithLogitsLoss,
@@ -28,4 +28,5 @@ __all__ = ["Module", "Parameter"]
 __all__ += ["functional", "utils", "Sequential", "ModuleList", "ModuleDict", "Linear", "Embedding", "Dropout",
             "LayerNorm", "Tanh", "Sigmoid", "ReLU", "Softmax", "LogSoftmax", "Identity", "Flatten", "CrossEntropyLoss",
             "NLLLoss", "MSELoss", "BCEWithLogitsLoss"]
+__all__ += ["modules"]
 __all__ += ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Bidirectional"]

@@ -24,6 +24,8 @@ class LinearFn(Function):
     """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows, and
     dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one weight product."""
 
+    saves_inputs, saves_output = (0, 1), False
+
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
         y = xp.matmul(x, xp.permute_dims(w, (1, 0)))
@@ -45,6 +47,8 @@ class LinearFn(Function):
 class EmbeddingFn(Function):
     """Rows of the table W (V, E) picked by integer `indices` (...): out (..., E). backward scatter-adds the
     rows of the gradient into a (V, E) table (repeated indices accumulate); the padding row gets none."""
+
+    saves_inputs = saves_output = False
 
     def forward(self, w, indices=None, padding_idx=None):
         self.flat = B.reshape(indices, (-1,))

@@ -29,19 +29,33 @@ class Module:
                 raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning {name!r}")
             object.__setattr__(self, name, value)
             return
-        if value is None and name in self._parameters:
-            self._parameters[name] = None  # an optional parameter stays registered as absent
-            return
-        for d in (self._parameters, self._buffers, self._modules):
-            d.pop(name, None)
+        # PyTorch's rules: a name keeps its kind and its place in registration order (so re-tying
+        # `decoder.weight = encoder.weight` leaves state_dict's key order alone); a registered parameter, child or
+        # buffer can be replaced only by one of its kind or None, never silently turned into a plain attribute.
+        params, mods, bufs = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            _discard(name, self.__dict__, bufs, mods)
+            params[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' (nn.Parameter or None "
+                                "expected)")
+            params[name] = None
         elif isinstance(value, Module):
-            self._modules[name] = value
+            _discard(name, self.__dict__, params, bufs)
+            mods[name] = value
+        elif name in mods:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' (nn.Module or None "
+                                "expected)")
+            mods[name] = None
+        elif name in bufs:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None "
+                                "expected)")
+            bufs[name] = value
         else:
             object.__setattr__(self, name, value)
-            return
-        self.__dict__.pop(name, None)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -82,14 +96,17 @@ class Module:
     def children(self):
         return (m for _, m in self._modules.items())
 
-    def named_modules(self, prefix=""):
-        """(qualified name, module) for self and every submodule, depth first, each module once."""
-        seen, stack = set(), [(prefix, self)]
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(qualified name, module) for self and every submodule, depth first; a module reached twice is listed
+        once unless remove_duplicate=False (PyTorch's signature)."""
+        seen = memo if memo is not None else set()
+        stack = [(prefix, self)]
         while stack:
             name, m = stack.pop()
-            if id(m) in seen:
-                continue
-            seen.add(id(m))
+            if remove_duplicate:
+                if m in seen:
+                    continue
+                seen.add(m)
             yield name, m
             children = [(f"{name}.{k}" if name else k, c) for k, c in m._modules.items() if c is not None]
             stack.extend(reversed(children))
@@ -97,25 +114,29 @@ class Module:
     def modules(self):
         return (m for _, m in self.named_modules())
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(dotted name, Parameter) pairs in registration order; a parameter shared by two modules appears once."""
+    def _named_members(self, store, prefix, recurse, remove_duplicate):
         seen = set()
-        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mname, m in mods:
-            for k, p in m._parameters.items():
-                if p is None or id(p) in seen:
+            for k, t in getattr(m, store).items():
+                if t is None or (remove_duplicate and id(t) in seen):
                     continue
-                seen.add(id(p))
-                yield (f"{mname}.{k}" if mname else k), p
+                seen.add(id(t))
+                yield (f"{mname}.{k}" if mname else k), t
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, Parameter) pairs in registration order; a parameter shared by two modules (tied weights)
+        appears once, under the first name that reaches it, unless remove_duplicate=False."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         return (p for _, p in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, prefix=""):
-        for mname, m in self.named_modules(prefix):
-            for k, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{mname}.{k}" if mname else k), b
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        return (b for _, b in self.named_buffers(recurse=recurse))
 
     def apply(self, fn):
         for m in list(self.modules())[::-1]:
@@ -168,45 +189,63 @@ class Module:
         return self.to(B.float64)
 
     # ----- state
-    def _state_items(self):
-        for name, p in self.named_parameters():
-            yield name, p
-        for mname, m in self.named_modules():
+    def _state_items(self, prefix=""):
+        """(name, tensor) as PyTorch's state_dict walks: each module's parameters, then its persistent buffers,
+        then its children, with no de-duplication, so a tied weight is listed under every name that reaches it."""
+        stack = [(prefix, self)]
+        while stack:
+            mprefix, m = stack.pop()
             skip = m.__dict__.get("_non_persistent", set())
+            for k, p in m._parameters.items():
+                if p is not None:
+                    yield mprefix + k, p
             for k, b in m._buffers.items():
                 if b is not None and k not in skip:
-                    yield (f"{mname}.{k}" if mname else k), b
+                    yield mprefix + k, b
+            stack.extend(reversed([(f"{mprefix}{k}.", c) for k, c in m._modules.items() if c is not None]))
 
-    def state_dict(self):
-        """OrderedDict of name -> host NumPy array (a copy), whatever the backend."""
-        return OrderedDict((k, B.np.array(B.to_host(t.array), copy=True)) for k, t in self._state_items())
+    def state_dict(self, *, destination=None, prefix="", keep_vars=False):
+        """OrderedDict of name -> host NumPy array (a copy), whatever the backend; with keep_vars=True the
+        Parameters and buffers themselves. Tied parameters appear under each of their names (one shared copy)."""
+        out = OrderedDict() if destination is None else destination
+        copies = {}
+        for k, t in self._state_items(prefix):
+            if keep_vars:
+                out[k] = t
+            else:
+                if id(t) not in copies:
+                    copies[id(t)] = B.np.array(B.to_host(t.array), copy=True)
+                out[k] = copies[id(t)]
+        return out
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays (NumPy arrays, Tensors, or anything with .numpy()) into the parameters and buffers,
-        cast to each parameter's dtype. Shape mismatches always raise; with strict=True, missing and
-        unexpected keys raise too. Returns (missing_keys, unexpected_keys)."""
+        converted to each one's dtype. All or nothing: every entry is checked and converted first (names with
+        strict=True, shapes always, numeric values), and on any error nothing changes and a RuntimeError lists
+        each problem with its key. Loading into tied parameters keeps them tied (one Parameter, several names).
+        Returns (missing_keys, unexpected_keys)."""
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of arrays, got "
+                            f"{type(state_dict).__name__}")
         own = OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        values = {}
+        unexpected = [k for k in state_dict.keys() if k not in own]
+        errors, values = [], {}
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            v = _host_array(state_dict[k], k)
-            if tuple(v.shape) != t.shape:
-                errors.append(f"size mismatch for {k}: copying a param with shape {tuple(v.shape)} from checkpoint, "
-                              f"the shape in current model is {t.shape}.")
-            values[k] = v
+            try:
+                values[k] = _converted(state_dict[k], k, t)
+            except ValueError as e:
+                errors.append(str(e))
         if strict and unexpected:
             errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
         if strict and missing:
             errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        for k, v in values.items():
-            t = own[k]  # copied, so later in-place updates (optimizers) never write into the caller's arrays
-            t.array = B.asarray(B.np.array(v, dtype=B.host_dtype(t.dtype), copy=True), dtype=t.dtype)
+        for k, v in values.items():  # nothing below can fail: every value is already a backend array
+            own[k].array = v
         return IncompatibleKeys(missing, unexpected)
 
     # ----- calling and printing
@@ -231,13 +270,44 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _host_array(v, key):
+def _discard(name, *stores):
+    for d in stores:
+        d.pop(name, None)
+
+
+def _converted(v, key, t):
+    """The value for `key` as a fresh backend array of t's dtype and shape, or ValueError naming key, expected and
+    got. A copy, so later in-place updates (optimizers) never write into the caller's arrays."""
+    expect = f"a numeric array of shape {t.shape} ({B.host_dtype(t.dtype)})"
+    try:
+        host = _host_array(v)
+    except Exception as e:  # a foreign tensor that cannot become NumPy (e.g. torch bfloat16) is that key's problem
+        raise ValueError(f'While copying the parameter named "{key}", expected {expect} from checkpoint but received '
+                         f"a {type(v).__name__} that cannot be read as an array ({e})") from None
+    if host is None:
+        raise ValueError(f'While copying the parameter named "{key}", expected {expect} from checkpoint but received '
+                         f"a {type(v).__name__}")
+    if host.dtype.kind not in "biuf":
+        raise ValueError(f'While copying the parameter named "{key}", expected {expect} from checkpoint but received '
+                         f"an array of dtype {host.dtype}")
+    if tuple(host.shape) != t.shape:
+        raise ValueError(f"size mismatch for {key}: copying a param with shape {tuple(host.shape)} from checkpoint, "
+                         f"the shape in current model is {t.shape}.")
+    try:
+        return B.asarray(B.np.array(host, dtype=B.host_dtype(t.dtype), copy=True), dtype=t.dtype)
+    except (ValueError, TypeError, OverflowError) as e:
+        raise ValueError(f'While copying the parameter named "{key}", cannot convert {host.dtype} to '
+                         f"{B.host_dtype(t.dtype)}: {e}") from None
+
+
+def _host_array(v):
+    """v as a NumPy array, or None when it is not array-like data."""
     if isinstance(v, Tensor):
         return v.numpy()
-    if isinstance(v, B.np.ndarray) or isinstance(v, (int, float, list)):
+    if isinstance(v, (B.np.ndarray, B.np.generic, int, float, list)):
         return B.np.asarray(v)
     if B.is_array(v):
         return B.to_host(v)
     if hasattr(v, "detach") and hasattr(v, "numpy"):  # a torch tensor, converted on the user's behalf
         return v.detach().cpu().numpy()
-    raise TypeError(f"load_state_dict: value for {key!r} is a {type(v).__name__}, expected an array")
+    return None

@@ -84,6 +84,11 @@ class RNNBase(Module):
     def reset_parameters(self):
         init_uniform(self, self.hidden_size)
 
+    def flatten_parameters(self):
+        """A no-op, kept so PyTorch programs run unchanged (e.g. after loading a whole model). In PyTorch it packs
+        the weights into one cuDNN buffer; here each weight is already one contiguous array and the fused steps
+        read them directly, so there is nothing to pack."""
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if self.proj_size:

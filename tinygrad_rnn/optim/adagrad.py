@@ -1,6 +1,7 @@
-"""optim.Adagrad, as torch.optim's single-tensor implementation. Imports: optim.optimizer, backend."""
+"""optim.Adagrad, as torch.optim's single-tensor implementation. Imports: optim.optimizer, optim.checks, backend."""
 
 from .. import backend as B
+from . import checks
 from .optimizer import Optimizer
 
 xp = B.xp
@@ -11,26 +12,26 @@ class Adagrad(Optimizer):
         sum = sum + g * g;  p = p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(sum) + eps)
     The accumulator starts at initial_accumulator_value."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
 
     def _check(self, group):
         super()._check(group)
-        for k in ("lr_decay", "initial_accumulator_value", "eps"):
-            if group[k] < 0:
-                raise ValueError(f"Adagrad: invalid {k} {group[k]!r}; expected >= 0")
+        for k in ("lr_decay", "initial_accumulator_value"):
+            checks.in_range("Adagrad", k, group[k])
+
+    def _state_spec(self, group):
+        return {"step": "count", "sum": "array"}, {}
 
     def _update(self, group):
         lr, lr_decay, wd, eps = (group[k] for k in ("lr", "lr_decay", "weight_decay", "eps"))
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g, x = p.grad.array, p.array
-            st = self.state.get(p)
-            if st is None:
-                init = group["initial_accumulator_value"]
-                st = self.state[p] = {"step": 0, "sum": B.full(x.shape, init, x.dtype)}
+        for p, g, x in self._grads(group):
+            st = self.state[p]
+            if not st:
+                st.update(step=0, sum=B.full(x.shape, group["initial_accumulator_value"], x.dtype))
             st["step"] = t = st["step"] + 1
             if wd:
                 g = g + wd * x

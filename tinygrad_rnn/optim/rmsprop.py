@@ -1,7 +1,8 @@
 """optim.RMSprop, as torch.optim's single-tensor implementations.
-Imports: optim.optimizer, backend."""
+Imports: optim.optimizer, optim.checks, backend."""
 
 from .. import backend as B
+from . import checks
 from .optimizer import Optimizer
 
 xp = B.xp
@@ -13,26 +14,29 @@ class RMSprop(Optimizer):
         avg = sqrt(sq - ga * ga) + eps with ga = alpha * ga + (1 - alpha) * g (centered), else sqrt(sq) + eps
         buf = momentum * buf + g / avg; p = p - lr * buf      (momentum > 0), else p = p - lr * g / avg"""
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
+                                      centered=centered, capturable=capturable, foreach=foreach, maximize=maximize,
+                                      differentiable=differentiable))
 
     def _check(self, group):
         super()._check(group)
-        for k in ("alpha", "eps", "momentum"):
-            if group[k] < 0:
-                raise ValueError(f"RMSprop: invalid {k} {group[k]!r}; expected >= 0")
+        for k in ("momentum", "alpha"):
+            checks.in_range("RMSprop", k, group[k])
+
+    def _state_spec(self, group):
+        arrays = ("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ()) + \
+            (("grad_avg",) if group["centered"] else ())
+        return {"step": "count", **dict.fromkeys(arrays, "array")}, {}
 
     def _update(self, group):
         lr, alpha, eps, wd, mom, centered = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum",
                                                                "centered"))
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g, x = p.grad.array, p.array
-            st = self.state.get(p)
-            if st is None:
-                st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(x)}
+        for p, g, x in self._grads(group):
+            st = self.state[p]
+            if not st:
+                st.update(step=0, square_avg=xp.zeros_like(x))
                 if mom > 0:
                     st["momentum_buffer"] = xp.zeros_like(x)
                 if centered:

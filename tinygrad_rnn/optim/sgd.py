@@ -1,7 +1,8 @@
 """optim.SGD: stochastic gradient descent with momentum, dampening, weight decay and Nesterov, as torch.optim.SGD.
-Imports: backend, optim.optimizer."""
+Imports: backend, optim.optimizer, optim.checks."""
 
 from .. import backend as B
+from . import checks
 from .optimizer import Optimizer
 
 
@@ -11,29 +12,32 @@ class SGD(Optimizer):
         buf = g (first step) or momentum * buf + (1 - dampening) * g      (when momentum > 0)
         g = g + momentum * buf (nesterov) or buf
         p = p - lr * g
-    lr has no default (as PyTorch's before 2.x: pass it)."""
+    Nesterov needs momentum > 0 and dampening 0 (as in PyTorch). lr defaults to 1e-3, as in PyTorch 2.x."""
 
-    def __init__(self, params, lr, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _check(self, group):
         super()._check(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: invalid momentum {group['momentum']!r}; expected >= 0")
+        checks.in_range("SGD", "momentum", group["momentum"])
+        checks.in_range("SGD", "dampening", group["dampening"], low=None)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: nesterov momentum requires a momentum > 0 and zero dampening")
+            raise ValueError(f"SGD: nesterov=True requires momentum > 0 and dampening 0, got momentum="
+                             f"{group['momentum']} and dampening={group['dampening']}")
+
+    def _state_spec(self, group):
+        return {}, {"momentum_buffer": "array?"}
 
     def _update(self, group):
         lr, mom, damp, wd, nesterov = (group[k] for k in ("lr", "momentum", "dampening", "weight_decay", "nesterov"))
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = p.grad.array
+        for p, g, x in self._grads(group):
             if wd:
-                g = g + wd * p.array
+                g = g + wd * x
             if mom:
-                st = self.state.setdefault(p, {})
+                st = self.state[p]
                 buf = st.get("momentum_buffer")
                 if buf is None:
                     buf = st["momentum_buffer"] = B.copy(g)
@@ -41,4 +45,4 @@ class SGD(Optimizer):
                     buf *= mom
                     buf += (1.0 - damp) * g if damp else g
                 g = g + mom * buf if nesterov else buf
-            p.array -= lr * g
+            x -= lr * g
