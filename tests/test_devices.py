@@ -98,3 +98,18 @@ def test_cuda_is_available_only_on_the_cupy_backend():
     assert tr.cuda.device_count() == (1 if B.NAME == "cupy" else 0)
     device = tr.device("cuda" if tr.cuda.is_available() else "cpu")  # the usual PyTorch line
     assert tr.ones(2).to(device).device.type in ("cpu", "cuda")
+
+
+def test_cuda_seeding_and_synchronize_are_safe_everywhere():
+    tr.manual_seed(3)
+    first = tr.randn(3).tolist()
+    tr.manual_seed(3)
+    tr.cuda.manual_seed(123)  # no GPU generator: the host generator seeded by tr.manual_seed is untouched
+    tr.cuda.manual_seed_all(7)
+    tr.cuda.synchronize()
+    assert tr.randn(3).tolist() == first
+    if tr.cuda.is_available():
+        assert tr.cuda.current_device() == 0
+    else:
+        with pytest.raises(RuntimeError, match="TINYGRAD_RNN_GPU=1"):
+            tr.cuda.current_device()
