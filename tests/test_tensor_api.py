@@ -172,6 +172,9 @@ def test_var_std_default_to_the_unbiased_estimate_like_torch():
     for kw in ({}, {"dim": 1}, {"dim": 0, "unbiased": False}, {"dim": 1, "correction": 0, "keepdim": True}):
         _same(x.var(**kw), xt.var(**kw))
         _same(x.std(**kw), xt.std(**kw))
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        one = x[:, :1].var(1)
+    assert np.isnan(one.numpy()).all()
 
 
 # ----- sorting

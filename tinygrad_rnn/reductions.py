@@ -3,6 +3,7 @@
 named (values, indices) pairs. Imports: helpers, backend, autograd, ops, return_types."""
 
 import math
+import warnings
 
 from . import backend as B
 from . import ops, return_types
@@ -47,8 +48,12 @@ class ReduceMixin:
         if unbiased is not None and correction is not None:
             raise TypeError("var: got both unbiased= and correction=; pass one")
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        dof = _count(self, dims) - correction
+        if dof <= 0:
+            warnings.warn(f"var(): degrees of freedom is <= 0 (correction {correction} over {dof + correction} "
+                          "elements): the result is NaN, as in PyTorch", UserWarning, stacklevel=2)
         d = self - self.mean(dims, keepdim=True)
-        return (d * d).sum(dims, keepdim) * (1.0 / max(_count(self, dims) - correction, 1))
+        return (d * d).sum(dims, keepdim) / float(max(dof, 0))
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
