@@ -335,3 +335,16 @@ def test_tensor_and_new_tensor_copy_the_callers_memory_like_torch():
     assert tr.as_tensor(src) is src  # as_tensor shares, as PyTorch's
     with pytest.raises(TypeError, match="clamp: min and max must be numbers"):
         src.clamp(min=tr.zeros(2))
+
+
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0")
+def test_empty_tensors_like_torch():
+    host = np.zeros((2, 0, 3))
+    x, xt = tr.tensor(host), torch.tensor(host)
+    for f in (lambda m, v: v.sum(1), lambda m, v: v.mean(1), lambda m, v: v.mean(), lambda m, v: v.var(0),
+              lambda m, v: v + m.ones(1, 1, 1, dtype=m.float64), lambda m, v: m.where(v > 0, v, 1.0),
+              lambda m, v: v.masked_select(v > 0), lambda m, v: v.tril(), lambda m, v: m.cat([v, v], 1)):
+        ours, theirs = f(tr, x), f(torch, xt)
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())  # NaN where PyTorch has NaN (mean of nothing)
+    assert tr.ones(1, 3).expand(0, 3).shape == (0, 3)

@@ -78,5 +78,5 @@ def broadcast_shape(a, b):
     for x, y in zip(pa, pb, strict=True):
         if x != y and x != 1 and y != 1:
             raise ValueError(f"broadcast: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
-        out.append(max(x, y))
+        out.append(x if y == 1 else y)  # not max(x, y): a size-1 dim broadcasts to an empty one too
     return tuple(out)

@@ -39,7 +39,7 @@ class ReduceMixin:
         x = self if dtype is None else self.to(dtype)
         if not B.is_floating(x.dtype):
             raise TypeError(f"mean: expected a floating point tensor, got dtype {x._dtype_name}; use .float() first")
-        return x.sum(dims, keepdim) * (1.0 / max(_count(x, dims), 1))
+        return x.sum(dims, keepdim) / float(_count(x, dims))  # over no elements: NaN, as PyTorch
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Variance over `dim` with Bessel's correction by default (correction=1, as PyTorch; unbiased=False or
