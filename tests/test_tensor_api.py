@@ -118,6 +118,8 @@ def test_facts_and_conversions_like_torch():
     for ours, theirs in [(tr.tensor([1, 2]) / 2, torch.tensor([1, 2]) / 2), (3 / tr.tensor([2]), 3 / torch.tensor([2])),
                          (tr.tensor([True]).div(tr.tensor([2])), torch.tensor([True]).div(torch.tensor([2])))]:
         assert ours.dtype == tr.float32 and ours.tolist() == theirs.tolist()
+    i32 = tr.tensor([3, -2], dtype=tr.int32)
+    assert (i32 + 2).dtype == (2 * i32).dtype == tr.int32 and (tr.tensor([True]) + 2).dtype == tr.int64
     with pytest.raises(IndexError, match="0-d tensor has no dims"):
         tr.tensor(1.0).size(0)
 
@@ -348,3 +350,27 @@ def test_empty_tensors_like_torch():
         assert ours.shape == tuple(theirs.shape)
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())  # NaN where PyTorch has NaN (mean of nothing)
     assert tr.ones(1, 3).expand(0, 3).shape == (0, 3)
+
+
+PROMOTING = {"exp": lambda m, x: x.exp(), "log": lambda m, x: m.log(x), "tanh": lambda m, x: x.tanh(),
+             "sigmoid": lambda m, x: x.sigmoid(), "sqrt": lambda m, x: x.sqrt(),
+             "logsumexp": lambda m, x: x.logsumexp(0), "clamp-float": lambda m, x: x.clamp(0.5, 1.5),
+             "clamp-int": lambda m, x: x.clamp(0, 1), "tril": lambda m, x: x.reshape(1, -1).tril(),
+             "div": lambda m, x: x / x.sum(), "mul-float": lambda m, x: x * 0.5, "add-int": lambda m, x: x + 1,
+             "sum": lambda m, x: x.sum(), "cumsum": lambda m, x: x.cumsum(0)}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("op", sorted(PROMOTING))
+def test_integer_and_bool_tensors_promote_like_torch(op, dtype):
+    data = [True, False] if dtype == "bool" else [1, 2]
+    fn = PROMOTING[op]
+    try:
+        theirs = fn(torch, torch.tensor(data, dtype=getattr(torch, dtype)))
+    except (RuntimeError, NotImplementedError):
+        with pytest.raises((TypeError, ValueError)):
+            fn(tr, tr.tensor(data, dtype=getattr(tr, dtype)))
+        return
+    ours = fn(tr, tr.tensor(data, dtype=getattr(tr, dtype)))
+    assert ours._dtype_name == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(ours.numpy().astype(float), theirs.numpy().astype(float), rtol=1e-6)

@@ -220,7 +220,7 @@ class MovementMixin:
             raise ValueError(f"{op}: expects a tensor of at least 2 dims, got shape {self.shape}")
         r, c = self.shape[-2:]
         offset = B.reshape(B.arange(c, dtype=B.int64), (1, c)) - B.reshape(B.arange(r, dtype=B.int64), (r, 1))
-        return self.where(keep(offset, diagonal), self._const(0))
+        return self.where(keep(offset, diagonal), self._const(False if self.dtype == B.bool_ else 0))
 
     def tril(self, diagonal=0):
         """Zeros above the `diagonal`-th diagonal of the last two dims (0: main, > 0 above it, < 0 below)."""

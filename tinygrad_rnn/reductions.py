@@ -126,8 +126,9 @@ class ReduceMixin:
         dims, keepdim = self._reduce_args("logsumexp", dim, axis, keepdim, keepdims)
         if dim is None and axis is None:
             raise TypeError("logsumexp: dim is required")
-        m = _wrap(xp.max(self.array, axis=dims, keepdims=True))
-        out = (self - m).exp().sum(dims, keepdim=True).log() + m
+        x = self._floating()
+        m = _wrap(xp.max(x.array, axis=dims, keepdims=True))
+        out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.reshape(ops._reduced_shape(self.shape, dims))
 
     def _softmax_dim(self, op, dim, axis):

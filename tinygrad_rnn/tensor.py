@@ -212,6 +212,8 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
             # A Python number takes the tensor's float dtype (x * 2.0 stays float32); next to an integer tensor a
             # float is float32, as in PyTorch.
             dtype = self.dtype if B.is_floating(self.dtype) else (float32 if isinstance(x, float) else None)
+            if dtype is None and self.dtype != bool_:
+                dtype = self.dtype  # an int next to an int32 tensor keeps int32, as in PyTorch
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
         return Tensor._as_tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
 
@@ -225,6 +227,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
                 a, b = a.astype(wide), b.astype(wide)
             elif fa or fb:  # int/bool with float -> the float dtype (the strict stand-in, like CuPy, will not guess)
                 a, b = (a, b.astype(a.dtype)) if fa else (a.astype(b.dtype), b)
+            else:  # ints and bools: the wider int (bool + int32 -> int32, int32 + int64 -> int64)
+                wide = int64 if int64 in (a.dtype, b.dtype) else int32
+                a, b = a.astype(wide), b.astype(wide)
         if a.shape != b.shape:
             shape = broadcast_shape(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
@@ -311,17 +316,21 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     # ----- unary
+    def _floating(self):
+        """self, or a float32 copy of an integer or bool tensor: PyTorch's floating ops promote them so."""
+        return self if B.is_floating(self.dtype) else self.astype(float32)
+
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._floating())
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._floating())
 
     def relu(self):
         return ops.Relu.apply(self)
@@ -339,7 +348,10 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             raise TypeError("clamp: min and max must be numbers here (tensor bounds are not supported); use "
                             "x.maximum(lo).minimum(hi)")
-        return ops.Clip.apply(self, lo=min, hi=max)
+        # float bounds on an integer tensor give float32, int bounds on a bool tensor int64, as in PyTorch
+        x = self._floating() if isinstance(min, float) or isinstance(max, float) else \
+            self.astype(int64) if self.dtype == bool_ else self
+        return ops.Clip.apply(x, lo=min, hi=max)
 
     clamp = clip
 
