@@ -197,9 +197,6 @@ def test_what_cannot_be_saved(tmp_path):
     m.hook = threading.Lock()
     with pytest.raises(TypeError, match=r"cannot save obj\[0\].hook \(a _thread.lock\)"):
         tr.save([m], tmp_path / "x.npz")
-    m.hook = tr.Tensor([1.0], requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match=r"obj.hook is a non-leaf tensor that requires grad"):
-        tr.save(m, tmp_path / "x.npz")
     with pytest.raises(TypeError, match=r"obj\[0\] \(a builtins.range\)"):
         tr.save((range(3),), tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists()
@@ -262,7 +259,7 @@ def test_weights_only_false_still_refuses_functions_and_unknown_classes(tmp_path
     tr.save(nn.Linear(3, 2), path)
     _rewrite(path, lambda d: d.update(module="test_checkpoint_modules:Evil"))
     evil = tr.load(path, weights_only=False)  # the user said they trust the file: Evil is a Module class here
-    assert type(evil) is Evil and marker.exists()  # ...and its own __new__ ran, as unpickling would run it
+    assert type(evil) is Evil and marker.exists()  # ...and its __new__ and __setstate__ ran, as unpickling runs them
     marker.unlink()
     with tr.serialization.safe_globals([(nn.Linear, "test_checkpoint_modules.Evil")]):
         assert type(tr.load(path)) is nn.Linear  # an alias given by the caller wins over the recorded name
@@ -288,6 +285,18 @@ def test_functions_kept_as_attributes_load_only_when_allowed(tmp_path, marker):
     assert not marker.exists()  # referred to, never called
     x = tr.Tensor(np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32))
     np.testing.assert_array_equal(out.activation(out(x)).numpy(), m.activation(m(x)).numpy())
+
+
+def test_a_tensor_entry_holding_text_is_refused(tmp_path):
+    path = tmp_path / "t.npz"
+    tr.save({"w": tr.ones(2)}, path)
+    with np.load(path) as z:
+        entries = {k: z[k] for k in z.files}
+    name = [k for k in entries if k != "__tinygrad_rnn_structure__"][0]
+    entries[name] = np.array(["rm", "-rf"])
+    np.savez(path, **entries)
+    with pytest.raises(ValueError, match="is corrupt: .*the tensor at obj\\['w'\\] has bad flags"):
+        tr.load(path)
 
 
 def test_module_attributes_missing_from_an_older_file_get_their_defaults(tmp_path):
@@ -398,3 +407,132 @@ def test_every_public_layer_saves_whole(name):
         assert a.dtype == b.dtype and np.array_equal(a, b), k
     assert {k: v for k, v in vars(out).items() if not k.startswith("_")}.keys() == \
         {k: v for k, v in vars(layer).items() if not k.startswith("_")}.keys()
+
+
+def _general_checkpoint(torch, path):
+    """PyTorch's "saving and loading a general checkpoint" recipe, written once for torch and for tinygrad_rnn."""
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.GRU(3, 5, batch_first=True)
+            self.fc = torch.nn.Linear(5, 2)
+
+        def forward(self, x):
+            out, h = self.rnn(x)
+            return self.fc(out[:, -1])
+
+    torch.manual_seed(0)
+    x, y = torch.randn(4, 6, 3), torch.tensor([0, 1, 1, 0])
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for epoch in range(3):  # noqa: B007  (the recipe saves the last epoch)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    torch.save({"epoch": epoch, "model_state_dict": model.state_dict(),
+                "optimizer_state_dict": optimizer.state_dict(), "loss": loss}, path)
+
+    model2 = Net()
+    optimizer2 = torch.optim.SGD(model2.parameters(), lr=0.1, momentum=0.9)
+    checkpoint = torch.load(path, weights_only=True)
+    model2.load_state_dict(checkpoint["model_state_dict"])
+    optimizer2.load_state_dict(checkpoint["optimizer_state_dict"])
+    model2.train()
+    resumed = []
+    for m, opt in ((model, optimizer), (model2, optimizer2)):
+        loss2 = torch.nn.functional.cross_entropy(m(x), y)
+        opt.zero_grad()
+        loss2.backward()
+        opt.step()
+        resumed.append(torch.nn.functional.cross_entropy(m(x), y).item())
+    return checkpoint["epoch"], checkpoint["loss"].item(), loss.item(), resumed
+
+
+@pytest.mark.parametrize("lib", ["tinygrad_rnn", "torch"])
+def test_general_checkpoint_recipe(tmp_path, lib):
+    module = tr if lib == "tinygrad_rnn" else pytest.importorskip("torch")
+    epoch, saved_loss, loss, (a, b) = _general_checkpoint(module, tmp_path / "ck.pt")
+    assert epoch == 2 and saved_loss == loss and a == b
+
+
+class Cached(nn.Module):
+    """Keeps a cache it does not want saved, and rebuilds it on load: __getstate__/__setstate__ as with pickle."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 2)
+        self.cache = {"big": np.ones(1000)}
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "cache"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.cache = {"rebuilt": True}
+
+
+def test_getstate_and_setstate_are_honoured(tmp_path):
+    m = Cached()
+    tr.save(m, tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as z:
+        assert all(z[k].size < 1000 for k in z.files if k != "__tinygrad_rnn_structure__")
+    with tr.serialization.safe_globals([Cached]):
+        out = tr.load(tmp_path / "c.npz")
+    assert out.cache == {"rebuilt": True} and type(out.lin) is nn.Linear
+    np.testing.assert_array_equal(out.lin.weight.numpy(), m.lin.weight.numpy())
+
+
+def _nodes(data, path=()):
+    yield path, data
+    if isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _nodes(v, path + (i,))
+    elif isinstance(data, dict):
+        for k, v in data.items():
+            yield from _nodes(v, path + (k,))
+
+
+def test_random_damage_to_the_structure_only_raises_valueerror(tmp_path, marker):
+    """300 random edits of a whole-model checkpoint's JSON: each loads or raises ValueError, imports and calls
+    nothing."""
+    import copy
+    import random
+
+    model = nn.Sequential(nn.Embedding(5, 3), nn.LSTM(3, 3), nn.Linear(3, 5))
+    path = tmp_path / "m.npz"
+    tr.save({"model": model, "step": 3, "t": (1, [2.0])}, path)
+    with np.load(path) as z:
+        entries = {k: z[k] for k in z.files}
+    meta = json.loads(str(entries["__tinygrad_rnn_structure__"][()]))
+    nodes = list(_nodes(meta["data"]))
+    rnd = random.Random(0)
+    junk = [None, 0, -1, 1.5, "x", "a0", [], {}, [1, 2], {"ref": 0}, {"array": "a1"}, {"dict": 3}, {"tuple": {}},
+            {"module": "tinygrad_rnn.nn.layers:Linear", "id": 0, "state": {"dict": []}}, {"function": "os:system"},
+            {"dtype": "object"}, {"device": "tpu"}, {"set": [[1]]}, {"scalar": "a0"}, True]
+    before = set(sys.modules)
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(300):
+        data = copy.deepcopy(meta["data"])
+        path_to, _node = rnd.choice(nodes)
+        if not path_to:
+            data = rnd.choice(junk)
+        else:
+            parent = data
+            for key in path_to[:-1]:
+                parent = parent[key]
+            if isinstance(parent, dict) and rnd.random() < 0.3:
+                del parent[path_to[-1]]
+            else:
+                parent[path_to[-1]] = copy.deepcopy(rnd.choice(junk))
+        entries["__tinygrad_rnn_structure__"] = np.array(json.dumps({**meta, "data": data}))
+        buf = io.BytesIO()
+        np.savez(buf, **entries)
+        buf.seek(0)
+        try:
+            tr.load(buf)
+            outcomes["loaded"] += 1
+        except ValueError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 100 and set(sys.modules) == before and not marker.exists()

@@ -4,6 +4,7 @@
 import contextlib
 import math
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -284,10 +285,13 @@ def test_state_dicts_are_plain_data():
 
     def walk(x, where):
         if isinstance(x, dict):
+            # a Counter only for MultiStepLR's milestones (as torch's; tr.save keeps it)
+            assert type(x) is dict or (type(x) is Counter and where.endswith("['milestones']")), where
             for k, v in x.items():
                 assert isinstance(k, plain), where
                 walk(v, f"{where}[{k!r}]")
         elif isinstance(x, (list, tuple)):
+            assert type(x) in (list, tuple), f"{where} is a {type(x).__name__}"
             for i, v in enumerate(x):
                 walk(v, f"{where}[{i}]")
         else:
@@ -310,3 +314,52 @@ def test_plateau_accepts_a_tensor_metric_and_closed_forms():
     for e in range(1, 11):
         cos.step()
         assert cos.get_last_lr()[0] == pytest.approx(0.1 + 0.9 * (1 + math.cos(math.pi * e / 10)) / 2, abs=1e-12)
+
+
+def test_a_user_subclass_of_the_base_works_as_in_torch():
+    """The way programs write their own schedule: subclass (_)LRScheduler and give get_lr from base_lrs."""
+    torch = pytest.importorskip("torch")
+    traces = []
+    for lib in (tr, torch):
+        class Warm(lib.optim.lr_scheduler._LRScheduler):
+            def get_lr(self):
+                return [b * min(1.0, (self.last_epoch + 1) / 4) for b in self.base_lrs]
+        opt = _opt(lib, "sgd")
+        sched = Warm(opt)
+        trace = [sched.get_last_lr()]
+        for _ in range(8):
+            opt.step()
+            sched.step()
+            trace.append(sched.get_last_lr())
+        traces.append(trace)
+    np.testing.assert_allclose(traces[0], traces[1], rtol=1e-15)
+
+
+@pytest.mark.parametrize("name,kind,make,metrics", RESUME_CASES, ids=[c[0] for c in RESUME_CASES])
+def test_a_torch_scheduler_state_dict_loads_and_continues_as_torch(name, kind, make, metrics):
+    """torch's optimizer and scheduler state dicts after 37 steps (tensors turned into arrays) loaded into ours:
+    the remaining steps give torch's learning rates."""
+    torch = pytest.importorskip("torch")
+    stop = 37
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full, _, _ = _trace(torch, kind, make, metrics=metrics)
+        _, tsched, topt = _trace(torch, kind, make, steps=stop, metrics=metrics)
+
+    def host(x):
+        if isinstance(x, dict):
+            return {k: host(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return type(x)(host(v) for v in x)
+        return x.detach().numpy().copy() if isinstance(x, torch.Tensor) else x
+
+    opt = _opt(tr, kind)
+    sched = make(optim.lr_scheduler, opt)
+    opt.load_state_dict(host(topt.state_dict()))
+    sched.load_state_dict(host(tsched.state_dict()))
+    rest = [(sched.get_last_lr(), [g["lr"] for g in opt.param_groups], _momenta(opt))]
+    for k in range(stop, STEPS):
+        opt.step()
+        sched.step() if metrics is None else sched.step(metrics[k])
+        rest.append((sched.get_last_lr(), [g["lr"] for g in opt.param_groups], _momenta(opt)))
+    _assert_traces_close(rest, full[stop:])

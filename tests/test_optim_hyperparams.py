@@ -107,6 +107,10 @@ ROWS = [
      ValueError),
     ("single-tensor", lambda L, p: L.optim.SGD(p, lr=0.1), TypeError, r"^SGD: params should be an iterable",
      TypeError),
+    ("params-none", lambda L, p: L.optim.SGD(None, lr=0.1), TypeError, r"^SGD: params should be an iterable of "
+                                                                       r"Tensors or dicts, got NoneType$", TypeError),
+    ("step-closure-not-callable", lambda L, p: sgd(L, p).step(closure=5), TypeError,
+     r"^SGD.step: closure must be callable \(it recomputes the loss\), got int$", TypeError),
     ("set-of-params", lambda L, p: L.optim.SGD({p}, lr=0.1), TypeError, r"^SGD: params must be an ordered "
                                                                         r"collection", None),  # torch: in groups
     ("set-in-group", lambda L, p: L.optim.SGD([{"params": {p}}], lr=0.1), TypeError,
@@ -235,6 +239,6 @@ def test_every_optimizer_and_scheduler_has_a_row():
     from tinygrad_rnn import optim
     covered = " ".join(r[0] for r in ROWS)
     names = [n for n in optim.__all__ if n not in ("Optimizer", "lr_scheduler")] + \
-        [n for n in optim.lr_scheduler.__all__ if n != "LRScheduler"]
+        [n for n in optim.lr_scheduler.__all__ if n not in ("LRScheduler", "_LRScheduler")]
     missing = [n for n in names if n not in covered]
     assert not missing, f"no bad-hyperparameter row for {missing}"

@@ -136,15 +136,15 @@ def test_loading_into_a_model_of_another_shape(tmp_path):
 
 # ----- exact round trips, file objects, refusals
 def test_exact_round_trip_of_types_and_order(tmp_path):
-    from collections import OrderedDict
+    from collections import Counter, OrderedDict
 
     shared = tr.Tensor(np.arange(3.0), requires_grad=True)
     p = nn.Parameter(np.ones((2, 2), np.float32))
-    obj = OrderedDict(z=1, a=1.0, m=[1, (2, 3.5), [True, None]], s={1, "b"}, t=(), e=[],
+    obj = OrderedDict(z=1, a=1.0, m=[1, (2, 3.5), [True, None]], s={1, "b"}, t=(), e=[], c=Counter([3, 3, 5]),
                       d={"k": {"x": (1,)}, 2: "two", 1.5: -0.0, None: float("nan"), True: float("-inf")},
                       n64=np.float64(1.25), i32=np.int32(7), b=np.bool_(True), big=2**70,
                       arrays=[np.arange(4, dtype=np.int32), np.zeros((0, 3), np.float16), np.array(True)],
-                      tensors=[shared, shared, p, tr.tensor([1, 2]), tr.tensor([True])])
+                      tensors=[shared, shared, p, tr.tensor([1, 2]), tr.tensor([True]), (shared * 3).sum()])
     buf = io.BytesIO()
     tr.save(obj, buf)
     buf.seek(0)
@@ -153,13 +153,15 @@ def test_exact_round_trip_of_types_and_order(tmp_path):
     assert type(out["z"]) is int and type(out["a"]) is float and out["big"] == 2**70
     assert out["m"] == [1, (2, 3.5), [True, None]] and type(out["m"][1]) is tuple and type(out["m"][2]) is list
     assert out["s"] == {1, "b"} and out["t"] == () and out["e"] == []
+    assert type(out["c"]) is Counter and out["c"] == Counter({3: 2, 5: 1})
     d = out["d"]
     assert list(d) == ["k", 2, 1.5, None, True] and d["k"] == {"x": (1,)} and np.isnan(d[None])
     assert str(d[1.5]) == "-0.0" and d[True] == float("-inf")
     assert type(out["n64"]) is np.float64 and type(out["i32"]) is np.int32 and type(out["b"]) is np.bool_
     for a, b in zip(obj["arrays"], out["arrays"], strict=True):
         assert type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-    t0, t1, tp, ti, tb = out["tensors"]
+    t0, t1, tp, ti, tb, loss = out["tensors"]
+    assert loss.item() == 9.0 and loss.requires_grad and loss.grad_fn is None  # a result loads as a leaf, as in torch
     assert t0 is t1 and type(t0) is tr.Tensor and t0.requires_grad and t0.grad is None
     assert type(tp) is nn.Parameter and tp.requires_grad and tp.dtype == tr.float32
     assert ti.dtype == tr.int64 and not ti.requires_grad and tb.dtype == tr.bool_
@@ -335,3 +337,33 @@ def test_map_location(tmp_path):
             tr.load(path, map_location="cuda")
     with pytest.raises(TypeError, match="tr.load: map_location as a function is not supported"):
         tr.load(path, map_location=lambda storage, loc: storage)
+
+
+def test_saves_where_the_file_system_has_no_locks(tmp_path, monkeypatch):
+    import errno
+
+    from tinygrad_rnn.serialization import files
+
+    if files.fcntl is None:
+        pytest.skip("no fcntl on this platform")
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(files.fcntl, "flock", no_locks)
+    tr.save({"a": np.ones(2)}, tmp_path / "ck.npz")
+    assert np.array_equal(tr.load(tmp_path / "ck.npz")["a"], np.ones(2)) and os.listdir(tmp_path) == ["ck.npz"]
+
+
+def test_dtypes_and_devices_kept_as_settings_round_trip():
+    x = tr.ones(2, dtype=tr.float64)
+    obj = {"f32": tr.float32, "f64": tr.float64, "i64": tr.int64, "b": tr.bool_, "x.dtype": x.dtype,
+           "np": np.dtype("int32"), "np16": np.float16, "devices": [tr.device("cpu"), tr.device("cuda", 0)]}
+    buf = io.BytesIO()
+    tr.save(obj, buf)
+    buf.seek(0)
+    out = tr.load(buf)
+    assert out["f32"] is tr.float32 and out["f64"] is tr.float64 and out["i64"] is tr.int64 and out["b"] is tr.bool_
+    assert out["x.dtype"] == x.dtype and tr.ones(1, dtype=out["x.dtype"]).dtype == tr.float64
+    assert out["np"] == np.dtype("int32") and out["np16"] == np.float16
+    assert out["devices"] == [tr.device("cpu"), tr.device("cuda:0")] and isinstance(out["devices"][0], tr.device)

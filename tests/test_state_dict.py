@@ -164,3 +164,55 @@ def test_attribute_assignment_keeps_kind_and_order_like_torch():
             setattr(seq, "0", 3)
         setattr(seq, "0", lib.nn.Sigmoid())
         assert [n for n, _ in seq.named_children()] == ["0", "1"]
+
+
+def test_buffers_persistent_or_not_like_torch():
+    torch = pytest.importorskip("torch")
+    keys = []
+    for lib in (torch, tr):
+        m = lib.nn.Linear(2, 2)
+        m.register_buffer("steps", lib.zeros(1))
+        m.register_buffer("cache", lib.ones(2), persistent=False)
+        m.register_buffer("steps", lib.ones(1), persistent=False)  # re-registered: now not saved
+        m.register_buffer("cache", lib.zeros(2))  # ...and this one now saved
+        keys.append(list(m.state_dict()))
+        with pytest.raises(TypeError, match=r"cannot assign 'int' object to buffer 'b' \(.*Tensor or None "
+                                            r"required\)"):
+            m.register_buffer("b", 3)
+    assert keys[0] == keys[1] == ["weight", "bias", "cache"]
+
+
+def test_load_writes_in_place_like_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, tr):
+        lin = lib.nn.Linear(3, 2)
+        data = lin.weight.data  # shares storage with the parameter
+        new = np.arange(6, dtype=np.float32).reshape(2, 3)
+        lin.load_state_dict({"weight": new, "bias": np.zeros(2, np.float32)} if lib is tr else
+                            {"weight": torch.tensor(new), "bias": torch.zeros(2)})
+        assert data.numpy().tolist() == new.tolist()  # .data sees the loaded values, as in torch
+        # loading between a forward and its backward is caught, not mixed into the gradient
+        out = lin(lib.ones(4, 3, requires_grad=True)).sum()  # its backward needs the old weight
+        lin.load_state_dict({k: v.clone() if lib is torch else v for k, v in lin.state_dict().items()})
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.backward()
+    ro = np.ones((2, 3), np.float32)
+    ro.flags.writeable = False
+    lin = nn.Linear(3, 2)
+    lin.weight = nn.Parameter(ro)
+    lin.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(2)})  # a read-only array is replaced instead
+    assert lin.weight.numpy().tolist() == [[0.0] * 3] * 2 and ro.tolist() == [[1.0] * 3] * 2
+
+
+def test_assign_gives_new_storage_and_keeps_the_checkpoints_dtype():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, tr):
+        lin = lib.nn.Linear(3, 2)
+        data, before = lin.weight.data, lin.weight.detach().numpy().copy()
+        sd = {"weight": np.zeros((2, 3)), "bias": np.zeros(2, np.float32)}
+        lin.load_state_dict({k: torch.tensor(v) for k, v in sd.items()} if lib is torch else sd, assign=True)
+        assert lin.weight.detach().numpy().tolist() == [[0.0] * 3] * 2 and np.array_equal(data.numpy(), before)
+        assert str(lin.weight.dtype).endswith("float64") and str(lin.bias.dtype).endswith("float32")
+        assert lin.weight.requires_grad
+    with pytest.raises(RuntimeError, match="assign=True keeps the checkpoint's dtype, and float16 is not one of"):
+        lin.load_state_dict({"weight": np.zeros((2, 3), np.float16), "bias": np.zeros(2)}, assign=True)

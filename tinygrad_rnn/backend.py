@@ -95,6 +95,15 @@ def to_host(a):
     return np.asarray(xp.asarray(a, device=xp.Device("CPU_DEVICE")))
 
 
+def is_writeable(a):
+    """Whether a's storage takes in-place writes: a NumPy array may be read-only, and so may the host array the strict
+    stand-in wraps without copying; CuPy device arrays always do."""
+    if NAME == "cupy":
+        return True
+    host = a if NAME == "numpy" else getattr(a, "_array", a)
+    return bool(getattr(getattr(host, "flags", None), "writeable", True))
+
+
 def host_dtype(dtype):
     """The NumPy dtype matching a backend dtype."""
     return np.dtype(str(dtype).split(".")[-1]) if NAME == "strict" else np.dtype(dtype)

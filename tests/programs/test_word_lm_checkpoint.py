@@ -89,7 +89,7 @@ def evaluate(model, data_source, criterion, bptt, eval_batch_size):
     return total_loss / (len(data_source) - 1)
 
 
-def train(model, train_data, criterion, optimizer, clip, bptt, batch_size):
+def train(model, train_data, criterion, lr, clip, bptt, batch_size):
     model.train()
     hidden = model.init_hidden(batch_size)
     for batch, i in enumerate(range(0, train_data.size(0) - 1, bptt)):
@@ -99,8 +99,10 @@ def train(model, train_data, criterion, optimizer, clip, bptt, batch_size):
         output, hidden = model(data, hidden)
         loss = criterion(output, targets)
         loss.backward()
+        # `clip_grad_norm` helps prevent the exploding gradient problem in RNNs / LSTMs.
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        optimizer.step()
+        for p in model.parameters():
+            p.data.add_(p.grad, alpha=-lr)
 
 
 def main(ids, save, epochs=4, lr=20.0, clip=0.25, bptt=10, batch_size=8, eval_batch_size=4):
@@ -113,12 +115,11 @@ def main(ids, save, epochs=4, lr=20.0, clip=0.25, bptt=10, batch_size=8, eval_ba
     test_data = batchify(torch.tensor(ids[n * 9 // 10:], dtype=torch.long), eval_batch_size, device)
     model = RNNModel("LSTM", ntokens, 16, 16, 2, dropout=0.2, tie_weights=True).to(device)
     criterion = nn.NLLLoss()
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     first_val = evaluate(model, val_data, criterion, bptt, eval_batch_size)
     best_val_loss = None
     saves = 0
     for epoch in range(1, epochs + 1):
-        train(model, train_data, criterion, optimizer, clip, bptt, batch_size)
+        train(model, train_data, criterion, lr, clip, bptt, batch_size)
         val_loss = evaluate(model, val_data, criterion, bptt, eval_batch_size)
         # Save the model if the validation loss is the best we've seen so far.
         if not best_val_loss or val_loss < best_val_loss:
@@ -129,8 +130,6 @@ def main(ids, save, epochs=4, lr=20.0, clip=0.25, bptt=10, batch_size=8, eval_ba
         else:
             # Anneal the learning rate if no improvement has been seen in the validation dataset.
             lr /= 4.0
-            for group in optimizer.param_groups:
-                group["lr"] = lr
 
     # Load the best saved model.
     with open(save, "rb") as f:

@@ -1,9 +1,10 @@
 """nn.Module: parameters and submodules registered by attribute assignment, state dicts, train/eval.
-Imports: backend, devices, tensor, nn.parameter."""
+Imports: backend, autograd, devices, tensor, nn.parameter."""
 
 from collections import OrderedDict, namedtuple
 
 from .. import backend as B
+from ..autograd import bump_version
 from ..devices import to_args
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -81,10 +82,13 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """A non-learnable tensor that is part of the state (saved in state_dict when persistent)."""
-        self.__dict__.pop(name, None)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
+                            "required)")
+        _discard(name, self.__dict__, self._parameters, self._modules)
         self._buffers[name] = tensor
-        if not persistent:
-            object.__setattr__(self, "_non_persistent", self.__dict__.get("_non_persistent", set()) | {name})
+        skip = self.__dict__.get("_non_persistent", set())
+        object.__setattr__(self, "_non_persistent", skip | {name} if not persistent else skip - {name})
 
     def add_module(self, name, module):
         setattr(self, name, module)
@@ -218,12 +222,13 @@ class Module:
                 out[k] = copies[id(t)]
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy arrays (NumPy arrays, Tensors, or anything with .numpy()) into the parameters and buffers,
         converted to each one's dtype. All or nothing: every entry is checked and converted first (names with
         strict=True, shapes always, numeric values), and on any error nothing changes and a RuntimeError lists
-        each problem with its key. Loading into tied parameters keeps them tied (one Parameter, several names).
-        Returns (missing_keys, unexpected_keys)."""
+        each problem with its key. Values are written in place (PyTorch's param.copy_); assign=True gives each
+        parameter new storage instead. Loading into tied parameters keeps them tied (one Parameter, several
+        names). Returns (missing_keys, unexpected_keys)."""
         if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict of arrays, got "
                             f"{type(state_dict).__name__}")
@@ -235,7 +240,7 @@ class Module:
             if k not in state_dict:
                 continue
             try:
-                values[k] = _converted(state_dict[k], k, t)
+                values[k] = _converted(state_dict[k], k, t, assign)
             except ValueError as e:
                 errors.append(str(e))
         if strict and unexpected:
@@ -244,8 +249,15 @@ class Module:
             errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        for k, v in values.items():  # nothing below can fail: every value is already a backend array
-            own[k].array = v
+        for k, v in values.items():  # nothing below can fail: every value is already a backend array of t's kind
+            t = own[k]
+            if not assign and B.is_writeable(t.array):
+                # in place, as PyTorch's param.copy_(value): .data, views and shared memory see the new values, and
+                # the version bump makes a pending backward that saved the old values raise instead of mixing them
+                B.setitem(t.array, Ellipsis, v)
+                bump_version(t)
+            else:
+                t.array = v
         return IncompatibleKeys(missing, unexpected)
 
     # ----- calling and printing
@@ -275,9 +287,10 @@ def _discard(name, *stores):
         d.pop(name, None)
 
 
-def _converted(v, key, t):
-    """The value for `key` as a fresh backend array of t's dtype and shape, or ValueError naming key, expected and
-    got. A copy, so later in-place updates (optimizers) never write into the caller's arrays."""
+def _converted(v, key, t, assign=False):
+    """The value for `key` as a fresh backend array of t's shape and dtype (with assign, the value's own dtype, as
+    PyTorch keeps the checkpoint's properties then), or ValueError naming key, expected and got. A copy, so later
+    in-place updates (optimizers) never write into the caller's arrays."""
     expect = f"a numeric array of shape {t.shape} ({B.host_dtype(t.dtype)})"
     try:
         host = _host_array(v)
@@ -293,11 +306,20 @@ def _converted(v, key, t):
     if tuple(host.shape) != t.shape:
         raise ValueError(f"size mismatch for {key}: copying a param with shape {tuple(host.shape)} from checkpoint, "
                          f"the shape in current model is {t.shape}.")
+    dtype = t.dtype
+    if assign:
+        if host.dtype.name not in ("bool", "int64", "float32", "float64"):
+            raise ValueError(f'While assigning the parameter named "{key}": assign=True keeps the checkpoint\'s dtype, '
+                             f"and {host.dtype} is not one of bool, int64, float32, float64")
+        dtype = B.dtype_from_host(host.dtype)
+        if isinstance(t, Parameter) and t.requires_grad and not B.is_floating(dtype):
+            raise ValueError(f'While assigning the parameter named "{key}": a parameter that requires grad must be '
+                             f"floating point, got {host.dtype}")
     try:
-        return B.asarray(B.np.array(host, dtype=B.host_dtype(t.dtype), copy=True), dtype=t.dtype)
+        return B.asarray(B.np.array(host, dtype=B.host_dtype(dtype), copy=True), dtype=dtype)
     except (ValueError, TypeError, OverflowError) as e:
         raise ValueError(f'While copying the parameter named "{key}", cannot convert {host.dtype} to '
-                         f"{B.host_dtype(t.dtype)}: {e}") from None
+                         f"{B.host_dtype(dtype)}: {e}") from None
 
 
 def _host_array(v):

@@ -8,7 +8,7 @@ import math
 import numbers
 
 from .. import backend as B
-from ..autograd import enable_grad
+from ..autograd import bump_version, enable_grad
 from ..tensor import Tensor
 from . import checks
 
@@ -36,7 +36,11 @@ class Optimizer:
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"{self._name}: params must be an ordered collection (a list), got a set: the order of "
                             "parameters has to be the same between runs for state_dict to work")
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(f"{self._name}: params should be an iterable of Tensors or dicts, got "
+                            f"{type(params).__name__}") from None
         if not groups:
             raise ValueError(f"{self._name}: got an empty parameter list")
         if not isinstance(groups[0], dict):
@@ -111,11 +115,17 @@ class Optimizer:
     def step(self, closure=None):
         """Update every parameter that has a gradient. `closure` (optional) recomputes and returns the loss."""
         loss = None
+        if closure is not None and not callable(closure):
+            raise TypeError(f"{self._name}.step: closure must be callable (it recomputes the loss), got "
+                            f"{type(closure).__name__}")
         if closure is not None:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
             self._update(group)
+            for p in group["params"]:  # an in-place change, as in torch: a backward that saved p now raises
+                if p.grad is not None:
+                    bump_version(p)
         return loss
 
     def _update(self, group):

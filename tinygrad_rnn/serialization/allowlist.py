@@ -68,7 +68,8 @@ def class_name(cls):
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
-def _dotted(name):
+def dotted_name(name):
+    """'pkg.mod:Qual.name' -> 'pkg.mod.Qual.name', the form safe_globals aliases and messages use."""
     return name.replace(":", ".", 1)
 
 
@@ -90,7 +91,7 @@ def _is_framework(cls):
 def _allowed():
     """(dotted name, obj) for every allowed user entry, the latest first."""
     for obj, alias in reversed((*_added, *_scoped.get())):
-        name = alias if alias is not None else _dotted(class_name(obj)) if hasattr(obj, "__qualname__") else None
+        name = alias if alias is not None else dotted_name(class_name(obj)) if hasattr(obj, "__qualname__") else None
         if name is not None:
             yield name, obj
 
@@ -98,7 +99,7 @@ def _allowed():
 def resolve_function(name, path, where):
     """The function a checkpoint refers to, only if the caller allowed it (framework functions too, as in
     PyTorch): a restored model calls what its attributes hold."""
-    dotted = _dotted(name)
+    dotted = dotted_name(name)
     for allowed, obj in _allowed():
         if allowed == dotted and callable(obj) and not isinstance(obj, type):
             return obj
@@ -111,8 +112,8 @@ def resolve_function(name, path, where):
 
 def resolve(name, weights_only, path, where):
     """The Module class a checkpoint names, if it is allowed; else UnsafeGlobalError saying how to allow it."""
-    dotted = _dotted(name)
-    candidates = [c for c in _module_classes() if _dotted(class_name(c)) == dotted]
+    dotted = dotted_name(name)
+    candidates = [c for c in _module_classes() if dotted_name(class_name(c)) == dotted]
     framework = [c for c in candidates if _is_framework(c)]
     if framework:
         return framework[0]
@@ -132,3 +133,15 @@ def resolve(name, weights_only, path, where):
         f"it with `with tr.serialization.safe_globals([{short}]): tr.load(...)` or "
         f"tr.serialization.add_safe_globals([{short}]); tinygrad_rnn's own layers are always allowed. Nothing from "
         "the file was imported or called.")
+
+
+def is_allowed(tag, name):
+    """Whether tr.load (weights_only=True) would accept this class (tag "module") or function (tag "function")."""
+    try:
+        if tag == "module":
+            resolve(name, True, "", "")
+        else:
+            resolve_function(name, "", "")
+    except UnsafeGlobalError:
+        return False
+    return True

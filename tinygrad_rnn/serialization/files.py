@@ -14,6 +14,9 @@ except ImportError:  # pragma: no cover - Windows: saves to one path must not ov
     fcntl = None
 
 
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL}
+
+
 def temp_path(path):
     """The one temp file a save to `path` may leave behind if killed: `.{name}.tmp` next to it (reused, so crashes
     never pile up files)."""
@@ -35,6 +38,11 @@ def _open_locked(tmp):
                 return fd
         except FileNotFoundError:
             pass
+        except OSError as e:
+            if e.errno not in _NO_LOCKS:
+                os.close(fd)
+                raise
+            return fd  # a file system without locks (some network mounts): save as on Windows
         except BaseException:
             os.close(fd)
             raise

@@ -2,21 +2,23 @@
 data can never be mistaken for one: {"dict"/"odict"/"counter": [[key, value], ...]}, {"tuple"/"set": [...]},
 {"array": name}, {"scalar": name} (a NumPy scalar), {"tensor": name, ...}, {"module": "pkg.mod:Class", "id",
 "state"} and {"ref": id} for a Tensor or Module met before (tied weights stay tied), {"function": "pkg.mod:name"} for a
-module-level function kept as an attribute (loaded only if allowed). Imports: the standard library, backend, tensor,
-nn.module, nn.parameter, serialization.allowlist."""
+module-level function kept as an attribute (loaded only if allowed), {"dtype": "float32"} / {"device": "cpu"} for a
+dtype or device kept as a setting. Imports: the standard library, backend, devices, tensor, nn.module, nn.parameter,
+serialization.allowlist."""
 
 import types
 from collections import Counter, OrderedDict
 
 from .. import backend as B
+from .. import devices
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .allowlist import class_name, resolve, resolve_function
 
 _SCALARS = (bool, int, float, str, type(None))
-_PLAIN = ("numbers, strings, bools, None, Tensors, arrays, Modules, module-level functions, and lists, tuples, dicts "
-          "and sets of those")
+_PLAIN = ("numbers, strings, bools, None, dtypes, devices, Tensors, arrays, Modules, module-level functions, and "
+          "lists, tuples, dicts and sets of those")
 
 
 class Writer:
@@ -62,6 +64,11 @@ class Writer:
         if type(obj) in (tuple, set):
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             return {type(obj).__name__: items}
+        dtype = _dtype_name(obj)
+        if dtype is not None:
+            return {"dtype": dtype}
+        if isinstance(obj, devices.device):  # e.g. `self.device = device`, common in PyTorch models
+            return {"device": str(obj)}
         if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
             qual, module = getattr(obj, "__qualname__", ""), getattr(obj, "__module__", None)
             if module and "<" not in qual:  # saved by name, as pickle does; tr.load wants it allowed
@@ -78,9 +85,7 @@ class Writer:
         return self.ids[id(obj)]
 
     def _tensor(self, t, where):
-        if t.requires_grad and t.grad_fn is not None:
-            raise RuntimeError(f"tr.save: {where} is a non-leaf tensor that requires grad; save it .detach()ed "
-                               "(autograd graphs are not saved)")
+        # values and requires_grad only: a result of ops (e.g. {"loss": loss}) loads as a leaf, as in PyTorch
         name = self._array(_host(t.array, where))
         return {"tensor": name, "id": self._remember(t), "requires_grad": bool(t.requires_grad),
                 "parameter": isinstance(t, Parameter)}
@@ -91,12 +96,36 @@ class Writer:
             raise TypeError(f"tr.save: cannot save {where}: {cls.__qualname__} uses __slots__ (only attributes in "
                             "__dict__ are saved)")
         ref = self._remember(m)
-        state = {"dict": [[k, self.encode(v, f"{where}.{k}")] for k, v in vars(m).items()]}
+        # a class's own __getstate__ decides what is saved, as with pickle (object's default gives __dict__)
+        attrs = m.__getstate__() if cls.__getstate__ is not object.__getstate__ else vars(m)
+        if type(attrs) is not dict or not all(isinstance(k, str) for k in attrs):
+            raise TypeError(f"tr.save: {cls.__qualname__}.__getstate__ must return a dict of attribute names, got "
+                            f"{type(attrs).__name__}")
+        state = {"dict": [[k, self.encode(v, f"{where}.{k}")] for k, v in attrs.items()]}
         return {"module": class_name(cls), "id": ref, "state": state}
 
 
+_DTYPE_NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64")
+
+
+def _backend_dtypes():
+    return {"float32": B.float32, "float64": B.float64, "int64": B.int64, "bool": B.bool_}
+
+
+def _dtype_name(obj):
+    """'float32' for a dtype a module may keep as a setting (tr.float32, x.dtype, np.dtype('float32')), else None."""
+    if isinstance(obj, B.np.dtype) or (isinstance(obj, type) and issubclass(obj, B.np.generic)):
+        name = B.np.dtype(obj).name
+    elif any(type(obj) is type(d) and obj == d for d in _backend_dtypes().values()):
+        name = B.host_dtype(obj).name
+    else:
+        return None
+    return name if name in _DTYPE_NAMES else None
+
+
 def _host(arr, where):
-    host = B.np.array(B.to_host(arr) if B.is_array(arr) else arr, copy=True)
+    """arr as a host array for np.savez, not copied on NumPy (the save writes it before returning)."""
+    host = B.to_host(arr) if B.is_array(arr) else B.np.asarray(arr)
     if host.dtype.kind not in "biuf":
         raise TypeError(f"tr.save: the array at {where} has dtype {host.dtype}; only bool, int and float arrays can "
                         "be saved")
@@ -109,7 +138,8 @@ class Corrupt(ValueError):
 
 class Reader:
     """decode(data) rebuilds what Writer.encode wrote. Only the tags above are understood; a Module is made with
-    its (allowed) class's __new__ and given its saved attributes, never by calling __init__ with file data."""
+    its (allowed) class's __new__ and given its saved attributes (through the class's own __setstate__ if it has
+    one, as unpickling does), never by calling __init__ with file data."""
 
     def __init__(self, arrays, weights_only, path):
         self.arrays, self.weights_only, self.path = arrays, weights_only, path
@@ -158,6 +188,15 @@ class Reader:
             return self._tensor(data, where)
         if keys == {"module", "id", "state"}:
             return self._module(data, where)
+        if keys == {"dtype"}:  # the active backend's dtype object where there is one (tr.float32, ...)
+            if data["dtype"] not in _DTYPE_NAMES:
+                raise Corrupt(f"unknown dtype at {where}")
+            return _backend_dtypes().get(data["dtype"]) or B.np.dtype(data["dtype"])
+        if keys == {"device"}:
+            try:
+                return devices.device(data["device"])
+            except (TypeError, ValueError):
+                raise Corrupt(f"bad device at {where}") from None
         if keys == {"function"}:
             if not isinstance(data["function"], str) or data["function"].count(":") != 1:
                 raise Corrupt(f"{where} names its function badly")
@@ -177,8 +216,9 @@ class Reader:
     def _tensor(self, data, where):
         ref = self._new_id(data["id"], where)
         arr, rg, param = self._get_array(data["tensor"], where), data["requires_grad"], data["parameter"]
-        if not (isinstance(rg, bool) and isinstance(param, bool)) or (rg and arr.dtype.kind != "f"):
-            raise Corrupt(f"the tensor at {where} has bad flags")
+        if (not (isinstance(rg, bool) and isinstance(param, bool)) or (rg and arr.dtype.kind != "f")
+                or arr.dtype.kind not in "biuf"):
+            raise Corrupt(f"the tensor at {where} has bad flags or non-numeric data")
         t = Parameter(arr, requires_grad=rg) if param else Tensor(arr, requires_grad=rg)
         self.objects[ref] = t
         return t
@@ -200,7 +240,10 @@ class Reader:
         for k, v in vars(Module()).items():  # what every Module has (a file from an older version may lack some)
             state.setdefault(k, v)
         _check_module_state(state, where)
-        m.__dict__.update(state)
+        if hasattr(cls, "__setstate__"):  # the allowed class's own way to take its state, as unpickling calls it
+            m.__setstate__(state)
+        else:
+            m.__dict__.update(state)
         return m
 
 
@@ -251,4 +294,4 @@ def _check_no_module_cycles(modules):
 
 
 def _children(m):
-    return iter([c for c in m._modules.values() if c is not None])
+    return iter([c for c in m.__dict__.get("_modules", {}).values() if isinstance(c, Module)])

@@ -1,8 +1,8 @@
 """optim.lr_scheduler: torch.optim.lr_scheduler's schedulers, matching its learning rates step for step.
-base (LRScheduler, state dicts), decay (factor schedules), cycles (warm restarts, 1cycle), plateau, compose.
+base (LRScheduler, state dicts), decay (factor schedules), cycles (warm restarts, cyclic, 1cycle), plateau, compose.
 Imports: its own submodules."""
 
-from .base import LRScheduler
+from .base import LRScheduler, _LRScheduler
 from .compose import ChainedScheduler, SequentialLR
 from .cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .decay import (
@@ -20,4 +20,4 @@ from .plateau import ReduceLROnPlateau
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "CyclicLR",
-           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler", "_LRScheduler"]

@@ -189,6 +189,10 @@ class LRScheduler:
         self.__dict__.update(new)
 
 
+class _LRScheduler(LRScheduler):
+    """The old name of LRScheduler, which PyTorch still exports for programs that subclass it."""
+
+
 class CodeState:
     """Mixin for schedulers holding user code (LambdaLR's lr_lambdas, CyclicLR's scale_fn) in the attribute named
     by _code (a list of callables, or one callable or None). Code is not state: as in PyTorch, a plain function or

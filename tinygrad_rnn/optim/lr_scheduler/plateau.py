@@ -2,6 +2,7 @@
 Imports: the standard library, optim.checks, lr_scheduler.base."""
 
 import math
+import warnings
 
 from .. import checks
 from .base import LRScheduler, check_optimizer, per_group
@@ -53,6 +54,9 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch=None):
         current = float(metrics.item() if hasattr(metrics, "item") else metrics)  # a 0-d Tensor or a number
+        if epoch is not None:
+            warnings.warn("ReduceLROnPlateau.step(metrics, epoch) is deprecated (as in PyTorch): call step(metrics)",
+                          UserWarning, stacklevel=2)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
             self.best = current
