@@ -9,8 +9,11 @@ one column per character, each weight matrix once (with an edge to every step th
 coloured and sized by the norm of the gradient that flowed along it. The state carried in from the
 previous chunk is detached, so the picture shows where truncated BPTT cuts the graph.
 
-The numbers: validation bits per character (a uniform guess is log2(vocabulary), about 6.6) and the path
-of the SVG (examples/out/demo_lstm.svg by default).
+The numbers: validation bits per character against two guesses that ignore context, a uniform one
+(log2(vocabulary), about 6.6) and the characters' frequencies in the training text (the unigram entropy):
+claimed at least 1 bit per character below the second, which only reading the context can buy. And the
+path of the SVG (demo_lstm.svg under --out, with or without --no-plot). Measured figures: the README's results
+table (examples/run_all.py).
 
     python examples/demo.py             # under a minute on 2 CPU cores
     python examples/demo.py --quick     # seconds
@@ -20,6 +23,8 @@ import math
 import os
 import sys
 import time
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -35,11 +40,11 @@ def draw_unrolled(model, ids, path, steps=12):
     render the graph to `path` (SVG). The warm-up state enters detached: truncated BPTT's cut."""
     import visualize  # the optional [viz] extra: imported only when drawing
 
-    warm = tr.Tensor(ids[:steps].reshape(-1, 1))
+    warm = tr.tensor(ids[:steps].reshape(-1, 1))
     with tr.no_grad():
         _, state = model(warm)
-    x = tr.Tensor(ids[steps:2 * steps].reshape(-1, 1))
-    y = tr.Tensor(ids[steps + 1:2 * steps + 1])
+    x = tr.tensor(ids[steps:2 * steps].reshape(-1, 1))
+    y = tr.tensor(ids[steps + 1:2 * steps + 1])
     logits, _ = model(x, detach(state))
     loss = F.cross_entropy(logits.reshape(steps, -1), y)
     model.zero_grad()
@@ -69,16 +74,25 @@ def run(args):
     model = CharLM(len(vocab), emb=32, hidden=args.hidden)
     print(f"training {model.__class__.__name__} ({sum(p.numel() for p in model.parameters()):,} weights) on "
           f"{len(train_ids):,} characters of Python's standard library ...")
-    train_lm(model, train_ids, args.steps, batch_size=32, bptt=64, lr=1e-2, clip=1.0, carry=True,
-             no_progress=args.no_progress)
-    metrics = {"uniform_bpc": math.log2(len(vocab)), "val_bpc": evaluate_bpc(model, val_ids)}
+    train_lm(model, train_ids, args.steps, args, batch_size=32, bptt=64, lr=1e-2, clip=1.0, carry=True)
+    metrics = {"uniform_bpc": math.log2(len(vocab)), "unigram_bpc": unigram_bpc(train_ids, val_ids, len(vocab)),
+               "val_bpc": evaluate_bpc(model, val_ids)}
     text = sample(model, vocab, length=100 if args.quick else 400, temperature=args.temperature, seed=args.seed)
     print(f"--- sampled at temperature {args.temperature} ---\n{text}\n---")
-    os.makedirs(args.out, exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)  # the graph is the demo's point: written even with --no-plot
     metrics["svg"] = draw_unrolled(model, val_ids, os.path.join(args.out, "demo_lstm.svg"), args.unroll)
     print(f"wrote the unrolled graph with gradient flow to {metrics['svg']}")
     metrics["seconds"] = time.perf_counter() - start
-    return common.report(metrics)
+    claims = [common.claim("LSTM vs character frequencies alone (val bpc, lower is better)", metrics["val_bpc"],
+                           metrics["unigram_bpc"], need=1.0, higher=False)]
+    return common.report(metrics, claims, args)
+
+
+def unigram_bpc(train_ids, val_ids, vocab_size):
+    """Bits per character of `val_ids` under the training text's character frequencies (add-one smoothed): the
+    best any model can do that ignores context."""
+    counts = np.bincount(train_ids, minlength=vocab_size) + 1.0
+    return float(-np.log2(counts[val_ids[1:]] / counts.sum()).mean())
 
 
 if __name__ == "__main__":

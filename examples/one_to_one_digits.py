@@ -5,8 +5,9 @@ once, flattened) goes to one output (the digit's class), through Linear -> ReLU 
 read in time, nothing is remembered between steps: this is the "one-to-one" box of Karpathy's diagram of
 recurrent patterns, and the baseline every recurrent example on these digits should be compared with.
 
-The number that proves it: `test_accuracy` on held-out images (about 0.97 with the defaults). The
-many-to-one example reads the same images row by row with an LSTM and should come close to it.
+The number that proves it: `test_accuracy` on held-out images, claimed at >= 0.95 (the measured figure is in the
+README's results table, written by examples/run_all.py). The many-to-one example reads the same images row by row
+with an LSTM and should come close to it.
 
     python examples/one_to_one_digits.py            # well under a minute on 2 CPU cores
     python examples/one_to_one_digits.py --quick    # a few seconds
@@ -65,11 +66,12 @@ def run(args):
     opt = optim.Adam(model.parameters(), lr=args.lr)
     history = {"loss": [], "test_accuracy": []}
     start = time.perf_counter()
-    for _ in common.progress(range(args.epochs), desc="epochs", disable=args.no_progress):
+    bar = common.progress(range(args.epochs), args, "epochs", per_epoch=True)
+    for _ in bar:
         model.train()
         losses = []
         for idx in common.minibatches(len(X_train), args.batch_size, rng):
-            loss = F.cross_entropy(model(tr.Tensor(X_train[idx])), tr.Tensor(y_train[idx]))
+            loss = F.cross_entropy(model(tr.Tensor(X_train[idx])), tr.tensor(y_train[idx]))
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -77,6 +79,7 @@ def run(args):
         model.eval()
         history["loss"].append(float(np.mean(losses)))
         history["test_accuracy"].append(accuracy(model, X_test, y_test))
+        bar.set(loss=history["loss"][-1], test_accuracy=history["test_accuracy"][-1])
 
     metrics = {
         "train_accuracy": accuracy(model, X_train, y_train),
@@ -93,7 +96,9 @@ def run(args):
         ax[1].plot(epochs, history["test_accuracy"])
         ax[1].set(xlabel="epoch", ylabel="test accuracy", ylim=(0.5, 1.0), title="one-to-one baseline")
         metrics["plot"] = common.save_figure(fig, args.out, "one_to_one_digits.png")
-    return common.report(metrics)
+    claims = [common.claim("an MLP on all 64 pixels: test accuracy (vs the 0.95 claimed)", metrics["test_accuracy"],
+                           0.95, need=0.0)]
+    return common.report(metrics, claims, args)
 
 
 if __name__ == "__main__":

@@ -166,8 +166,13 @@ def test_gradient_attributes_after_backward():
 @needs_renderer
 def test_vanishing_marked_and_legend():
     _, loss = rnn_loss(T=12)
-    _, _, text = parse(svg_of(loss, vanishing=1.0))
-    assert "▽ vanishing" in text and "‖∂L/∂h_t‖ &lt; 1" not in text and "vanishing" in text
+    svg = svg_of(loss, vanishing=1.0)
+    _, _, text = parse(svg)
+    # the mark and the legend's threshold, escaped exactly once: "<" in the parsed text, "&lt;" in the raw SVG
+    assert "▽ vanishing" in text and "‖∂L/∂h_t‖ < 1" in text
+    assert "&lt;" not in text and "‖∂L/∂h_t‖ &lt; 1" in svg.decode("utf-8")
+    _, _, calm = parse(svg_of(loss, vanishing=1e-30))  # nothing that small: no mark, no legend entry
+    assert "▽ vanishing" not in calm and "‖∂L/∂h_t‖ <" not in calm
 
 
 @needs_renderer

@@ -5,7 +5,7 @@
     (x * x).sum().backward(); x.grad   # tensor([[2., 4.]])
 """
 
-from . import backend, cuda, functions, return_types
+from . import backend, checks, cuda, functions, return_types
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms, tag
 from .creation import (
     BoolTensor,
@@ -46,7 +46,7 @@ __version__ = "0.1.0"
 
 def manual_seed(seed):
     """Seed every random draw (weights, dropout masks, randn): drawn on the host, so both backends agree."""
-    backend.manual_seed(seed)
+    backend.manual_seed(checks.size("manual_seed", "seed", seed))
 
 
 __all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",

@@ -104,9 +104,14 @@ def is_writeable(a):
     return bool(getattr(getattr(host, "flags", None), "writeable", True))
 
 
+def dtype_name(dtype):
+    """'float32' on every backend (array_api_strict's dtypes print with their module's name)."""
+    return str(dtype).split(".")[-1]
+
+
 def host_dtype(dtype):
     """The NumPy dtype matching a backend dtype."""
-    return np.dtype(str(dtype).split(".")[-1]) if NAME == "strict" else np.dtype(dtype)
+    return np.dtype(dtype_name(dtype)) if NAME == "strict" else np.dtype(dtype)
 
 
 def dtype_from_host(np_dtype):

@@ -3,8 +3,8 @@ int/float/bool/index), between dtypes and devices (to, cpu, cuda, float, long, t
 factories. Imports: backend, autograd, ops, devices."""
 
 from . import backend as B
+from . import checks, ops
 from . import devices as D
-from . import ops
 from .autograd import Function
 
 xp = B.xp
@@ -25,10 +25,9 @@ def _check_dtype(dtype, op):
     return dtype
 
 
-def _size(size):
-    """f(2, 3) and f((2, 3)) alike, as PyTorch's size arguments."""
-    size = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-    return tuple(int(s) for s in size)
+def _size(size, op):
+    """f(2, 3) and f((2, 3)) alike, as PyTorch's size arguments: non-negative ints, else an error naming `op`."""
+    return checks.sizes(op, size)
 
 
 def _new(t, device, requires_grad):
@@ -91,6 +90,7 @@ class ConvertMixin:
     def astype(self, dtype):
         if self.dtype == dtype:
             return self
+        _check_dtype(dtype, "astype")
         if not B.is_floating(dtype) and self.requires_grad:
             return _tensor()._wrap(xp.astype(self.array, dtype), False)
         return ops.Cast.apply(self, dtype=dtype)
@@ -113,13 +113,18 @@ class ConvertMixin:
         return self
 
     def type(self, dtype=None):
-        """x.type() -> 'torch.FloatTensor' and so on; x.type(tr.long) or x.type(tr.LongTensor) converts."""
+        """x.type() -> 'torch.FloatTensor' and so on; x.type(tr.long), x.type(tr.LongTensor) or
+        x.type("torch.LongTensor") converts."""
         if dtype is None:
             return "torch." + _LEGACY_NAMES[DTYPES.index(self.dtype)]
         name = getattr(dtype, "__name__", None)  # tr.LongTensor and friends are functions named after the type
+        if isinstance(dtype, str):  # x.type("torch.LongTensor")
+            name = dtype.rpartition(".")[2]
         return self.astype(_check_dtype(DTYPES[_LEGACY_NAMES.index(name)] if name in _LEGACY_NAMES else dtype, "type"))
 
     def type_as(self, other):
+        if not isinstance(other, _tensor()):
+            raise TypeError(f"type_as: expected a Tensor, got {type(other).__name__}")
         return self.astype(other.dtype)
 
     def float(self):
@@ -141,13 +146,15 @@ class ConvertMixin:
         return _new(_tensor()._as_tensor(data, dtype or self.dtype, copy=True), device, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return _new(_tensor()._wrap(B.zeros(_size(size), dtype or self.dtype), False), device, requires_grad)
+        shape = _size(size, "new_zeros")
+        return _new(_tensor()._wrap(B.zeros(shape, dtype or self.dtype), False), device, requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return _new(_tensor()._wrap(B.ones(_size(size), dtype or self.dtype), False), device, requires_grad)
+        shape = _size(size, "new_ones")
+        return _new(_tensor()._wrap(B.ones(shape, dtype or self.dtype), False), device, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        return _new(_tensor()._wrap(B.full(_size((size,)), fill_value, dtype or self.dtype), False), device,
+        return _new(_tensor()._wrap(B.full(_size((size,), "new_full"), fill_value, dtype or self.dtype), False), device,
                     requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):

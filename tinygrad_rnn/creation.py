@@ -3,14 +3,28 @@ tensor, zeros, ones, full, empty, arange, the *_like forms, random draws (made o
 numbers on every backend), and the legacy typed constructors (FloatTensor, LongTensor, ...). Imports: backend,
 devices, tensor."""
 
+import numbers
+
 from . import backend as B
+from . import checks
+from .convert import _check_dtype
 from .devices import check as _check_device
 from .tensor import Tensor, bool_, float32, float64, int32, int64
 
 
-def _shape(size):
-    size = size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
-    return tuple(int(s) for s in size)
+def _shape(size, op):
+    """f(2, 3) or f((2, 3)) -> (2, 3): non-negative ints, else an error naming `op`."""
+    return checks.sizes(op, size)
+
+
+def _dtype(dtype, op):
+    return None if dtype is None else _check_dtype(dtype, op)
+
+
+def _like(op, input):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: expected input to be a Tensor, got {type(input).__name__}")
+    return input
 
 
 def _factory(arr, requires_grad, device=None):
@@ -34,11 +48,13 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _factory(B.zeros(_shape(size), dtype or float32), requires_grad, device)
+    shape, dtype = _shape(size, "zeros"), _dtype(dtype, "zeros") or float32
+    return _factory(B.zeros(shape, dtype), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _factory(B.ones(_shape(size), dtype or float32), requires_grad, device)
+    shape, dtype = _shape(size, "ones"), _dtype(dtype, "ones") or float32
+    return _factory(B.ones(shape, dtype), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -54,14 +70,20 @@ def _scalar_dtype(value):
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
-    return _factory(B.full(_shape((size,)), fill_value, dtype or _scalar_dtype(fill_value)), requires_grad, device)
+    shape = _shape((size,), "full")
+    if not isinstance(fill_value, numbers.Number):
+        raise TypeError(f"full: fill_value must be a number or a bool, got {type(fill_value).__name__}")
+    dtype = _dtype(dtype, "full") or _scalar_dtype(fill_value)
+    return _factory(B.full(shape, fill_value, dtype), requires_grad, device)
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False):
+    _like("zeros_like", input)
     return zeros(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False):
+    _like("ones_like", input)
     return ones(input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
@@ -70,28 +92,35 @@ def empty_like(input, dtype=None, device=None, requires_grad=False):
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    _like("full_like", input)
     return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
     """arange(end) or arange(start, end, step): int64 when all three are ints, else float32 (PyTorch's rule)."""
-    if dtype is None:
+    if _dtype(dtype, "arange") is None:
         ints = all(isinstance(v, int) for v in (start, end, step) if v is not None)
         dtype = int64 if ints else float32
     if end is None:
         start, end = 0, start
+    checks.reals("arange", start=start, end=end, step=step)
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:  # PyTorch refuses what NumPy would return empty
+        raise ValueError(f"arange: upper bound and lower bound inconsistent with step sign (start={start}, "
+                         f"end={end}, step={step})")
     return _factory(B.arange(start, end, step, dtype=dtype), requires_grad, device)
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples drawn on the host (same numbers on every backend for a seed)."""
-    host = B.host_rng().standard_normal(_shape(size))
-    return _factory(B.asarray(host, dtype=dtype or float32), requires_grad, device)
+    host = B.host_rng().standard_normal(_shape(size, "randn"))
+    return _factory(B.asarray(host, dtype=_dtype(dtype, "randn") or float32), requires_grad, device)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
-    host = B.host_rng().random(_shape(size))
-    return _factory(B.asarray(host, dtype=dtype or float32), requires_grad, device)
+    host = B.host_rng().random(_shape(size, "rand"))
+    return _factory(B.asarray(host, dtype=_dtype(dtype, "rand") or float32), requires_grad, device)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
@@ -100,8 +129,13 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
         low, high, size = 0, low, high
     if size is None:
         raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
-    host = B.host_rng().integers(low, high, _shape((size,)))
-    return _factory(B.asarray(host, dtype=dtype or int64), requires_grad, device)
+    for name, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not hasattr(v, "__index__") or isinstance(v, Tensor) and v.numel() != 1:
+            raise TypeError(f"randint: {name} must be an int, got {type(v).__name__}")
+    if not low < high:
+        raise ValueError(f"randint: expected low < high, got low={low} and high={high}")
+    host = B.host_rng().integers(low, high, _shape((size,), "randint"))
+    return _factory(B.asarray(host, dtype=_dtype(dtype, "randint") or int64), requires_grad, device)
 
 
 def uniform(shape, low, high, dtype=float32):

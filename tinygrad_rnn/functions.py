@@ -23,10 +23,16 @@ def _t(x):
 
 
 # ----- joins
+def _sequence(op, tensors):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(tensors).__name__}")
+    return tensors
+
+
 def cat(tensors, dim=None, *, axis=None):
     """Join tensors along an existing dim (default 0); shapes must agree outside it."""
     dim, _ = dim_alias("cat", dim, axis)
-    tensors = [_t(t) for t in tensors]
+    tensors = [_t(t) for t in _sequence("cat", tensors)]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
     ref = tensors[0].shape
@@ -48,7 +54,7 @@ concat = concatenate = cat
 def stack(tensors, dim=None, *, axis=None):
     """Join tensors of equal shape along a new dim (default 0; -ndim-1 <= dim <= ndim)."""
     dim, _ = dim_alias("stack", dim, axis)
-    tensors = [_t(t) for t in tensors]
+    tensors = [_t(t) for t in _sequence("stack", tensors)]
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     shapes = {t.shape for t in tensors}
@@ -78,6 +84,8 @@ def einsum(equation, *operands):
     """Einstein summation, e.g. einsum("bqd,bkd->bqk", q, k) for attention scores. Letters a-z/A-Z, "..." for
     leading dims, implicit output (no "->": the letters seen once, in alphabetical order); each operand names each
     of its letters once (no diagonals). Dims of size 1 broadcast. One node, its backward also an einsum."""
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: equation must be a str such as 'ij,jk->ik', got {type(equation).__name__}")
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     tensors = [_t(o) for o in operands]

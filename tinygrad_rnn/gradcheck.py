@@ -32,13 +32,19 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, directional=False, see
     perturbs every element by +-eps; `directional=True` checks one random direction v per input,
     dS/dv = <grad, v> (HIPS autograd's cheap check, for whole layers). Inputs must be float64.
     Returns True, or raises GradcheckError naming the input index, the element and both values."""
+    if isinstance(inputs, Tensor):  # PyTorch takes a lone Tensor as a one-element tuple
+        inputs = (inputs,)
+    if not callable(fn) or not isinstance(inputs, (tuple, list)):
+        raise TypeError(f"gradcheck: expected a callable and a tuple of inputs, got {type(fn).__name__} and "
+                        f"{type(inputs).__name__}")
     inputs = list(inputs)
     wrt = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not wrt:
         raise ValueError("gradcheck: no input has requires_grad=True")
     for i in wrt:
         if inputs[i].dtype != float64:
-            raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; finite differences need float64")
+            raise TypeError(f"gradcheck: input {i} has dtype {B.dtype_name(inputs[i].dtype)}; finite differences "
+                            "need float64")
     for i in wrt:
         inputs[i].grad = None
     total, upstream = _objective(fn, inputs, None)

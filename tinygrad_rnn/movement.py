@@ -5,7 +5,7 @@ helpers.normalize_dim. Imports: helpers, backend, autograd, ops."""
 import math
 
 from . import backend as B
-from . import ops
+from . import checks, ops
 from .autograd import Function
 from .helpers import broadcast_shape, dim_alias, normalize_dim
 
@@ -14,15 +14,6 @@ xp = B.xp
 
 def _tensor():
     return Function.tensor_type  # the Tensor class (this module sits below tensor.py)
-
-
-def _shape_args(op, shape):
-    """f(2, 3) and f((2, 3)) alike, as PyTorch's size arguments."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    try:
-        return tuple(s.__index__() for s in shape)
-    except AttributeError:
-        raise TypeError(f"{op}: expected a shape of ints, got {shape!r}") from None
 
 
 def _int_index(op, index):
@@ -98,7 +89,14 @@ class MovementMixin:
         dims = {normalize_dim(d, self.ndim, "squeeze") for d in dims}
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
 
+    def view_as(self, other):
+        if not isinstance(other, _tensor()):
+            raise TypeError(f"view_as: expected a Tensor, got {type(other).__name__}")
+        return self.reshape(other.shape)
+
     def expand_as(self, other):
+        if not isinstance(other, _tensor()):
+            raise TypeError(f"expand_as: expected a Tensor, got {type(other).__name__}")
         return self.expand(other.shape)
 
     def contiguous(self):
@@ -106,7 +104,7 @@ class MovementMixin:
 
     def repeat(self, *sizes):
         """Tile the tensor sizes[i] times along dim i (np.tile; PyTorch's repeat). len(sizes) >= ndim."""
-        sizes = _shape_args("repeat", sizes)
+        sizes = checks.sizes("repeat", sizes, "repeat counts")
         if len(sizes) < self.ndim:
             raise ValueError(f"repeat: got {len(sizes)} repeat counts for a tensor of {self.ndim} dims "
                              f"(shape {self.shape}); give at least one per dim")
@@ -132,6 +130,8 @@ class MovementMixin:
         return self[(slice(None),) * dim + (index,)]
 
     def unbind(self, dim=0):
+        if self.ndim == 0:
+            raise ValueError("unbind: a 0-d tensor has no dim to unbind")
         dim = normalize_dim(dim, self.ndim, "unbind")
         return tuple(self.select(dim, i) for i in range(self.shape[dim]))
 
@@ -140,9 +140,11 @@ class MovementMixin:
         dim, _ = dim_alias("split", dim, axis)
         dim = normalize_dim(0 if dim is None else dim, self.ndim, "split")
         n, size = self.shape[dim], split_size_or_sections
-        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * max(-(-n // size), 1)
-        if not isinstance(size, (list, tuple)):
-            sizes[-1] = n - size * (len(sizes) - 1)
+        if isinstance(size, (list, tuple)):
+            sizes = list(checks.sizes("split", (size,), "split_size"))
+        else:  # equal pieces, the last smaller; one empty piece of an empty dim
+            size = checks.size("split", "split_size", size, 0 if n == 0 else 1)
+            sizes = [min(size, n - i * size) for i in range(max(-(-n // size) if size else 0, 1))]
         if sum(sizes) != n:
             raise ValueError(f"split: sizes {sizes} do not add up to {n} (dim {dim} of shape {self.shape})")
         out, start = [], 0
@@ -154,7 +156,7 @@ class MovementMixin:
     def chunk(self, chunks, dim=None, *, axis=None):
         dim, _ = dim_alias("chunk", dim, axis)
         dim = normalize_dim(0 if dim is None else dim, self.ndim, "chunk")
-        return self.split(max(-(-self.shape[dim] // chunks), 1), dim)
+        return self.split(max(-(-self.shape[dim] // checks.size("chunk", "chunks", chunks, 1)), 1), dim)
 
     # ----- picking along a dim
     def gather(self, dim, index):
@@ -218,6 +220,7 @@ class MovementMixin:
     def _triangle(self, op, diagonal, keep):
         if self.ndim < 2:
             raise ValueError(f"{op}: expects a tensor of at least 2 dims, got shape {self.shape}")
+        diagonal = checks.size(op, "diagonal", diagonal, minimum=None)
         r, c = self.shape[-2:]
         offset = B.reshape(B.arange(c, dtype=B.int64), (1, c)) - B.reshape(B.arange(r, dtype=B.int64), (r, 1))
         return self.where(keep(offset, diagonal), self._const(False if self.dtype == B.bool_ else 0))

@@ -4,10 +4,10 @@ Imports: helpers, backend, autograd, ops, devices, reductions, movement."""
 
 import math
 
-from . import autograd, inplace, ops
+from . import autograd, checks, inplace, ops
 from . import backend as B
 from . import devices as D
-from .convert import ConvertMixin
+from .convert import ConvertMixin, _check_dtype
 from .helpers import broadcast_shape, normalize_dim
 from .movement import MovementMixin
 from .reductions import ReduceMixin
@@ -31,6 +31,8 @@ def _to_array(data, dtype, python_dtype=None):
     """User data -> backend array. NumPy and backend arrays keep their dtype; Python data is inferred as
     torch.tensor does (floats -> float32, ints -> int64, bools -> bool) unless `python_dtype` is given (float32 for
     the Tensor class, as torch.Tensor)."""
+    if dtype is not None:
+        _check_dtype(dtype, "Tensor")
     if isinstance(data, Tensor):
         data = data.array
     if isinstance(data, (B.np.ndarray, B.np.generic)):
@@ -50,6 +52,9 @@ def _to_array(data, dtype, python_dtype=None):
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
+            ragged = checks.ragged(data)
+            if ragged:
+                raise ValueError(f"Tensor: {ragged}") from None
             raise TypeError(f"Tensor: cannot make a tensor from {type(data).__name__} data ({e})") from None
         if host.dtype.kind not in "biuf":
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
@@ -83,7 +88,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         if device is not None:
             D.check(device, "Tensor")
         if not args or _is_size(args):
-            self.array = B.zeros(tuple(args) if args else (0,), dtype or float32)
+            self.array = B.zeros(checks.sizes("Tensor", args) if args else (0,), dtype or float32)
         elif len(args) == 1:
             self.array = _to_array(args[0], dtype, python_dtype=float32)
         else:
@@ -345,9 +350,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         """clamp/clip to [min, max] (numbers; either may be None). The gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        if isinstance(min, Tensor) or isinstance(max, Tensor):
-            raise TypeError("clamp: min and max must be numbers here (tensor bounds are not supported); use "
-                            "x.maximum(lo).minimum(hi)")
+        checks.reals("clip", **{k: v for k, v in (("min", min), ("max", max)) if v is not None})
         # float bounds on an integer tensor give float32, int bounds on a bool tensor int64, as in PyTorch
         x = self._floating() if isinstance(min, float) or isinstance(max, float) else \
             self.astype(int64) if self.dtype == bool_ else self
@@ -357,29 +360,23 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     # ----- movement
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        shape = tuple(int(s) for s in shape)
+        shape = checks.reshape("reshape", shape, self.shape)
         if shape == self.shape:
             return self
         return ops.Reshape.apply(self, shape=shape)
 
     view = reshape
 
-    def view_as(self, other):
-        return self.reshape(other.shape)
-
     def expand(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        shape = tuple(s if s != -1 else self.shape[i - len(shape) + self.ndim] for i, s in enumerate(shape))
+        shape = checks.expand(shape, self.shape)
         if shape == self.shape:
             return self
-        broadcast_shape(self.shape, shape)  # validates
         if not self.requires_grad or not autograd.is_grad_enabled():
             return Tensor._wrap(xp.broadcast_to(self.array, shape), False)
         return ops.Expand.apply(self, shape=shape)
 
     def __getitem__(self, idx):
-        return ops.GetItem.apply(self, idx=_norm_index(idx))
+        return ops.GetItem.apply(self, idx=checks.index(self.shape, _norm_index(idx)))
 
     # ----- storage and in-place changes (machinery: inplace.py). Each returns self and bumps the version; with grad
     # involved it is recorded in the graph (x's grad_fn becomes the in-place node), as in PyTorch.
@@ -404,7 +401,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
 
     def __setitem__(self, idx, value):
         value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
-        inplace.update(self, "__setitem__", lambda old: value, idx=_norm_index(idx))
+        inplace.update(self, "__setitem__", lambda old: value, idx=checks.index(self.shape, _norm_index(idx)))
 
     def copy_(self, src):
         """Copy src's values into self, broadcasting src to self's shape and converting its dtype."""
@@ -449,10 +446,16 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
         return inplace.update(self, "masked_fill_", lambda old: old._const(value).where(m, old))
 
     def uniform_(self, a=0.0, b=1.0):
+        checks.reals("uniform_", a=a, b=b)
+        if not a <= b:
+            raise ValueError(f"uniform_: expected a range [a, b) with a <= b, got a={a} and b={b}")
         host = B.host_rng().uniform(a, b, self.shape)
         return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
 
     def normal_(self, mean=0.0, std=1.0):
+        checks.reals("normal_", mean=mean, std=std)
+        if not std >= 0:
+            raise ValueError(f"normal_: expected std >= 0, got std={std}")
         host = B.host_rng().normal(mean, std, self.shape)
         return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
 
@@ -481,7 +484,11 @@ def _norm_index(idx):
     if isinstance(idx, Tensor):
         return idx.array
     if isinstance(idx, (list, B.np.ndarray)):
-        return B.asarray(idx, dtype=int64 if B.np.asarray(idx).dtype.kind in "iu" else None)
+        ragged = checks.ragged(idx)
+        if ragged:
+            raise IndexError(f"index: {ragged}")
+        host = B.np.asarray(idx)  # an empty list indexes nothing: int64, not NumPy's float64
+        return B.asarray(host, dtype=int64 if host.dtype.kind in "iu" or host.size == 0 else None)
     return idx
 
 

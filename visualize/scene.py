@@ -60,6 +60,7 @@ class Scene:
         self.node_count_full = len(self.nodes)
         self._param_summaries()
         self._bridge_roles()
+        self._fan_norms()
         if len(self.nodes) > max_nodes and len(self.cols) > 4:
             self._elide(max_nodes)
         self._summaries()
@@ -150,6 +151,11 @@ class Scene:
         g.ops.append(op)
         g.info["cluster"] = sid
         return g
+
+    def node_of(self, op):
+        """The drawn node of a walk Op (None when elided or not drawn)."""
+        n = self._op_nodes.get(op)
+        return n if n is not None and n.id in self.nodes else None
 
     def _target(self, node, col=None, lane=None):
         """The drawn node for a non-bridge walk node (seen from column `col` and `lane`: inputs get one proxy per
@@ -389,6 +395,22 @@ class Scene:
             n.info["dirs"] = sorted({s.lane[2] for s in ins.get(n.id, ()) if s.lane is not None})
             shape = n.ops[-1].shape
             n.info["shape"] = shape[1:] if len(shape) > 1 and shape[0] == len(self.cols) else shape
+
+    def _fan_norms(self):
+        """The gradient on y_t -> (the op that joins all columns, e.g. the head or the loss): the slice of the
+        stacked output's gradient that belongs to step t, which is exactly what the stacker sent back along the
+        steps' edges into y_t (sqrt of the sum of squares over both directions of a bidirectional layer, whose
+        halves are concatenated). Known only when y_t feeds that one op."""
+        fans, ins = {}, {}
+        for de in self.edges.values():
+            if de.style == "fan" and de.src.kind == "bridge":
+                fans.setdefault(de.src.id, []).append(de)
+            if de.dst.kind == "bridge" and de.src.kind == "step":
+                ins.setdefault(de.dst.id, []).append(de)
+        for src, outs in fans.items():
+            norms = [de.norm for de in ins.get(src, ())]
+            if len(outs) == 1 and norms and None not in norms:
+                outs[0].norms, outs[0].exact = [sum(n * n for n in norms) ** 0.5], True
 
     def norms(self):
         """Every positive gradient norm drawn, for the colour scale."""

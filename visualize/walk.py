@@ -211,10 +211,15 @@ def _param_names(params):
     """id(tensor) -> qualified name, from a Module, a dict name -> tensor, or (name, tensor) pairs."""
     if params is None:
         return {}
+    given = params
     if isinstance(params, Module):
         params = params.named_parameters()
     elif isinstance(params, dict):
         params = params.items()
+    params = list(params) if hasattr(params, "__iter__") and not isinstance(params, (str, Tensor)) else None
+    if params is None or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in params):
+        raise TypeError(f"visualize: params must be a Module, a dict name -> Tensor or (name, Tensor) pairs, got "
+                        f"{type(given).__name__}")
     names = {}
     for name, t in params:
         if not isinstance(t, Tensor):

@@ -84,6 +84,8 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules):
+        if isinstance(modules, Module) or not hasattr(modules, "__iter__"):
+            raise TypeError(f"ModuleList: expected an iterable of Modules, got {type(modules).__name__}")
         for m in modules:
             self.append(m)
         return self
@@ -135,5 +137,10 @@ class ModuleDict(Module):
 
     def update(self, modules):
         pairs = modules.items() if hasattr(modules, "items") else modules
+        if isinstance(pairs, (str, Module)) or not hasattr(pairs, "__iter__"):
+            raise TypeError(f"ModuleDict: expected a dict or (key, Module) pairs, got {type(modules).__name__}")
+        pairs = list(pairs)
+        if not all(isinstance(p, (tuple, list)) and len(p) == 2 for p in pairs):
+            raise TypeError("ModuleDict: expected a dict or (key, Module) pairs")
         for k, m in pairs:
             self[k] = m

@@ -6,6 +6,7 @@ Embedding Functions. Imports: backend, autograd, ops, kernels, tensor (no numpy:
 """
 
 from .. import backend as B
+from .. import checks
 from ..autograd import Function, OuterGrad
 from ..functions import where
 from ..kernels import loss as fused_loss
@@ -15,8 +16,14 @@ xp = B.xp
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _dtype_name(dtype):
-    return str(dtype).split(".")[-1]  # "float32" on every backend (array_api_strict prefixes its module)
+def _tensor(op, value, arg="input"):
+    """The Tensor arguments of the functions here: anything else is a TypeError naming the argument."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: expected {arg} to be a Tensor, got {type(value).__name__}")
+    return value
+
+
+_dtype_name = B.dtype_name
 
 
 # ----- Functions
@@ -65,6 +72,8 @@ class EmbeddingFn(Function):
 # ----- layers
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias. input (..., in), weight (out, in), bias (out,) -> (..., out)."""
+    _tensor("linear", input)
+    _tensor("linear", weight, "weight")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: expected input with last dimension {weight.shape[1]}, got shape {input.shape}")
     if input.dtype != weight.dtype:
@@ -93,6 +102,7 @@ def dropout(input, p=0.5, training=True):
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p). The mask is drawn on
     the host (tr.manual_seed gives the same mask on every backend). Identity when not training or p == 0."""
     _check_p("dropout", p)
+    _tensor("dropout", input)
     if not training or p == 0:
         return input
     if p == 1:
@@ -103,13 +113,13 @@ def dropout(input, p=0.5, training=True):
 
 
 def _check_p(name, p):
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: dropout probability has to be between 0 and 1, got {p}")
+    return checks.probability(name, "dropout probability", p)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims (biased variance)."""
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _tensor("layer_norm", input)
+    ns = checks.sizes("layer_norm", (normalized_shape,), "normalized_shape")
     if input.shape[input.ndim - len(ns):] != ns or input.ndim < len(ns):
         raise ValueError(f"layer_norm: expected input with trailing shape {ns}, got shape {input.shape}")
     axes = tuple(range(input.ndim - len(ns), input.ndim))
@@ -122,25 +132,25 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 # ----- activations
 def relu(input):
-    return input.relu()
+    return _tensor("relu", input).relu()
 
 
 def tanh(input):
-    return input.tanh()
+    return _tensor("tanh", input).tanh()
 
 
 def sigmoid(input):
-    return input.sigmoid()
+    return _tensor("sigmoid", input).sigmoid()
 
 
 def log_softmax(input, dim=None, dtype=None):
     """log(softmax(input)) along `dim` (required), one fused node; stable at any magnitude."""
-    x = input if dtype is None else input.to(dtype)
+    x = _tensor("log_softmax", input) if dtype is None else _tensor("log_softmax", input).to(dtype)
     return fused_loss.LogSoftmax.apply(x, axis=x._softmax_dim("log_softmax", dim, None))
 
 
 def softmax(input, dim=None, dtype=None):
-    x = input if dtype is None else input.to(dtype)
+    x = _tensor("softmax", input) if dtype is None else _tensor("softmax", input).to(dtype)
     return fused_loss.Softmax.apply(x, axis=x._softmax_dim("softmax", dim, None))
 
 
@@ -153,6 +163,7 @@ def _check_reduction(name, reduction):
 def _class_layout(name, input, target, weight, ignore_index):
     """Validate and flatten (N, C, d1, ...) / (C,) inputs to (M, C) with targets (M,); returns the flat input,
     the target array, the weight array (or None) and the shape of an unreduced result."""
+    _tensor(name, input)
     if not isinstance(target, Tensor):
         target = Tensor._as_tensor(target)
     if B.is_floating(target.dtype) or target.dtype == B.bool_:
@@ -254,6 +265,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (x - y)^2 of two tensors of the same shape (no silent broadcasting, unlike PyTorch)."""
     _check_reduction("mse_loss", reduction)
+    _tensor("mse_loss", input)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: expected target of shape {input.shape} (same as input), got shape {target.shape}")
@@ -266,6 +278,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """Sigmoid + binary cross-entropy in one stable node. input, target: same shape, float; weight broadcasts to
     input; pos_weight (C,) weights the positive term along the last dim, as PyTorch."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
+    _tensor("binary_cross_entropy_with_logits", input)
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=input.dtype)
     if not B.is_floating(target.dtype):
         raise TypeError("binary_cross_entropy_with_logits: expected a float target, got dtype "

@@ -4,6 +4,7 @@ Imports: backend, tensor, nn.module, nn.parameter, nn.functional."""
 import math
 
 from .. import backend as B
+from .. import checks
 from ..creation import uniform
 from ..tensor import float32
 from . import functional as F
@@ -25,7 +26,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, dtype=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        in_features, out_features = (checks.size("Linear", k, v) for k, v in (("in_features", in_features),
+                                                                               ("out_features", out_features)))
+        self.in_features, self.out_features = in_features, out_features
         dtype = dtype or float32
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = Parameter(uniform((out_features, in_features), -bound, bound, dtype))
@@ -35,7 +38,7 @@ class Linear(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        if F._tensor("Linear", x).ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear: expected input with last dimension {self.in_features}, got shape {x.shape}")
         return F.linear(x, self.weight, self.bias)
 
@@ -51,8 +54,11 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, dtype=None, _weight=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        num_embeddings = checks.size("Embedding", "num_embeddings", num_embeddings)
+        embedding_dim = checks.size("Embedding", "embedding_dim", embedding_dim)
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None:
+            padding_idx = checks.size("Embedding", "padding_idx", padding_idx, minimum=None)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must be within [-{num_embeddings}, {num_embeddings}), "
                                  f"got {padding_idx}")
@@ -109,9 +115,8 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
-        ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(s) for s in ns), float(eps), bool(
-            elementwise_affine)
+        ns = checks.sizes("LayerNorm", (normalized_shape,), "normalized_shape")
+        self.normalized_shape, self.eps, self.elementwise_affine = ns, float(eps), bool(elementwise_affine)
         dtype = dtype or float32
         if elementwise_affine:
             self.weight = Parameter(B.ones(self.normalized_shape, dtype))
@@ -124,6 +129,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        F._tensor("LayerNorm", x)
         n = len(self.normalized_shape)
         if x.shape[max(x.ndim - n, 0):] != self.normalized_shape or x.ndim < n:
             raise ValueError(f"LayerNorm: expected input with trailing shape {self.normalized_shape}, "

@@ -74,6 +74,10 @@ class Module:
 
     def register_parameter(self, name, param):
         """Register a Parameter, or None (an absent optional parameter such as bias=False)."""
+        _check_name(self, "register_parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: cannot assign a {type(param).__name__} to "
+                            f"parameter {name!r} (an nn.Parameter or None required)")
         if param is None:
             self.__dict__.pop(name, None)
             self._parameters[name] = None
@@ -82,15 +86,20 @@ class Module:
 
     def register_buffer(self, name, tensor, persistent=True):
         """A non-learnable tensor that is part of the state (saved in state_dict when persistent)."""
+        _check_name(self, "register_buffer", name)
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
-                            "required)")
+            raise TypeError(f"{type(self).__name__}.register_buffer: cannot assign '{type(tensor).__name__}' object to "
+                            f"buffer {name!r} (a Tensor or None required)")
         _discard(name, self.__dict__, self._parameters, self._modules)
         self._buffers[name] = tensor
         skip = self.__dict__.get("_non_persistent", set())
         object.__setattr__(self, "_non_persistent", skip | {name} if not persistent else skip - {name})
 
     def add_module(self, name, module):
+        _check_name(self, "add_module", name)
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be an nn.Module, got "
+                            f"{type(module).__name__}")
         setattr(self, name, module)
 
     # ----- traversal
@@ -143,12 +152,16 @@ class Module:
         return (b for _, b in self.named_buffers(recurse=recurse))
 
     def apply(self, fn):
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}.apply: fn must be callable, got {type(fn).__name__}")
         for m in list(self.modules())[::-1]:
             fn(m)
         return self
 
     # ----- modes and dtypes
     def train(self, mode=True):
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: mode is expected to be a bool, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -280,6 +293,12 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_name(module, op, name):
+    if not isinstance(name, str) or not name or "." in name:
+        raise (TypeError if not isinstance(name, str) else ValueError)(
+            f"{type(module).__name__}.{op}: name must be a non-empty string without '.', got {name!r}")
 
 
 def _discard(name, *stores):

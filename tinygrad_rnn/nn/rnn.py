@@ -45,9 +45,9 @@ class RNNBase(Module):
                  bidirectional=False, proj_size=0, nonlinearity="tanh", dtype=None):
         super().__init__()
         name = type(self).__name__
-        check_size(name, "input_size", input_size)
-        check_size(name, "hidden_size", hidden_size)
-        check_size(name, "num_layers", num_layers)
+        input_size = check_size(name, "input_size", input_size)
+        hidden_size = check_size(name, "hidden_size", hidden_size)
+        num_layers = check_size(name, "num_layers", num_layers)
         if isinstance(dropout, bool) or not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1:
             raise ValueError(f"{name}: dropout should be a number in range [0, 1] representing the probability of "
                              f"an element being zeroed, got {dropout!r}")
@@ -55,9 +55,7 @@ class RNNBase(Module):
             warnings.warn(f"{name}: dropout option adds dropout after all but last recurrent layer, so non-zero "
                           f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
                           f"num_layers={num_layers}", stacklevel=3)
-        check_size(name, "proj_size", proj_size, positive=False)
-        if proj_size < 0:
-            raise ValueError(f"{name}: proj_size should be a positive integer or zero to disable projections")
+        proj_size = check_size(name, "proj_size", proj_size, positive=False)
         if proj_size >= hidden_size:
             raise ValueError(f"{name}: proj_size has to be smaller than hidden_size")
         if proj_size and mode != "LSTM":
@@ -126,7 +124,7 @@ class RNNBase(Module):
                 extra = ("; h_0 and h_n are (D*num_layers, N, H_out): batch_first does not apply to them"
                          if self.batch_first else "")
                 raise ValueError(f"{name}: expected {label} of shape {expected}, got {h.shape}{extra}")
-            check_dtype(name, h, self.weight_ih_l0)
+            check_dtype(name, h, self.weight_ih_l0, label)
             parts.append(h if batched else h.unsqueeze(1))
         if not lstm:
             return [parts[0][i] for i in range(L * D)]
@@ -165,11 +163,11 @@ class RNNBase(Module):
             x = input if not batched or not self.batch_first else input.transpose(0, 1)
             x = x if batched else x.unsqueeze(1)
         T, N, feat = x.shape
+        shape = tuple(input.data.shape) if packed else input.shape  # as the user passed it (before batch_first)
         if feat != self.input_size:
-            shape = input.data.shape if packed else input.shape
-            raise ValueError(f"{name}: expected input of feature size {self.input_size}, got shape {tuple(shape)}")
+            raise ValueError(f"{name}: expected input of feature size {self.input_size}, got shape {shape}")
         if T == 0:
-            raise ValueError(f"{name}: expected at least one time step, got shape {x.shape}")
+            raise ValueError(f"{name}: expected at least one time step, got shape {shape}")
         check_dtype(name, x, self.weight_ih_l0)
         valid, masks = self._masks(lengths, T, N)
         states = self._initial(hx, batched, N, x.dtype)

@@ -5,6 +5,7 @@ nn.parameter."""
 import math
 
 from .. import backend as B
+from .. import checks
 from ..creation import uniform
 from ..functions import cat
 from ..kernels import fused
@@ -14,11 +15,8 @@ from .parameter import Parameter
 
 
 def check_size(name, arg, value, positive=True):
-    """PyTorch's checks: an int (not a bool), greater than zero."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: {arg} should be of type int, got: {type(value).__name__}")
-    if positive and value <= 0:
-        raise ValueError(f"{name}: {arg} must be greater than zero, got {value}")
+    """PyTorch's checks: an int (not a bool), greater than zero (or >= 0 when not `positive`)."""
+    return checks.size(name, arg, value, 1 if positive else 0)
 
 
 def check_nonlinearity(name, nonlinearity):
@@ -26,9 +24,10 @@ def check_nonlinearity(name, nonlinearity):
         raise ValueError(f"{name}: unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
 
 
-def check_dtype(name, x, w):
+def check_dtype(name, x, w, label="input"):
     if x.dtype != w.dtype:
-        raise TypeError(f"{name}: input has dtype {x.dtype} but the parameters are {w.dtype}; "
+        raise TypeError(f"{name}: {label} has dtype {B.dtype_name(x.dtype)} but the parameters are "
+                        f"{B.dtype_name(w.dtype)}; "
                         f"convert one of them (x.float(), x.double(), model.double())")
 
 
@@ -52,8 +51,8 @@ class RNNCellBase(Module):
     def __init__(self, input_size, hidden_size, bias, num_chunks, dtype=None):
         super().__init__()
         name = type(self).__name__
-        check_size(name, "input_size", input_size)
-        check_size(name, "hidden_size", hidden_size)
+        input_size = check_size(name, "input_size", input_size)
+        hidden_size = check_size(name, "hidden_size", hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
         G, dtype = num_chunks * hidden_size, dtype or float32
         self.weight_ih = Parameter(B.zeros((G, input_size), dtype))
@@ -95,6 +94,7 @@ class RNNCellBase(Module):
             raise TypeError(f"{type(self).__name__}: expected {label} to be a Tensor, got {type(h).__name__}")
         if h.shape != expected:
             raise ValueError(f"{type(self).__name__}: expected {label} of shape {expected}, got {h.shape}")
+        check_dtype(type(self).__name__, h, self.weight_hh, label)
         return h if batched else h.unsqueeze(0)
 
     def _tag(self):

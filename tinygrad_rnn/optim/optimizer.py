@@ -119,6 +119,8 @@ class Optimizer:
             raise TypeError(f"{self._name}.step: closure must be callable (it recomputes the loss), got "
                             f"{type(closure).__name__}")
         if closure is not None:
+            if not callable(closure):
+                raise TypeError(f"{self._name}.step: closure must be callable (or None), got {type(closure).__name__}")
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:

@@ -3,15 +3,28 @@
 import math
 
 from ... import backend as B
+from ... import checks
 from ...tensor import Tensor
 
 xp = B.xp
 
 
-def _grads(parameters):
+def _grads(op, parameters):
     if isinstance(parameters, Tensor):
         parameters = [parameters]
+    try:
+        parameters = list(parameters)
+    except TypeError:
+        raise TypeError(f"{op}: parameters must be a Tensor or an iterable of Tensors, got "
+                        f"{type(parameters).__name__}") from None
+    for p in parameters:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: parameters must be Tensors, got a {type(p).__name__}")
     return [p.grad for p in parameters if p.grad is not None]
+
+
+def _number(op, arg, value):
+    return float(checks.reals(op, **{arg: value})[0])
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
@@ -21,8 +34,11 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     total = norm([norm(g, p) for g in grads], p)        (p = norm_type; inf is the largest |g|)
     every g *= min(1, max_norm / (total + 1e-6))        (the 1e-6 as PyTorch: never divide by zero)
     Runs on the device without a host round trip, unless error_if_nonfinite asks to check the norm."""
-    grads = _grads(parameters)
-    norm_type = float(norm_type)
+    grads = _grads("clip_grad_norm_", parameters)
+    max_norm, norm_type = _number("clip_grad_norm_", "max_norm", max_norm), _number("clip_grad_norm_", "norm_type",
+                                                                                    norm_type)
+    if not max_norm >= 0:  # a negative bound would flip every gradient's sign
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
     if not norm_type > 0:
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
     if not grads:
@@ -48,8 +64,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element to [-clip_value, clip_value] in place."""
-    clip_value = float(clip_value)
-    if clip_value < 0:
+    clip_value = _number("clip_grad_value_", "clip_value", clip_value)
+    if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
-    for g in _grads(parameters):
+    for g in _grads("clip_grad_value_", parameters):
         g.array = xp.clip(g.array, -clip_value, clip_value)

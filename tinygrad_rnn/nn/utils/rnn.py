@@ -27,10 +27,32 @@ def lengths_to_host(lengths, name="lengths"):
         lengths = lengths.numpy()
     elif B.is_array(lengths):
         lengths = B.to_host(lengths)
-    host = _np.asarray(lengths)
+    try:
+        host = _np.asarray(lengths)
+    except (ValueError, TypeError):
+        host = _np.asarray(None)  # ragged or not array-like: reported below as not a 1-D sequence
     if host.ndim != 1 or (host.size and host.dtype.kind not in "iu"):
         raise ValueError(f"{name}: expected a 1-D sequence of integers, got {host.dtype} array of shape {host.shape}")
     return host.astype(_np.int64)
+
+
+def _check(name, value, kind, ndim=None):
+    """A PackedSequence / Tensor argument (of `ndim` dims when given), or a TypeError / ValueError naming `name`."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name}: expected a {kind.__name__}, got {type(value).__name__}")
+    if ndim is not None and value.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-d padded batch (T, N, F), got shape {value.shape}")
+    return value
+
+
+def _lengths_in_range(name, lengths, N, T, lo):
+    """lengths as a host array of N ints in [lo, T] (T: the padded length), or a ValueError naming `name`."""
+    n_len = lengths_to_host(lengths, f"{name}: lengths")
+    if n_len.shape[0] != N:
+        raise ValueError(f"{name}: expected {N} lengths (one per sequence), got {n_len.shape[0]}")
+    if N and (n_len.min() < lo or n_len.max() > T):
+        raise ValueError(f"{name}: lengths must be between {lo} and the padded length {T}, got {n_len.tolist()}")
+    return n_len
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=False):
@@ -38,14 +60,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=False
 
     enforce_sorted=False (the default here, unlike PyTorch) sorts by length; True requires decreasing lengths.
         packed = pack_padded_sequence(x, [5, 2, 3]); out, h_n = lstm(packed)"""
-    n_len = lengths_to_host(lengths)
     x = input.transpose(0, 1) if batch_first else input
     T, N = x.shape[0], x.shape[1]
-    if n_len.shape[0] != N:
-        raise ValueError(f"pack_padded_sequence: expected {N} lengths (one per sequence), got {n_len.shape[0]}")
-    if N and (n_len.min() < 1 or n_len.max() > T):
-        raise ValueError(f"pack_padded_sequence: lengths must be between 1 and the padded length {T}, "
-                         f"got {n_len.tolist()}")
+    n_len = _lengths_in_range("pack_padded_sequence", lengths, N, T, 1)
     if enforce_sorted:
         if _np.any(n_len[:-1] < n_len[1:]):
             raise ValueError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
@@ -73,6 +90,7 @@ def _pack(x, n_len, order, sorted_t, unsorted_t):
 
 def packed_layout(sequence):
     """(lengths in original order, length-descending order) of a PackedSequence, as host int64 arrays."""
+    _check("packed_layout", sequence, PackedSequence)
     bs = lengths_to_host(sequence.batch_sizes, "batch_sizes")
     N = int(bs[0]) if bs.size else 0
     order = (lengths_to_host(sequence.sorted_indices, "sorted_indices") if sequence.sorted_indices is not None
@@ -87,6 +105,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     """Undo pack_padded_sequence: (padded (T, N, *) or (N, T, *), lengths Tensor (N,)) in the original order.
 
     T = max(lengths), or total_length when given (it must not be smaller)."""
+    _check("pad_packed_sequence", sequence, PackedSequence)
     bs = lengths_to_host(sequence.batch_sizes, "batch_sizes")
     n_len, order = packed_layout(sequence)
     N, max_len = (int(bs[0]) if bs.size else 0), bs.shape[0]
@@ -113,8 +132,15 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     """A list of Tensors (L_n, *) -> one padded Tensor (T, N, *) (or (N, T, *)), T = max L_n."""
+    if not isinstance(sequences, (list, tuple)):
+        raise TypeError(f"pad_sequence: expected a list of tensors, got {type(sequences).__name__}")
     if not sequences:
         raise ValueError("pad_sequence: expected a non-empty list of tensors")
+    for i, s in enumerate(sequences):
+        if not isinstance(s, Tensor):
+            raise TypeError(f"pad_sequence: expected a list of Tensors, got a {type(s).__name__} at index {i}")
+        if s.ndim == 0:
+            raise ValueError(f"pad_sequence: every sequence needs at least 1 dim (time), got a 0-d tensor at index {i}")
     if padding_side not in ("right", "left"):
         raise ValueError(f"pad_sequence: padding_side must be 'right' or 'left', got {padding_side!r}")
     feat = tuple(sequences[0].shape[1:])
@@ -147,13 +173,15 @@ def reverse_padded(x, lengths=None, batch_first=False):
     x (T, N, *) (or (N, T, *)): out[t, n] = x[lengths[n] - 1 - t, n] for t < lengths[n], else x[t, n].
     Without lengths it is x flipped along time."""
     tx = 1 if batch_first else 0
+    if _check("reverse_padded", x, Tensor).ndim < 2:
+        raise ValueError(f"reverse_padded: expected a padded batch of at least 2 dims (T, N, ...), got shape {x.shape}")
     T = x.shape[tx]
     if lengths is None:
         idx = (slice(None),) * tx + (slice(None, None, -1),)
         return x[idx]
-    n_len = lengths_to_host(lengths)
     xt = x.transpose(0, 1) if batch_first else x
     N = xt.shape[1]
+    n_len = _lengths_in_range("reverse_padded", lengths, N, T, 0)
     t = _np.arange(T)[:, None]
     src = _np.where(t < n_len[None, :], n_len[None, :] - 1 - t, t)
     rows = src * N + _np.arange(N)[None, :]
@@ -167,9 +195,10 @@ def last_outputs(output, lengths=None, bidirectional=False, batch_first=False):
 
     The forward half is taken at t = lengths[n] - 1; the reverse half at t = 0, where the reverse direction ends
     (taking output[-1] for it would give the state after a single step). Equal to h_n of the last layer."""
+    _check("last_outputs", output, Tensor, 3)
     out = output.transpose(0, 1) if batch_first else output
     T, N, F = out.shape
-    n_len = _np.full(N, T, _np.int64) if lengths is None else lengths_to_host(lengths)
+    n_len = _np.full(N, T, _np.int64) if lengths is None else _lengths_in_range("last_outputs", lengths, N, T, 1)
     H = F // 2 if bidirectional else F
     rows = (n_len - 1) * N + _np.arange(N)
     flat = out.reshape(T * N, F)

@@ -121,6 +121,8 @@ class LRScheduler:
     def step(self, epoch=None):
         """Advance one epoch. step(epoch) (deprecated in PyTorch too) jumps to `epoch` using the closed form
         where the scheduler has one, else its chainable form."""
+        if epoch is not None:
+            checks.integer(f"{self._name}.step", "epoch", epoch)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(f"{self._name}.step(epoch) is deprecated (as in PyTorch): call step() without an "

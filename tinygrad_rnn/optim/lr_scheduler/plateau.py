@@ -53,7 +53,11 @@ class ReduceLROnPlateau(LRScheduler):
         return a > best * (self.threshold + 1.0) if self.threshold_mode == "rel" else a > best + self.threshold
 
     def step(self, metrics, epoch=None):
-        current = float(metrics.item() if hasattr(metrics, "item") else metrics)  # a 0-d Tensor or a number
+        try:
+            current = float(metrics.item() if hasattr(metrics, "item") else metrics)  # a 0-d Tensor or a number
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step: metrics must be a number or a one-element tensor, got "
+                            f"{type(metrics).__name__} {metrics!r}"[:200]) from None
         if epoch is not None:
             warnings.warn("ReduceLROnPlateau.step(metrics, epoch) is deprecated (as in PyTorch): call step(metrics)",
                           UserWarning, stacklevel=2)
