@@ -1,6 +1,6 @@
 """Tensor's conversions, as a mixin of the Tensor class: to the host and Python numbers (numpy, item, tolist, repr,
 int/float/bool/index), between dtypes and devices (to, cpu, cuda, float, long, type_as, ...), and the new_*
-factories. Imports: backend, autograd, ops, devices."""
+factories. Imports: backend, checks, autograd, ops, devices."""
 
 from . import backend as B
 from . import checks, ops
@@ -35,7 +35,6 @@ def _new(t, device, requires_grad):
     if device is not None:
         D.check(device, "factory")
     return t.requires_grad_(True) if requires_grad else t
-
 
 
 class ConvertMixin:
