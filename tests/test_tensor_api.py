@@ -168,6 +168,16 @@ def test_argmax_argmin_like_torch():
         _same(getattr(tr, op)(x, 0), getattr(torch, op)(xt, 0), exact=True)
 
 
+def test_an_empty_dim_tuple_reduces_every_dim_like_torch():
+    host = np.random.default_rng(5).standard_normal((2, 3))
+    x, xt = _pair(host, False)
+    for op in ("sum", "mean", "var", "std", "amax", "amin"):
+        _same(getattr(x, op)(dim=()), getattr(xt, op)(dim=()))
+        _same(getattr(x, op)((), keepdim=True), getattr(xt, op)((), keepdim=True))
+    with pytest.raises(TypeError, match="logsumexp: dim is required"):
+        x.logsumexp(())
+
+
 def test_var_std_default_to_the_unbiased_estimate_like_torch():
     host = np.random.default_rng(2).standard_normal((3, 4))
     x, xt = _pair(host, False)

@@ -28,7 +28,8 @@ class ReduceMixin:
     def _reduce_args(self, op, dim, axis, keepdim, keepdims):
         dim, keepdim = dim_alias(op, dim, axis, keepdim, keepdims)
         dims = normalize_dims(dim, self.ndim, op)
-        return (None if self.ndim == 0 else dims), keepdim  # a 0-d tensor takes dim 0 or -1 and stays 0-d
+        # a 0-d tensor takes dim 0 or -1 and stays 0-d; dim=() reduces every dim, as in PyTorch
+        return (None if self.ndim == 0 or dims == () else dims), keepdim
 
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         dims, keepdim = self._reduce_args("sum", dim, axis, keepdim, keepdims)
@@ -124,7 +125,7 @@ class ReduceMixin:
         """log(sum(exp(x))) over `dim` (required, as in PyTorch), stable for any magnitude: the max is subtracted
         first (as a constant, which leaves the gradient unchanged)."""
         dims, keepdim = self._reduce_args("logsumexp", dim, axis, keepdim, keepdims)
-        if dim is None and axis is None:
+        if (dim if axis is None else axis) in (None, ()):
             raise TypeError("logsumexp: dim is required")
         x = self._floating()
         m = _wrap(xp.max(x.array, axis=dims, keepdims=True))
