@@ -384,3 +384,16 @@ def test_integer_and_bool_tensors_promote_like_torch(op, dtype):
     ours = fn(tr, tr.tensor(data, dtype=getattr(tr, dtype)))
     assert ours._dtype_name == str(theirs.dtype).split(".")[-1]
     np.testing.assert_allclose(ours.numpy().astype(float), theirs.numpy().astype(float), rtol=1e-6)
+
+
+def test_joins_and_products_promote_like_torch_and_gradients_keep_input_dtypes():
+    a, b = tr.ones(2, requires_grad=True), tr.ones(2, dtype=tr.float64, requires_grad=True)
+    c = tr.cat([a, b])
+    assert c.dtype == tr.float64
+    c.sum().backward()
+    assert a.grad.dtype == tr.float32 and b.grad.dtype == tr.float64
+    for ours, theirs in [(tr.cat([tr.ones(2), tr.tensor([1, 2])]), torch.cat([torch.ones(2), torch.tensor([1, 2])])),
+                         (tr.stack([tr.tensor([1]), tr.tensor([True])]), torch.stack([torch.tensor([1]),
+                                                                                     torch.tensor([True])]))]:
+        assert ours._dtype_name == str(theirs.dtype).split(".")[-1]
+        _same(ours, theirs, exact=True)

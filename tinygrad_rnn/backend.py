@@ -122,6 +122,15 @@ def is_floating(dtype):
     return dtype in FLOAT_DTYPES
 
 
+def promote(*dtypes):
+    """PyTorch's result dtype when tensors of these dtypes meet: the widest float if any is floating (int or bool with
+    float32 -> float32), else the widest int (bool with int32 -> int32), else bool."""
+    floats = [d for d in dtypes if is_floating(d)]
+    if floats:
+        return float64 if float64 in floats else float32
+    return int64 if int64 in dtypes else int32 if int32 in dtypes else dtypes[0]
+
+
 def zeros(shape, dtype):
     return xp.zeros(shape, dtype=dtype, device=DEVICE) if DEVICE is not None else xp.zeros(shape, dtype=dtype)
 

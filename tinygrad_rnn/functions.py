@@ -45,7 +45,13 @@ def cat(tensors, dim=None, *, axis=None):
             raise ValueError(f"cat: shapes {ref} and {t.shape} differ outside dim {dim}")
     if len(tensors) == 1:
         return tensors[0]
-    return ops.Concat.apply(*tensors, axis=dim)
+    return ops.Concat.apply(*_promoted(tensors), axis=dim)
+
+
+def _promoted(tensors):
+    """The tensors in their common dtype (PyTorch's promotion), each cast recorded so gradients keep input dtypes."""
+    wide = B.promote(*[t.dtype for t in tensors])
+    return [t.to(wide) for t in tensors]
 
 
 concat = concatenate = cat
@@ -90,9 +96,7 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     tensors = [_t(o) for o in operands]
     ins, out = _einsum_spec(equation, [t.shape for t in tensors])
-    if len({t.dtype for t in tensors}) > 1:
-        wide = B.float64 if any(t.dtype == B.float64 for t in tensors) else B.float32
-        tensors = [t.to(wide) for t in tensors]
+    tensors = _promoted(tensors)
     return ops.Einsum.apply(*tensors, ins=ins, out=out)
 
 

@@ -187,7 +187,8 @@ class ReduceMixin:
                              f"{a2.shape[-1]} columns, the second {b2.shape[-2]} rows")
         broadcast_shape(a2.shape[:-2], b2.shape[:-2])
         if a2.dtype != b2.dtype:
-            a2, b2 = a2.astype(B.float64), b2.astype(B.float64)
+            wide = B.promote(a2.dtype, b2.dtype)
+            a2, b2 = a2.astype(wide), b2.astype(wide)
         out = ops.MatMul.apply(a2, b2)
         if a.ndim == 1:
             out = out.squeeze(-2)

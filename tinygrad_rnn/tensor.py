@@ -225,16 +225,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     def _broadcasted(self, other, reverse=False):
         other = self._const(other)
         a, b = (other, self) if reverse else (self, other)
-        if a.dtype != b.dtype:
-            fa, fb = B.is_floating(a.dtype), B.is_floating(b.dtype)
-            if fa and fb:
-                wide = float64 if float64 in (a.dtype, b.dtype) else a.dtype
-                a, b = a.astype(wide), b.astype(wide)
-            elif fa or fb:  # int/bool with float -> the float dtype (the strict stand-in, like CuPy, will not guess)
-                a, b = (a, b.astype(a.dtype)) if fa else (a.astype(b.dtype), b)
-            else:  # ints and bools: the wider int (bool + int32 -> int32, int32 + int64 -> int64)
-                wide = int64 if int64 in (a.dtype, b.dtype) else int32
-                a, b = a.astype(wide), b.astype(wide)
+        if a.dtype != b.dtype:  # made explicit: the strict stand-in, like CuPy, will not guess
+            wide = B.promote(a.dtype, b.dtype)
+            a, b = a.astype(wide), b.astype(wide)
         if a.shape != b.shape:
             shape = broadcast_shape(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
