@@ -95,6 +95,8 @@ def test_facts_and_conversions_like_torch():
     _same(x.narrow(2, 1, 2), xt.narrow(2, 1, 2), exact=True)
     _same(x[:, :1].expand_as(x), xt[:, :1].expand_as(xt), exact=True)
     _same(m.repeat(2, 1, 3), xt[0].repeat(2, 1, 3), exact=True)
+    for args, kw in (((2, 0, 1), {}), (((2, 0, 1),), {}), ((), {"dims": (2, 0, 1)})):
+        _same(x.permute(*args, **kw), xt.permute(*args, **kw), exact=True)
     assert x.tolist() == xt.tolist()
     for conv in ("float", "double", "long", "int", "bool"):
         assert getattr(x, conv)()._dtype_name == str(getattr(xt, conv)().dtype).split(".")[-1]

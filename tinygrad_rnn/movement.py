@@ -51,8 +51,11 @@ class MovementMixin:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
         return self.reshape(self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:])
 
-    def permute(self, *dims):
-        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    def permute(self, *args, dims=None):
+        """x.permute(1, 0), x.permute((1, 0)) or x.permute(dims=(1, 0))."""
+        if args and dims is not None:
+            raise TypeError("permute: got dims both positionally and as dims=; pass one")
+        dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args if dims is None else dims
         dims = tuple(normalize_dim(d, self.ndim, "permute") for d in dims)
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
