@@ -1,68 +1,100 @@
-"""Char-level LM training step, tokens/s: Embedding -> LSTM/GRU/RNN -> Linear -> cross-entropy -> backward -> Adam,
-for tinygrad_rnn beside the hand-written NumPy reference (reference_numpy.py) and PyTorch CPU (reference_torch.py,
-when torch is installed), all measured in the same run and started from the same weights.
+"""Char-LM training step as a user writes it (Embedding -> LSTM/GRU/RNN -> Linear -> cross-entropy -> backward ->
+Adam, float32) in a plain process, beside the hand-written NumPy step and PyTorch CPU of the shared anchors
+(../shared/bench/anchors.py, systems `numpy` and `torch_nn`: same configs, same data), in interleaved rounds.
+Reports medians of per-step wall time, the ratios, and tinygrad_rnn's minor page faults per step.
 
-    python benchmarks/bench_charlm.py                      # the three sizes, three cells
-    python benchmarks/bench_charlm.py --cells lstm --sizes 32,35,128 --profile
+    python benchmarks/bench_charlm.py                          # three cells, three sizes
+    python benchmarks/bench_charlm.py --cells lstm --sizes small --ablate
+    python benchmarks/bench_charlm.py --anchors /path/to/anchors.py --malloc-tune
+
+--ablate turns each speed mechanism of the library off in turn (beside it on, interleaved) and prints the gain it
+brings per size. --malloc-tune (opt-in, printed) keeps freed memory in glibc's heap for the whole process: the
+library never changes allocator or BLAS settings itself.
 """
 
 import argparse
+import contextlib
 import ctypes
+import importlib.util
 import os
+import resource
+import statistics
 import sys
 import time
 
-import numpy as np
-
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
-from tinygrad_rnn import nn, optim
+from tinygrad_rnn import backend, grads, nn, optim
+from tinygrad_rnn.kernels import fused, loss
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_numpy import NumpyCharLM  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")  # CI: shared/ next to the clone
 
-VOCAB = 65
-SIZES = ((32, 35, 128), (64, 64, 256), (64, 128, 512))
+
+def load_anchors(path):
+    if not os.path.exists(path):
+        sys.exit(f"bench_charlm: the shared anchors are not at {os.path.abspath(path)}; pass --anchors PATH "
+                 "(CI copies shared/ next to the clone as ../shared)")
+    spec = importlib.util.spec_from_file_location("anchors", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 class CharLM(nn.Module):
-    """The benchmark model in tinygrad_rnn (parameter names as the references': embedding., rnn., fc.)."""
-
-    def __init__(self, cell, vocab, embed, hidden):
+    def __init__(self, cell, V, E, H):
         super().__init__()
-        self.embedding = nn.Embedding(vocab, embed)
-        self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](embed, hidden)
-        self.fc = nn.Linear(hidden, vocab)
+        self.embedding = nn.Embedding(V, E)
+        self.rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](E, H)
+        self.fc = nn.Linear(H, V)
 
     def forward(self, tokens):
         out, _ = self.rnn(self.embedding(tokens))
-        return self.fc(out.reshape(-1, out.shape[-1]))  # (T*N, H): one matrix product, as the references do
+        return self.fc(out)
 
 
-class TinyStep:
-    def __init__(self, cell, params):
-        V, E = params["embedding.weight"].shape
-        H = params["rnn.weight_hh_l0"].shape[1]
-        self.model = CharLM(cell, V, E, H)
-        self.model.load_state_dict({k: np.array(v) for k, v in params.items()})
-        self.opt = optim.Adam(self.model.parameters(), lr=1e-3)
+def tiny_step(cfg, cell, x, y):
+    """tinygrad_rnn's training step, written as a user writes it."""
+    tr.manual_seed(0)
+    model = CharLM(cell, cfg["V"], cfg["E"], cfg["H"])
+    opt = optim.Adam(model.parameters(), lr=1e-3)
+    xt, yt = tr.tensor(x), tr.tensor(y.reshape(-1))
 
-    def step(self, tokens, targets):
-        self.opt.zero_grad()
-        logits = self.model(tokens)
-        loss = F.cross_entropy(logits, targets.reshape(-1))
+    def step():
+        opt.zero_grad()
+        logits = model(xt)
+        loss = F.cross_entropy(logits.reshape(-1, cfg["V"]), yt)
         loss.backward()
-        self.opt.step()
+        opt.step()
         return loss.item()
 
+    return step
 
-_clock = time.perf_counter
+
+def _set(obj, name, value):
+    @contextlib.contextmanager
+    def ctx():
+        old = getattr(obj, name)
+        setattr(obj, name, value)
+        try:
+            yield
+        finally:
+            setattr(obj, name, old)
+    return ctx
+
+
+# Each speed mechanism of the library and how to turn it off (the rest of the code then takes its plain path).
+MECHANISMS = {
+    "workspace reuse": _set(backend, "REUSE", False),                   # fresh workspace arrays every forward
+    "workspace": _set(fused, "step_workspace", lambda *a, **k: None),   # per-step arrays, a stacked copy
+    "joined products": _set(grads, "_joined_spans", lambda spans: None),  # dW_hh from concatenated factors
+    "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
+    "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
+}
 
 
 def tune_malloc():
-    """glibc only: keep freed memory in the heap instead of returning it to the OS, so the arrays a training step
-    allocates afresh are not page-faulted in again every step (the NumPy reference preallocates its buffers and
-    never pays this). Applies to the whole process, i.e. to all three runners. Returns True if applied."""
+    """glibc only, whole process: keep freed memory in the heap (opt-in: --malloc-tune)."""
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
@@ -71,95 +103,98 @@ def tune_malloc():
     return bool(libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30))
 
 
-def _time(step, args, reps):
-    t0 = _clock()
-    for _ in range(reps):
-        step(*args)
-    return (_clock() - t0) / reps
+def _faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def bench(cell, B, T, H, rounds=3, budget=1.5):
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(0, VOCAB, (T, B))
-    targets = rng.integers(0, VOCAB, (T, B))
-    ref = NumpyCharLM(cell, VOCAB, H, H, seed=0)
-    ours = TinyStep(cell, ref.params)
-    runners = {"numpy": (ref.step, (tokens, targets)),
-               "tinygrad_rnn": (ours.step, (tr.Tensor(tokens), tr.Tensor(targets)))}
-    try:
-        from reference_torch import TorchCharLM
-        tm = TorchCharLM(cell, ref.params)
-        runners["torch"] = (tm.step, (tm.as_tensor(tokens), tm.as_tensor(targets)))
-    except ImportError:
-        pass
-    l_ref, l_ours = ref.step(tokens, targets), ours.step(*runners["tinygrad_rnn"][1])
-    assert abs(l_ref - l_ours) < 1e-4 * max(1.0, abs(l_ref)), (l_ref, l_ours)  # same model, same numbers
+def interleaved(runners, rounds, budget):
+    """{name: (per-step seconds, minor faults per step)} over `rounds` interleaved rounds; each runner's repetitions
+    per round sized to ~budget/rounds seconds. runners: {name: (step, context manager factory or None)}."""
     reps = {}
-    for name, (fn, args) in runners.items():  # warm up and size the repetitions to ~budget/rounds seconds
-        dt = _time(fn, args, 1)
-        reps[name] = max(1, int(budget / rounds / max(dt, 1e-4)))
-    best = dict.fromkeys(runners, float("inf"))
-    for _ in range(rounds):  # interleaved rounds, best of each: fair on a shared, noisy machine
-        for name, (fn, args) in runners.items():
-            best[name] = min(best[name], _time(fn, args, reps[name]))
-    return {name: B * T / dt for name, dt in best.items()}
+    for name, (fn, ctx) in runners.items():  # warm up (3 steps) and size the repetitions
+        with ctx() if ctx else contextlib.nullcontext():
+            for _ in range(2):
+                fn()
+            t0 = _clock()
+            fn()
+            reps[name] = max(2, int(budget / rounds / max(_clock() - t0, 1e-4)))
+    times = {name: [] for name in runners}
+    faults = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, (fn, ctx) in runners.items():
+            with ctx() if ctx else contextlib.nullcontext():
+                f0 = _faults()
+                for _ in range(reps[name]):
+                    t0 = _clock()
+                    fn()
+                    times[name].append(_clock() - t0)
+                faults[name].append((_faults() - f0) / reps[name])
+    return {name: (times[name], statistics.median(faults[name])) for name in runners}
 
 
-def _torch_threads():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch.get_num_threads()
+_clock = time.perf_counter
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", default="lstm,gru,rnn")
-    ap.add_argument("--sizes", nargs="*", default=None, help="B,T,H triples (default: the three standard sizes)")
-    ap.add_argument("--rounds", type=int, default=10, help="interleaved rounds; each runner's best round counts")
-    ap.add_argument("--budget", type=float, default=3.0, help="seconds per runner per size, over all rounds")
-    ap.add_argument("--profile", action="store_true", help="cProfile tinygrad_rnn's step instead of timing")
+    ap.add_argument("--sizes", default="small,medium,large", help="anchor configs: small, medium, large")
     ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                    help="cpu: process CPU time, steadier on a busy machine (fair only with single-threaded BLAS: "
-                         "OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1)")
-    ap.add_argument("--no-malloc-tune", action="store_true", help="leave glibc malloc at its defaults")
+                    help="cpu: this process's CPU time, steadier on a loaded machine (fair with one BLAS thread)")
+    ap.add_argument("--rounds", type=int, default=6, help="interleaved rounds")
+    ap.add_argument("--budget", type=float, default=4.0, help="seconds per runner per size, over all rounds")
+    ap.add_argument("--anchors", default=DEFAULT_ANCHORS, help="path of the shared anchors.py")
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--torch-threads", type=int, default=None,
+                    help="torch.set_num_threads after the anchors' setup (which sets 2); 1 for a fair --clock cpu")
+    ap.add_argument("--ablate", action="store_true", help="each mechanism off in turn: its gain per size")
+    ap.add_argument("--malloc-tune", action="store_true", help="opt in: tune glibc malloc for the whole process")
     a = ap.parse_args()
-    tuned = False if a.no_malloc_tune else tune_malloc()
     global _clock
     _clock = time.process_time if a.clock == "cpu" else time.perf_counter
-    sizes = [tuple(int(v) for v in s.split(",")) for s in a.sizes] if a.sizes else SIZES
-    cells = a.cells.split(",")
-    if a.profile:
-        import cProfile
-        import pstats
-        for cell in cells:
-            for B, T, H in sizes:
-                ref = NumpyCharLM(cell, VOCAB, H, H, seed=0)
-                ours = TinyStep(cell, ref.params)
-                rng = np.random.default_rng(0)
-                args = (tr.Tensor(rng.integers(0, VOCAB, (T, B))), tr.Tensor(rng.integers(0, VOCAB, (T, B))))
-                ours.step(*args)
-                pr = cProfile.Profile(_clock)
-                pr.enable()
-                for _ in range(20):
-                    ours.step(*args)
-                pr.disable()
-                print(f"== {cell} B={B} T={T} H={H}")
-                pstats.Stats(pr).sort_stats("tottime").print_stats(18)
-        return
-    print(f"clock={a.clock} malloc_tuned={tuned} OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} "
-          f"torch threads={_torch_threads()}")
-    print(f"{'cell':5} {'B':>3} {'T':>4} {'H':>4} | {'tinygrad_rnn':>12} {'numpy ref':>10} {'torch':>10} | "
-          f"{'x numpy':>7} {'x torch':>7}   (tokens/s)")
-    for cell in cells:
-        for B, T, H in sizes:
-            r = bench(cell, B, T, H, a.rounds, a.budget)
-            ours, ref, tor = r["tinygrad_rnn"], r["numpy"], r.get("torch")
-            tor_s = f"{tor:10.0f}" if tor else f"{'-':>10}"
-            ratio_t = f"{ours / tor:7.2f}" if tor else f"{'-':>7}"
-            print(f"{cell:5} {B:3d} {T:4d} {H:4d} | {ours:12.0f} {ref:10.0f} {tor_s} | {ours / ref:7.2f} {ratio_t}",
-                  flush=True)
+    anchors = load_anchors(a.anchors)
+    tuned = tune_malloc() if a.malloc_tune else False
+    print(f"plain process: clock={a.clock} malloc_tuned={tuned} "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} torch_threads={a.torch_threads or 'anchors'} "
+          f"rounds={a.rounds} budget={a.budget}s; "
+          "medians of per-step time", flush=True)
+    cell_list, sizes = a.cells.split(","), a.sizes.split(",")
+    if a.ablate:
+        print(f"{'cell':5} {'size':7} {'mechanism':24} {'on ms':>8} {'off ms':>8} {'gain':>6}")
+    else:
+        print(f"{'cell':5} {'size':7} | {'tinygrad_rnn':>12} {'numpy':>8} {'torch':>8} ms | {'x numpy':>7} "
+              f"{'x torch':>7} | {'faults/step':>11}")
+    for cell in cell_list:
+        for size in sizes:
+            cfg = anchors.CONFIGS[size]
+            x, y = anchors.make_data(cfg)
+            ours = tiny_step(cfg, cell, x, y)
+            if a.ablate:
+                runners = {"on": (ours, None)}
+                runners.update({name: (ours, off) for name, off in MECHANISMS.items()})
+                r = interleaved(runners, a.rounds, a.budget)
+                on = statistics.median(r["on"][0])
+                for name in MECHANISMS:
+                    off = statistics.median(r[name][0])
+                    print(f"{cell:5} {size:7} {name:24} {on * 1e3:8.2f} {off * 1e3:8.2f} {off / on - 1:6.1%}",
+                          flush=True)
+                continue
+            runners = {"tinygrad_rnn": (ours, None), "numpy": (anchors.build_numpy(cfg, cell, x, y)[0], None)}
+            if not a.no_torch:
+                try:
+                    runners["torch"] = (anchors.build_torch_nn(cfg, cell, x, y)[0], None)
+                    if a.torch_threads:
+                        import torch
+                        torch.set_num_threads(a.torch_threads)
+                except ImportError:
+                    pass
+            r = interleaved(runners, a.rounds, a.budget)
+            med = {k: statistics.median(v[0]) for k, v in r.items()}
+            t_ours, t_np, t_torch = med["tinygrad_rnn"], med["numpy"], med.get("torch")
+            torch_ms = f"{t_torch * 1e3:8.2f}" if t_torch else f"{'-':>8}"
+            x_torch = f"{t_torch / t_ours:7.2f}" if t_torch else f"{'-':>7}"
+            print(f"{cell:5} {size:7} | {t_ours * 1e3:12.2f} {t_np * 1e3:8.2f} {torch_ms} ms | {t_np / t_ours:7.2f} "
+                  f"{x_torch} | {r['tinygrad_rnn'][1]:11.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import xml.etree.ElementTree as ET
 import tinygrad_rnn as tr
 import visualize
 from tinygrad_rnn import nn
-from tinygrad_rnn.kernels import fused
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gallery")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -18,7 +17,7 @@ def run(layer, T, loss_on="all", seed=0, gates=False, N=2):
     tr.manual_seed(seed)
     x = tr.randn(T, N, layer.input_size)
     if gates:
-        with fused.use_primitives():
+        with tr.use_primitives():
             out, h = layer(x)
     else:
         out, h = layer(x)
@@ -82,7 +81,7 @@ def main():
     lstm_g = model(nn.LSTM, input_size=4, hidden_size=8)
     out["lstm_gates.svg"] = visualize.render(run(lstm_g, 3, gates=True), os.path.join(HERE, "lstm_gates.svg"),
                                              params=lstm_g, detail="gates",
-                                             title="nn.LSTM · 3 steps · gate detail (fused.use_primitives())")
+                                             title="nn.LSTM · 3 steps · gate detail (tr.use_primitives())")
     bi = model(nn.LSTM, input_size=4, hidden_size=8, num_layers=2, bidirectional=True)
     out["bilstm.svg"] = visualize.render(run(bi, 5), os.path.join(HERE, "bilstm.svg"), params=bi,
                                          title="nn.LSTM · 2 layers · bidirectional · 5 steps")

@@ -4,6 +4,7 @@ test_bad_inputs.py."""
 
 import numpy as np
 from bad_inputs_table import (
+    I,
     T,
     V,
     bad_state_dict,
@@ -51,6 +52,8 @@ row("nn.Dropout", lambda: nn.Dropout(1.5), V, r"Dropout: dropout probability has
 row("nn.Dropout", lambda: nn.Dropout("a"), T, r"Dropout: dropout probability should be a number between 0 and 1")
 row("nn.LayerNorm", lambda: nn.LayerNorm(-1), V, r"LayerNorm: normalized_shape must be non-negative, got \(-1,\)")
 row("nn.LayerNorm", lambda: nn.LayerNorm((2, "a")), T, r"LayerNorm: normalized_shape must be ints, got str")
+row("nn.LayerNorm", lambda: nn.LayerNorm(4, eps="small"), T, r"LayerNorm: eps must be a number, got str 'small'")
+row("F.layer_norm", lambda: F.layer_norm(x34(), 4, eps=None), T, r"layer_norm: eps must be a number, got NoneType")
 row("nn.LayerNorm", lambda m: m(tr.randn(2, 3)), V, r"LayerNorm: expected input with trailing shape \(4,\), got",
     lambda tmp: nn.LayerNorm(4), module_state)
 row("nn.RNN", lambda: nn.RNN(-1, 4), V, r"RNN: input_size must be greater than zero, got -1")
@@ -130,6 +133,16 @@ row("F.dropout", lambda: F.dropout(np.ones(3)), T, r"dropout: expected input to 
 row("F.layer_norm", lambda: F.layer_norm(x34(), (5,)), V, r"layer_norm: expected input with trailing shape \(5,\)")
 row("F.layer_norm", lambda: F.layer_norm(x34(), None), T, r"layer_norm: normalized_shape must be ints, got NoneType")
 row("F.relu", lambda: F.relu(5), T, r"relu: expected input to be a Tensor, got int")
+row("F.relu_", lambda: F.relu_(5), T, r"relu_: expected input to be a Tensor, got int")
+row("F.pad", lambda: F.pad(x34(), (1,)), V, r"pad: expected an even number of ints, got \(1,\)")
+row("F.pad", lambda: F.pad(np.ones(3), (1, 1)), T, r"pad: expected input to be a Tensor, got ndarray")
+row("F.pad", lambda: F.pad(x34(), (4, 0), "reflect"), V, r"pad: reflect padding \(4, 0\) must be smaller")
+row("F.one_hot", lambda: F.one_hot(tr.tensor([0.0, 1.0])), T, r"one_hot: expected an integer \(index\) tensor")
+row("F.one_hot", lambda: F.one_hot([0, 1]), T, r"one_hot: expected tensor to be a Tensor, got list")
+row("F.one_hot", lambda: F.one_hot(tr.tensor([0, 3]), 3), V, r"one_hot: class values must be smaller than num_classes")
+row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), tr.randn(5)), V, r"broadcast: shapes \(3, 4\) and \(5,\)")
+row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), [1.0]), T,
+    r"cosine_similarity: expected x2 to be a Tensor, got list")
 row("F.tanh", lambda: F.tanh([1.0]), T, r"tanh: expected input to be a Tensor, got list")
 row("F.sigmoid", lambda: F.sigmoid(None), T, r"sigmoid: expected input to be a Tensor, got NoneType")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1])), V,
@@ -137,6 +150,8 @@ row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1])), V,
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.randn(3)), T, r"cross_entropy: expected integer class indices")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1, 4])), V,
     r"cross_entropy: target index 4 is out of range for 4 classes")
+row("F.nll_loss_composed", lambda: F.nll_loss_composed(x34(), tr.tensor([0, 1, 4])), V,
+    r"nll_loss: target index 4 is out of range for 4 classes")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1, 2]), weight=tr.randn(3)), V,
     r"cross_entropy: expected weight of shape \(4,\), got shape \(3,\)")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1, 2]), reduction="avg"), V,
@@ -304,3 +319,48 @@ row("visualize.to_dot", lambda: visualize.to_dot(loss(), params={"w": 3}), T, r"
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), params=3), T, r"visualize: params must be a Module, a dict")
 row("visualize.to_dot", lambda: visualize.to_dot(loss(), highlight="h"), T, r"visualize: highlight must be a Tensor")
 row("visualize.graph", lambda: visualize.graph(None), (T, V), r"visualize: expected")
+row("nn.utils.rnn.pack_padded_sequence", lambda: R.pack_padded_sequence(tr.randn(3), [3]), V,
+    r"pack_padded_sequence: expected a padded batch of at least 2 dims \(T, N, ...\), got shape \(3,\)")
+row("F.cross_entropy", lambda: F.cross_entropy(tr.tensor([[1, 2]]), tr.tensor([0])), T,
+    r"cross_entropy: expected floating point input, got dtype int64")
+row("F.binary_cross_entropy_with_logits",
+    lambda: F.binary_cross_entropy_with_logits(tr.randn(3), tr.rand(3), weight=tr.randn(4)), V,
+    r"binary_cross_entropy_with_logits: weight of shape \(4,\) does not broadcast to the input's shape \(3,\)")
+row("F.binary_cross_entropy_with_logits",
+    lambda: F.binary_cross_entropy_with_logits(tr.randn(3, 2), tr.rand(3, 2), pos_weight=tr.randn(3)), V,
+    r"pos_weight of shape \(3,\) does not broadcast")
+row("nn.Sequential", lambda: nn.Sequential(nn.Tanh())[1.5], T, r"Sequential: index should be of type int, got: float")
+row("nn.ModuleList", lambda: nn.ModuleList([nn.Tanh()])["0"], T, r"ModuleList: index should be of type int, got: str")
+row("F.nll_loss", lambda: F.nll_loss(x34(), tr.tensor([0, 1, 2]), ignore_index=1.5), T,
+    r"nll_loss: ignore_index should be of type int, got: float")
+# ----- the inplace helper's functional additions and nn.init (rows guarded by hasattr, from before they landed)
+if hasattr(F, "one_hot"):
+    row("F.one_hot", lambda: F.one_hot(tr.tensor([0, 5]), 3), V, r"one_hot: class values must be smaller than")
+    row("F.one_hot", lambda: F.one_hot(tr.Tensor([0.5])), T, r"one_hot: expected an integer \(index\) tensor")
+if hasattr(F, "pad"):
+    row("F.pad", lambda: F.pad(x34(), (1,)), V, r"pad: expected an even number of ints, got \(1,\)")
+    row("F.pad", lambda: F.pad(x34(), (1,) * 6), V, r"pad: padding length 6 is too large for a tensor of 2 dims")
+if hasattr(F, "cosine_similarity"):
+    row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), x34(), dim=5), I,
+        r"cosine_similarity: dim 5 is out of range")
+    row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), tr.randn(5)), V, r"broadcast: shapes")
+if hasattr(F, "relu_"):
+    row("F.relu_", lambda: F.relu_(5), T, r"relu_: expected input to be a Tensor, got int")
+if hasattr(nn, "init"):
+    init = nn.init
+    row("nn.init.calculate_gain", lambda: init.calculate_gain("x"), V, r"calculate_gain: unsupported nonlinearity 'x'")
+    row("nn.init.constant_", lambda: init.constant_(x34(), "a"), T, r"Tensor: data must be numeric")
+    row("nn.init.eye_", lambda: init.eye_(tr.randn(3)), V, r"eye_: only tensors with 2 dimensions are supported")
+    row("nn.init.kaiming_uniform_", lambda: init.kaiming_uniform_(x34(), nonlinearity="gelu"), V,
+        r"calculate_gain: unsupported nonlinearity 'gelu'")
+    row("nn.init.kaiming_normal_", lambda: init.kaiming_normal_(x34(), mode="x"), V,
+        r"Mode x not supported, please use one of fan_in, fan_out")
+    row("nn.init.xavier_uniform_", lambda: init.xavier_uniform_(tr.randn(3)), V,
+        r"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
+    row("nn.init.xavier_normal_", lambda: init.xavier_normal_(tr.randn(3)), V, r"Fan in and fan out can not be")
+    row("nn.init.orthogonal_", lambda: init.orthogonal_(tr.randn(3)), V, r"orthogonal_: only tensors with 2 or more")
+    row("nn.init.trunc_normal_", lambda: init.trunc_normal_(x34(), a=2, b=-2), V, r"trunc_normal_: expected a < b")
+    row("nn.init.ones_", lambda: init.ones_(5), T, r"ones_: expected a Tensor")
+    row("nn.init.zeros_", lambda: init.zeros_([1]), T, r"zeros_: expected a Tensor")
+    row("nn.init.uniform_", lambda: init.uniform_(x34(), 2, 1), V, r"uniform_: .*a <= b")
+    row("nn.init.normal_", lambda: init.normal_(x34(), std=-1), V, r"normal_: .*std >= 0")

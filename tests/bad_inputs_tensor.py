@@ -35,6 +35,10 @@ row("tr.arange", lambda: tr.arange(0, 5, 0), V, r"arange: step must be nonzero")
 row("tr.arange", lambda: tr.arange(5, 0, 1), V, r"arange: upper bound and lower bound inconsistent with step sign")
 row("tr.manual_seed", lambda: tr.manual_seed("a"), T, r"manual_seed: seed should be of type int, got: str")
 row("tr.manual_seed", lambda: tr.manual_seed(-1), V, r"manual_seed: seed must be non-negative, got -1")
+row("tr.set_grad_enabled", lambda _: tr.set_grad_enabled("no"), T,
+    r"set_grad_enabled: expected mode to be a bool, got str", make=lambda tmp: None,
+    state=lambda _: tr.is_grad_enabled())
+row("tr.use_primitives", lambda: tr.use_primitives(1), T, r"use_primitives: expected flag to be a bool, got int")
 # ----- shapes
 row("Tensor.reshape", lambda: x34().reshape(4, 5), V,
     r"reshape: shape \(4, 5\) is invalid for a tensor of 12 elements \(shape \(3, 4\)\)")
@@ -242,6 +246,8 @@ for op in ("__iadd__", "__isub__", "__imul__", "__itruediv__", "add_", "sub_", "
 row("Tensor.add_", lambda t: t.add_(t, alpha="a"), T, r"Tensor: data must be numeric", leaf, values)
 row("Tensor.add_", lambda t: t.add_(0.5), T, r"add_: result type Float can't be cast to the desired output type Long",
     lambda tmp: tr.tensor([1, 2]), values)
+row("Tensor.relu_", lambda t: t.relu_(), RuntimeError, r"relu_: a leaf Variable that requires grad",
+    lambda tmp: tr.randn(3, requires_grad=True), values)
 row("Tensor.clamp_", lambda t: t.clamp_(), V, r"clip: at least one of min and max must be given", leaf, values)
 row("Tensor.clip_", lambda t: t.clip_(min="a"), T, r"clip: min must be a number, got str", leaf, values)
 row("Tensor.copy_", lambda t: t.copy_(tr.randn(5)), V, r"copy_: value of shape \(5,\) cannot be broadcast", leaf,
@@ -257,6 +263,11 @@ row("Tensor.uniform_", lambda t: t.uniform_(2.0, 1.0), V, r"uniform_: expected a
     values)
 row("Tensor.zero_", lambda t: t.zero_(), RuntimeError, r"a leaf Variable that requires grad is being used in an in-pl",
     lambda tmp: tr.randn(3, requires_grad=True), values)
+row("Tensor.max", lambda: tr.zeros(0).max(), V, r"max: cannot reduce over an empty dim of a tensor of shape \(0,\)")
+row("Tensor.min", lambda: tr.zeros(0, 3).min(0), V, r"min: cannot reduce over an empty dim")
+row("Tensor.argmax", lambda: tr.zeros(0).argmax(), V, r"argmax: cannot reduce over an empty dim")
+row("Tensor.amin", lambda: tr.zeros(0, 3).amin(), V, r"amin: cannot reduce over an empty dim")
+row("Tensor.logsumexp", lambda: tr.zeros(0, 2).logsumexp(0), V, r"logsumexp: cannot reduce over an empty dim")
 # ----- dims (the rule is helpers.normalize_dim's: IndexError naming the op, the dim and the range)
 for meth in ("sum", "mean", "var", "max", "min", "argmax", "logsumexp", "log_softmax", "softmax", "squeeze",
              "flatten", "size"):
@@ -268,3 +279,6 @@ row("F.log_softmax", lambda: F.log_softmax(x34(), 2), I, r"log_softmax: dim 2 is
 row("nn.Softmax", lambda: nn.Softmax(3)(x34()), I, r"softmax: dim 3 is out of range")
 row("nn.LogSoftmax", lambda: nn.LogSoftmax(-3)(x34()), I, r"dim -3 is out of range")
 row("nn.Flatten", lambda: nn.Flatten(4)(x34()), I, r"dim 4 is out of range")
+if hasattr(tr.Tensor, "relu_"):  # the inplace helper's (rows where the running code has it)
+    row("Tensor.relu_", lambda t: t.relu_(), RuntimeError, r"relu_: a leaf Variable that requires grad",
+        lambda tmp: tr.randn(3, requires_grad=True), lambda t: t.numpy().copy())

@@ -9,7 +9,7 @@ import pytest
 PACKAGE = "tinygrad_rnn"
 ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
 
-# helpers <- backend <- autograd <- ops, kernels/ <- tensor <- functional <- nn <- optim, serialization.
+# helpers <- backend <- autograd (and grads) <- ops, kernels/ <- tensor <- functional <- nn <- optim, serialization.
 # Keys are module paths below the package; a module not listed takes the level of its nearest listed parent
 # package (new files in nn/, optim/ or kernels/ need no entry), and any other new top-level module the level of
 # optim/serialization: it may use the whole core, and a core module that imports it is flagged as importing upward.
@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
 LEVELS = {
     "helpers": 0, "return_types": 0,
     "backend": 1,
-    "autograd": 2, "devices": 2, "cuda": 2, "checks": 2,
+    "autograd": 2, "versions": 2, "grads": 2, "devices": 2, "cuda": 2, "checks": 2,
     "ops": 3, "kernels": 3,
     "inplace": 3,
     "tensor": 4, "creation": 4, "reductions": 4, "movement": 4, "convert": 4, "functions": 4,

@@ -51,7 +51,7 @@ CELLS = ("rnn_tanh", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_nobias", "gru_
 @pytest.mark.parametrize("masked", (False, True))
 def test_cell_step_gradcheck(name, primitives, masked):
     fn, args, kw = _step_cases(np.random.default_rng(0), masked)[name]
-    with fused.use_primitives(primitives):
+    with tr.use_primitives(primitives):
         assert tr.gradcheck(lambda *a: fn(*a, **kw), args)
 
 
@@ -64,7 +64,7 @@ def test_fused_step_equals_twin(name, masked):
     for primitives in (False, True):
         for a in args:
             a.grad = None
-        with fused.use_primitives(primitives):
+        with tr.use_primitives(primitives):
             out = fn(*args, **kw)
         up = g.standard_normal(out.shape) if not results else results[0][2]
         (out * _t(up)).sum().backward()
@@ -82,7 +82,7 @@ def test_fused_node_is_one_node_per_step_and_twin_shows_gates():
     out, _ = lstm(x)
     steps = [fn for fn in _graph(out) if fn.name == "LSTMCell"]
     assert len(steps) == T
-    with fused.use_primitives():
+    with tr.use_primitives():
         out, _ = lstm(x)
     kinds = {fn.tag.get("kind") for fn in _graph(out) if fn.tag.get("step") is not None}
     assert {"i", "f", "g", "o"} <= kinds
@@ -316,7 +316,7 @@ def test_input_projection_gradcheck(primitives, biases):
     x, w, b_ih, b_hh = _rand(rng, 2, 3, 4), _rand(rng, 6, 4), _rand(rng, 6), _rand(rng, 6)
     use_ih, use_hh = biases in ("both", "ih", "gru"), biases in ("both", "hh", "gru")
     rows = 4 if biases == "gru" else None
-    with fused.use_primitives(primitives):
+    with tr.use_primitives(primitives):
         assert tr.gradcheck(lambda x, w, bi, bh: fused.linear(x, w, bi if use_ih else None, bh if use_hh else None,
                                                                hh_rows=rows), [x, w, b_ih, b_hh])
 
@@ -329,7 +329,7 @@ def test_stack_states_gradcheck(primitives, width, directions, masked):
     valid = None
     if masked:
         valid = tr.backend.asarray(np.array([[True, True], [True, False], [False, False]])[:, :, None])
-    with fused.use_primitives(primitives):
+    with tr.use_primitives(primitives):
         out = fused.stack_states(states, width, directions, valid)
         assert out.shape == (T, N, directions * width)
         assert tr.gradcheck(lambda *s: fused.stack_states(list(s), width, directions, valid), states)

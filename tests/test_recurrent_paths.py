@@ -1,7 +1,9 @@
-"""The fast paths of the recurrent layers agree with the plain ones: run_steps' node loop builds the graph the per-step
-helpers build, and the engine's chain backward (a layer direction's steps in one loop) gives the gradients of the
-node-by-node backward (which record_grad_norms() and detect_anomaly() use), for whole and partial graphs, and
-twice with retain_graph. Plus the engine's in-place sums never write into a caller's gradient array."""
+"""The paths of the recurrent layers agree: run_steps builds the graph the per-step helpers build (also under
+detect_anomaly()), a workspace and fresh arrays give the same gradients, the engine's hooks change no gradient, for
+whole and partial graphs, and twice with retain_graph. Plus the engine's in-place sums never write into a caller's
+gradient array."""
+
+import contextlib
 
 import numpy as np
 import pytest
@@ -9,14 +11,11 @@ from test_recurrent_core import _layer  # IN=3, H=4 there too
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import autograd
-from tinygrad_rnn.autograd import IndexGrad, _Accumulator, topological_order
-from tinygrad_rnn.kernels import chain as fused_chain
+from tinygrad_rnn.autograd import topological_order
 from tinygrad_rnn.kernels import fused
-from tinygrad_rnn.kernels import numpy_steps as fused_numpy
 
 T, N, IN, H = 5, 3, 3, 4  # IN and H as test_recurrent_core's _layer builds them
 KINDS = ("rnn", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_before")
-numpy_only = pytest.mark.skipif(tr.backend.NAME != "numpy", reason="the chain backward is the NumPy kernels'")
 
 
 def _inputs(seed=0):
@@ -46,43 +45,21 @@ def _grads(layer, x, **kw):
     return [np.array(x.grad.numpy())] + [np.array(p.grad.numpy()) for p in layer.parameters()]
 
 
-def _count_chains(monkeypatch):
-    runs = []
-    real = fused_chain.chain_backward
-
-    def counting(self, g, pending):
-        res = real(self, g, pending)
-        runs.append(None if res is None else len(res[3]))
-        return res
-    for cls in (fused.RNNCell, fused.LSTMCell, fused.GRUCell):
-        monkeypatch.setattr(cls, "chain", counting)
-    return runs
-
-
-@numpy_only
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("use_output,use_state", ((True, True), (False, True), (True, False)))
-def test_chain_backward_equals_node_by_node(kind, use_output, use_state, monkeypatch):
+def test_hooks_leave_gradients_unchanged(kind, use_output, use_state):
+    # record_grad_norms() watches every node; the gradients are the same with and without it
     layer = _layer(kind, num_layers=2, bidirectional=True)
     _, x = _inputs()
-    runs = _count_chains(monkeypatch)
-    fast = _grads(layer, x, use_output=use_output, use_state=use_state)
-    chained = [r for r in runs if r]
-    if kind in ("rnn", "lstm", "gru"):  # one chain per layer direction, each over every step it reached
-        assert len(chained) == 4 and all(r == T for r in chained)
-    else:  # relu, projection and the paper's GRU keep the node-by-node backward
-        assert not chained
-    with autograd.record_grad_norms():  # per-edge norms need every node's own backward
-        runs.clear()
-        slow = _grads(layer, x, use_output=use_output, use_state=use_state)
-        assert not [r for r in runs if r]
-    for a, b in zip(fast, slow, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    plain = _grads(layer, x, use_output=use_output, use_state=use_state)
+    with autograd.record_grad_norms():
+        watched = _grads(layer, x, use_output=use_output, use_state=use_state)
+    for a, b in zip(plain, watched, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
-@numpy_only
 @pytest.mark.parametrize("kind", ("rnn", "lstm", "gru"))
-def test_chain_backward_twice_with_retain_graph(kind):
+def test_backward_twice_with_retain_graph(kind):
     layer = _layer(kind)
     rng, x = _inputs()
     loss = _loss(layer, x, rng)
@@ -101,7 +78,7 @@ def test_backward_never_writes_into_the_callers_gradient(kind, record):
     _, x = _inputs()
     g = np.random.default_rng(2).standard_normal((T, N, layer.proj_size or H))
     kept = g.copy()
-    with autograd.record_grad_norms() if record else autograd._set_state("record_norms", False):
+    with autograd.record_grad_norms() if record else contextlib.nullcontext():
         out, _ = layer(x)
         out.backward(tr.Tensor(g, dtype=tr.float64))
     np.testing.assert_array_equal(g, kept)
@@ -123,28 +100,13 @@ def test_fast_node_loop_builds_the_graph_of_the_per_step_helpers(kind):
     assert sum(1 for n in fast if n[1].get("kind") == "cell") == 2 * 2 * T
 
 
-def test_accumulator_add_into_equals_value():
-    B = tr.backend
-    rng = np.random.default_rng(0)
-    dense = rng.standard_normal((T, N, H))
-    part = rng.standard_normal((N, H))
-    acc = _Accumulator((T, N, H), B.float64).added(B.asarray(dense)).added(IndexGrad((2, Ellipsis), B.asarray(part)))
-    start = rng.standard_normal((T, N, H))
-    expected = start + dense
-    expected[2] += part
-    out = B.asarray(start.copy())
-    acc.add_into(out)
-    np.testing.assert_allclose(B.to_host(out), expected)
-    np.testing.assert_allclose(B.to_host(acc.value()), expected - start)
-
-
-@numpy_only
-@pytest.mark.parametrize("kind", ("rnn", "lstm"))  # the cells whose backward factors can be batched
-def test_backward_factors_batched_or_step_by_step_agree(kind, monkeypatch):
-    layer = _layer(kind, bidirectional=True)
+@pytest.mark.parametrize("kind", KINDS)
+def test_workspace_and_fresh_arrays_agree(kind, monkeypatch):
+    # the same cell code runs with a layer direction's workspace (the layers' path) and without (masked runs, cells)
+    layer = _layer(kind, num_layers=2, bidirectional=True)
     _, x = _inputs()
-    batched = _grads(layer, x)
-    monkeypatch.setattr(fused_numpy, "BATCH_FACTORS_MAX", 0)  # a big layer: factors made step by step
-    stepwise = _grads(layer, x)
-    for a, b in zip(batched, stepwise, strict=True):
+    with_ws = _grads(layer, x)
+    monkeypatch.setattr(fused, "step_workspace", lambda *a, **k: None)
+    without = _grads(layer, x)
+    for a, b in zip(with_ws, without, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -8,7 +8,6 @@ import pytest
 
 import tinygrad_rnn as tr
 from tinygrad_rnn import nn
-from tinygrad_rnn.kernels import fused
 
 torch = pytest.importorskip("torch")
 
@@ -118,7 +117,7 @@ def test_layer_matches_torch_float32(kind, bidirectional):
 def test_primitive_twins_match_torch_float64(kind):
     proj = P if kind == "lstm_proj" else 0
     kind = "lstm" if proj else kind
-    with fused.use_primitives():
+    with tr.use_primitives():
         pairs = _run_pair(kind, tr.float64, True, True, True, 2, True, False, proj_size=proj)
     _check(pairs, tr.float64)
 

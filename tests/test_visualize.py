@@ -9,7 +9,6 @@ import pytest
 import tinygrad_rnn as tr
 import visualize
 from tinygrad_rnn import nn
-from tinygrad_rnn.kernels import fused
 from visualize import engine as vrender
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -191,7 +190,7 @@ def test_bidirectional_two_layers_lanes():
 def test_gate_detail_has_tagged_gate_ops():
     tr.manual_seed(0)
     m = nn.LSTM(3, 4)
-    with fused.use_primitives():
+    with tr.use_primitives():
         out, _ = m(tr.randn(3, 2, 3))
     loss = out.sum()
     with tr.record_grad_norms():

@@ -11,7 +11,6 @@ from test_visualize import SVG, needs_renderer, rnn_loss, svg_of
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import nn
-from tinygrad_rnn.kernels import fused
 
 pytestmark = needs_renderer
 
@@ -105,7 +104,7 @@ def test_legend_names_edges_without_a_gradient():
 def test_gate_detail_is_time_major():
     tr.manual_seed(0)
     m = nn.LSTM(3, 4)
-    with fused.use_primitives():
+    with tr.use_primitives():
         out, _ = m(tr.randn(4, 2, 3))
     loss = (out * out).mean()
     with tr.record_grad_norms():

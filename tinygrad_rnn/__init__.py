@@ -6,7 +6,16 @@
 """
 
 from . import backend, checks, cuda, functions, return_types
-from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad, record_grad_norms, tag
+from .autograd import (
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    record_grad_norms,
+    set_grad_enabled,
+    tag,
+    use_primitives,
+)
 from .creation import (
     BoolTensor,
     DoubleTensor,
@@ -49,7 +58,8 @@ def manual_seed(seed):
     backend.manual_seed(checks.size("manual_seed", "seed", seed))
 
 
-__all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
+__all__ = ["Tensor", "tensor", "as_tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "use_primitives", "detect_anomaly",
            "record_grad_norms", "tag", "gradcheck", "manual_seed", "float32", "float64", "int64", "int32", "bool_",
            "float", "double", "long", "int", "bool", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
            "full_like", "empty_like", "arange", "randn", "rand", "randint", "FloatTensor", "DoubleTensor",

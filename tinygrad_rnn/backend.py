@@ -3,6 +3,9 @@ Every NumPy/CuPy difference (host copies, scatter-add, random numbers, 0-d resul
 nowhere else. TINYGRAD_RNN_GPU=strict selects `array_api_strict` arrays on a non-CPU device: a
 stand-in for a GPU that refuses implicit host conversions, used by CI to prove the device path."""
 
+import sys
+import threading
+
 import numpy as np  # also the host library: user data and checkpoints pass through it
 
 from .helpers import getenv, prod
@@ -60,6 +63,60 @@ else:
     def reshape(a, shape):
         """xp.reshape(a, shape); the method call skips NumPy's function dispatch (a hot path: microseconds)."""
         return a.reshape(shape)
+
+
+# ----- elementwise and matmul with an optional `out=` (the kernels write their results in place). NumPy and CuPy
+# take out= natively; the array-API stand-in computes afresh and writes into `out` (a view writes through to its base).
+if NAME == "strict":
+    def _into(fn):
+        def call(*args, out=None):
+            r = fn(*args)
+            if out is None:
+                return r
+            out[...] = r
+            return out
+        return call
+
+    mul, add, sub = _into(lambda a, b: a * b), _into(lambda a, b: a + b), _into(lambda a, b: a - b)
+    tanh, exp, reciprocal, negative = _into(xp.tanh), _into(xp.exp), _into(lambda a: 1.0 / a), _into(lambda a: -a)
+    matmul = _into(xp.matmul)
+else:
+    mul, add, sub, tanh, exp, matmul = xp.multiply, xp.add, xp.subtract, xp.tanh, xp.exp, xp.matmul
+    reciprocal, negative = xp.reciprocal, xp.negative
+
+
+def empty(shape, dtype):
+    if NAME == "strict":
+        return xp.empty(shape, dtype=dtype, device=DEVICE)
+    return xp.empty(shape, dtype=dtype)
+
+
+_per_thread = threading.local()  # arrays a call writes into and keeps for later: one set per thread, never shared
+REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs none. (False: every call allocates.)
+
+
+def reusable_empty(shape, dtype):
+    """An uninitialised array for a kernel's workspace. On NumPy: one of that shape and dtype this thread made
+    before and nobody holds any more (no Tensor, view or graph node refers to it: its reference count says so), else
+    a new one, kept for later (at most 4 per shape). So steady training allocates no large array per step: a fresh
+    large array is page-faulted in on every use (thousands of faults a step) unless the process tunes malloc,
+    which the library never does. Elsewhere a new array (CuPy has its own memory pool)."""
+    if not REUSE:
+        return empty(shape, dtype)
+    pool = _per_thread.__dict__.setdefault("pool", {})
+    key = (shape, dtype)
+    arrays = pool.get(key)
+    if arrays is None:
+        if len(pool) >= 64:  # many shapes (varying batches): start over rather than grow
+            pool.clear()
+        arrays = pool[key] = []
+    for a in arrays:
+        if sys.getrefcount(a) == 3:  # the list, the name `a` and getrefcount's argument: nobody else
+            return a
+    a = np.empty(shape, dtype)
+    if len(arrays) < 4:
+        arrays.append(a)
+    return a
 
 
 def is_array(a):
@@ -309,7 +366,8 @@ _ones_columns = {}
 
 
 def ones_column(n, dtype):
-    """A cached (n, 1) array of ones: the left factor that turns column sums into a product (ones^T a)."""
+    """A cached (n, 1) array of ones: the left factor that turns column sums into a product (ones^T a), so per-step
+    sums can join the engine's one product over all steps (the GRU's b_hn)."""
     key = (n, dtype)
     v = _ones_columns.get(key)
     if v is None:
@@ -319,27 +377,23 @@ def ones_column(n, dtype):
     return v
 
 
-def column_sums(a):
-    """Sums over the rows of a 2-D array, as ones^T @ a: a matrix product beats a reduction down the columns."""
-    return reshape(xp.matmul(xp.permute_dims(ones_column(a.shape[0], a.dtype), (1, 0)), a), (a.shape[1],))
-
-
-_onehot = {}
+ONEHOT_EMBEDDING_MAX = 1024  # tables up to this many rows: embedding backward as one one-hot product
 
 
 def embedding_backward(indices, grad, num_embeddings):
     """Rows of `grad` (N, E) summed into a (num_embeddings, E) table at `indices` (N,)."""
     if NAME == "numpy":
         n = indices.shape[0]
-        if num_embeddings <= 1024 and n:
+        if num_embeddings <= ONEHOT_EMBEDDING_MAX and n:
             # Small table (a character vocabulary): one-hot (V, N) @ grad (N, E) runs at BLAS speed, several times
             # faster than sorting the rows and summing segments.
             key = (num_embeddings, n, grad.dtype)
-            cols = _onehot.get(key)
+            cache = _per_thread.__dict__.setdefault("onehot", {})
+            cols = cache.get(key)
             if cols is None:
-                if len(_onehot) > 8:
-                    _onehot.clear()
-                cols = _onehot[key] = (np.zeros((num_embeddings, n), dtype=grad.dtype), np.arange(n))
+                if len(cache) > 8:
+                    cache.clear()
+                cols = cache[key] = (np.zeros((num_embeddings, n), dtype=grad.dtype), np.arange(n))
             onehot, rows = cols
             onehot[indices, rows] = 1  # a zero buffer kept between calls: set, multiply, clear again
             try:

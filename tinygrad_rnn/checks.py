@@ -123,6 +123,13 @@ def ragged(data, dim=0):
     return next((r for r in (ragged(d, dim + 1) for d in data) if r), None)
 
 
+def rectangular(op, data, error):
+    """Raise `error` naming `op` when nested lists/tuples are ragged (NumPy's own message names neither)."""
+    why = ragged(data)
+    if why:
+        raise error(f"{op}: {why}") from None
+
+
 # ----- indexing
 def _kind(i):
     """How an index part is used: 'int', 'slice', 'new' (None), 'ellipsis', 'mask' (bool array), 'ints' (array)."""

@@ -1,7 +1,7 @@
 """Tensor factories with PyTorch's signatures (size as f(2, 3) or f((2, 3)), dtype=, device=, requires_grad=):
 tensor, zeros, ones, full, empty, arange, the *_like forms, random draws (made on the host, so a seed gives the same
 numbers on every backend), and the legacy typed constructors (FloatTensor, LongTensor, ...). Imports: backend,
-checks, devices, tensor."""
+checks, convert, devices, tensor."""
 
 import numbers
 

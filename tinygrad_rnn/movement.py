@@ -1,6 +1,6 @@
 """Tensor's shape and selection methods, as a mixin of the Tensor class: flatten/permute/transpose/squeeze, split
 and chunk, repeat/narrow, gather/scatter_add, where/masked_fill/masked_select, tril/triu. Every dim goes through
-helpers.normalize_dim. Imports: helpers, checks, backend, autograd, ops."""
+helpers.normalize_dim. Imports: helpers, backend, checks, autograd, ops."""
 
 import math
 

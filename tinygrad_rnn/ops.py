@@ -19,10 +19,41 @@ def unbroadcast(grad, shape):
     return B.reshape(out, shape) if lead or out.shape != tuple(shape) else out
 
 
+def sigmoid_(a):
+    """a <- sigmoid(a) = 1 / (1 + exp(-a)) in place, the form every fused kernel uses (exp(-a) may overflow to inf,
+    giving the exact limit 0: callers run it under B.quiet())."""
+    B.negative(a, out=a)
+    B.exp(a, out=a)
+    a += 1.0
+    return B.reciprocal(a, out=a)
+
+
 def stable_sigmoid(x):
-    """1 / (1 + exp(-x)) without overflow: exp is only taken of non-positive numbers."""
-    e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """sigmoid(x) as a new array: the one formula (sigmoid_) on a copy; overflow of exp is a value, not a warning."""
+    with B.quiet():
+        return sigmoid_(B.copy(x))
+
+
+def sigmoid_grad(y, g, out):
+    """out <- g * y * (1 - y), the gradient through y = sigmoid(a): dy/da = y (1 - y). `out` is a third array."""
+    B.sub(1.0, y, out=out)
+    out *= y
+    out *= g
+    return out
+
+
+def tanh_grad(y, g, out):
+    """out <- g * (1 - y^2), the gradient through y = tanh(a): dy/da = 1 - tanh(a)^2. `out` is a third array."""
+    B.mul(y, y, out=out)
+    B.sub(1.0, out, out=out)
+    out *= g
+    return out
+
+
+def relu_grad(y, g, out):
+    """out <- g where y > 0, else 0 (y = relu(a): dy/da = [a > 0] = [y > 0])."""
+    out[...] = xp.where(y > 0, g, xp.zeros_like(g))
+    return out
 
 
 # ----- elementwise binary (equal shapes)
@@ -48,6 +79,7 @@ class Sub(Function):
 
 class Mul(Function):
     saves_output = False
+    saved_inputs = Function._saved_crosswise
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -151,7 +183,7 @@ class Tanh(Function):
         return self.y
 
     def backward(self, g):
-        return g * (1.0 - self.y * self.y)
+        return tanh_grad(self.y, g, B.empty(g.shape, g.dtype))
 
 
 class Sigmoid(Function):
@@ -162,7 +194,7 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, g):
-        return g * self.y * (1.0 - self.y)
+        return sigmoid_grad(self.y, g, B.empty(g.shape, g.dtype))
 
 
 class Relu(Function):
@@ -380,6 +412,7 @@ class MatMul(Function):
     """Batched matrix product of arrays with ndim >= 2; batch dimensions broadcast."""
 
     saves_output = False
+    saved_inputs = Function._saved_crosswise
 
     def forward(self, a, b):
         self.a, self.b = a, b

@@ -22,6 +22,13 @@ def _count(t, dims):
     return math.prod(t.shape[d] for d in ops._axes(t.ndim, dims)) if t.ndim else 1
 
 
+def _nonempty(t, op, dims):
+    """max/min/argmax/logsumexp have no identity: reducing over no elements is an error (PyTorch's too)."""
+    if _count(t, dims) == 0:
+        raise ValueError(f"{op}: cannot reduce over an empty dim of a tensor of shape {t.shape} (there is no identity "
+                         "for it); give a dim of non-zero size")
+
+
 class ReduceMixin:
     __slots__ = ()
 
@@ -72,9 +79,11 @@ class ReduceMixin:
     def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
         """Max over one or several dims (all by default); tied maxima share the gradient evenly (torch.amax)."""
         dims, keepdim = self._reduce_args("amax", None if dim == () else dim, axis, keepdim, keepdims)
+        _nonempty(self, "amax", dims)
         return ops.Max.apply(self, axis=dims, keepdims=keepdim)
 
     def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        _nonempty(self, "amin", self._reduce_args("amin", None if dim == () else dim, axis, keepdim, keepdims)[0])
         return -((-self).amax(dim, keepdim, axis=axis, keepdims=keepdims))
 
     def _pick(self, op, dim, axis, keepdim, keepdims, other):
@@ -84,6 +93,8 @@ class ReduceMixin:
         if other is not None:
             return self.maximum(other) if op == "max" else self.minimum(other)
         dim, keepdim = dim_alias(op, dim, axis, keepdim, keepdims)
+        if not isinstance(dim, (tuple, list)):
+            _nonempty(self, op, None if dim is None else normalize_dim(dim, self.ndim, op))
         if dim is None:
             if keepdim:
                 raise TypeError(f"{op}: keepdim needs a dim")
@@ -113,6 +124,7 @@ class ReduceMixin:
     def _arg(self, op, fn, dim, axis, keepdim, keepdims):
         dim, keepdim = dim_alias(op, dim, axis, keepdim, keepdims)
         a = self.array
+        _nonempty(self, op, None if dim is None else normalize_dim(dim, self.ndim, op))
         if dim is None:
             out = fn(B.reshape(a, (-1,)), axis=0)
             return _wrap(B.reshape(out, (1,) * self.ndim) if keepdim else out)
@@ -127,6 +139,7 @@ class ReduceMixin:
         dims, keepdim = self._reduce_args("logsumexp", dim, axis, keepdim, keepdims)
         if (dim if axis is None else axis) in (None, ()):
             raise TypeError("logsumexp: dim is required")
+        _nonempty(self, "logsumexp", dims)
         x = self._floating()
         m = _wrap(xp.max(x.array, axis=dims, keepdims=True))
         out = (x - m).exp().sum(dims, keepdim=True).log() + m

@@ -28,7 +28,7 @@ def to_dot(output, params=None, detail="cell", max_nodes=400, vanishing=1e-6, ex
 
     params: a Module, or dict(model.named_parameters()): titles each Parameter with its qualified name.
     detail: "cell" (one box per cell step) or "gates" (every op, steps as clusters; use
-        tinygrad_rnn.kernels.fused.use_primitives() when running the model to get one op per gate).
+        tinygrad_rnn.use_primitives() when running the model to get one op per gate).
     max_nodes: past this many nodes the middle time steps are elided ("t=3 … t=96").
     vanishing, exploding: ‖∂L/∂h_t‖ thresholds below/above which a step is marked (after a backward run inside
         tr.record_grad_norms()).

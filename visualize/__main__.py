@@ -45,7 +45,6 @@ def build(args):
     """The layer, its loss tensor and a title, from parsed arguments."""
     import tinygrad_rnn as tr
     from tinygrad_rnn import nn
-    from tinygrad_rnn.kernels import fused
 
     if args.steps < 1 or args.layers < 1 or args.hidden < 1 or args.input_size < 1 or args.batch < 1:
         raise ValueError("--steps, --layers, --hidden, --input-size and --batch must all be at least 1")
@@ -53,7 +52,7 @@ def build(args):
     name = LAYERS[args.cell]
     layer = getattr(nn, name)(args.input_size, args.hidden, num_layers=args.layers, bidirectional=args.bidirectional)
     x = tr.randn(args.steps, args.batch, args.input_size)
-    ctx = fused.use_primitives() if args.detail == "gates" else contextlib.nullcontext()
+    ctx = tr.use_primitives() if args.detail == "gates" else contextlib.nullcontext()
     with ctx:
         out, _ = layer(x)
     target = tr.randn(*out.shape)

@@ -24,7 +24,9 @@ class LogSoftmax(Function):
         return self.y
 
     def backward(self, g):
-        return g - xp.exp(self.y) * xp.sum(g, axis=self.axis, keepdims=True)
+        dx = xp.exp(self.y)  # one (M, C) array: softmax, scaled and subtracted in place
+        dx *= xp.sum(g, axis=self.axis, keepdims=True)
+        return B.sub(g, dx, out=dx)
 
 
 class Softmax(Function):
@@ -45,6 +47,41 @@ def _mean(total, count):
     return xp.where(empty, xp.nan, total / xp.where(empty, 1.0, count))
 
 
+def _reduced(fn, loss, w_t, reduction):
+    """Per-row losses (M,) reduced as PyTorch's class losses: "none", "sum", or "mean" = sum / sum of the rows'
+    weights w_t; keeps on fn what backward needs (reduction, the mean's count)."""
+    fn.reduction = reduction
+    if reduction == "none":
+        return loss
+    total = xp.sum(loss)
+    if reduction == "sum":
+        return total
+    fn.count = xp.sum(w_t)
+    return _mean(total, fn.count)
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities x (M, C) at class indices `target` (M,), as
+    torch.nn.functional.nll_loss: l_i = -w[t_i] x[i, t_i], 0 where t_i == ignore_index; "mean" divides sum(l) by
+    sum_i v_i w[t_i] (v_i = [t_i != ignore]), "sum" sums, "none" returns l (M,).
+    backward: dx[i, t_i] = -w[t_i] * g_i (g / count for "mean"), 0 elsewhere: one (M, C) array, one scatter.
+    Its twin of primitives is nn.functional's _nll_rows + _reduce_rows."""
+
+    def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean"):
+        m, c = x.shape
+        valid = target != ignore_index
+        safe = xp.where(valid, target, xp.zeros_like(target))
+        self.idx = (B.arange(m, dtype=target.dtype), safe)
+        w_t = xp.astype(valid, x.dtype) if weight is None else xp.where(valid, xp.take(weight, safe, axis=0), 0.0)
+        self.shape, self.w_t = x.shape, w_t
+        return _reduced(self, -w_t * B.getitem(x, self.idx), w_t, reduction)
+
+    def backward(self, g):
+        if self.reduction == "mean":
+            g = _mean(g, self.count)
+        return B.index_add(self.shape, self.idx, -self.w_t * g)
+
+
 class CrossEntropy(Function):
     """Cross-entropy of logits x (M, C) against class indices `target` (M,), as torch.nn.functional.cross_entropy.
 
@@ -56,10 +93,12 @@ class CrossEntropy(Function):
         dl_i/dx_i = v_i * (((1 - e) w[t_i] + (e / C) W) s - (1 - e) w[t_i] onehot(t_i) - (e / C) w)
     """
 
+    plain = B.NAME == "numpy"  # _forward_plain's NumPy indexing for the common case
+
     def forward(self, x, target=None, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         m, c = x.shape
         self.ez = None
-        if B.NAME == "numpy" and weight is None and not label_smoothing and reduction != "none" and m and (
+        if self.plain and weight is None and not label_smoothing and reduction != "none" and m and (
                 (ignore_index < 0 and target.min() >= 0) or bool((target != ignore_index).all())):
             return self._forward_plain(x, target, reduction)
         logp = log_softmax_array(x, 1)
@@ -77,15 +116,8 @@ class CrossEntropy(Function):
             wl = logp if weight is None else logp * B.reshape(weight, (1, c))
             smooth = xp.where(valid, -xp.sum(wl, axis=1), 0.0)
             loss = (1.0 - e) * loss + (e / c) * smooth
-        self.logp, self.onehot, self.valid, self.w_t, self.weight = logp, onehot, valid, w_t, weight
-        self.reduction, self.e = reduction, e
-        if reduction == "none":
-            return loss
-        total = xp.sum(loss)
-        if reduction == "sum":
-            return total
-        self.count = xp.sum(w_t)
-        return _mean(total, self.count)
+        self.logp, self.onehot, self.valid, self.w_t, self.weight, self.e = logp, onehot, valid, w_t, weight, e
+        return _reduced(self, loss, w_t, reduction)
 
     def _forward_plain(self, x, target, reduction):
         """NumPy, no weights, smoothing or ignored rows (a language model's loss): one array exp(x - max) and its row

@@ -1,5 +1,5 @@
 """The twins of the fused recurrent Functions (fused.py), made of primitive ops: the same maths one graph node per
-gate, each gate tagged with its `kind` so the visualizer can draw it. fused.use_primitives() makes the layers build
+gate, each gate tagged with its `kind` so the visualizer can draw it. tr.use_primitives() makes the layers build
 these; the tests check each fused step against its twin on values and every gradient. Imports: backend, autograd,
 ops."""
 

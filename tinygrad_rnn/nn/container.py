@@ -1,8 +1,9 @@
 """Containers of modules: Sequential, ModuleList, ModuleDict (children named "0", "1", ... or by key, so
-parameter names match PyTorch's: "0.weight", "layers.1.bias"). Imports: nn.module."""
+parameter names match PyTorch's: "0.weight", "layers.1.bias"). Imports: checks, nn.module."""
 
 from collections import OrderedDict
 
+from .. import checks
 from .module import Module
 
 
@@ -40,6 +41,7 @@ class Sequential(Module):
         mods = list(self._modules.items())
         if isinstance(idx, slice):
             return Sequential(OrderedDict(mods[idx]))
+        idx = checks.size("Sequential", "index", idx, minimum=None)
         if not -len(mods) <= idx < len(mods):
             raise IndexError(f"Sequential: index {idx} is out of range for {len(mods)} modules")
         return mods[idx][1]
@@ -57,7 +59,7 @@ class ModuleList(Module):
         self.extend(modules)
 
     def _key(self, idx):
-        n = len(self._modules)
+        n, idx = len(self._modules), checks.size("ModuleList", "index", idx, minimum=None)
         if not -n <= idx < n:
             raise IndexError(f"ModuleList: index {idx} is out of range for {n} modules")
         return str(idx % n)

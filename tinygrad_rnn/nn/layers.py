@@ -1,5 +1,5 @@
 """Feed-forward layers, activations and losses as Modules, with PyTorch's names, arguments and default inits.
-Imports: backend, tensor, nn.module, nn.parameter, nn.functional."""
+Imports: backend, checks, tensor, nn.module, nn.parameter, nn.functional."""
 
 import math
 
@@ -96,16 +96,16 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p);
     the identity in eval mode. Masks come from the host RNG, so tr.manual_seed fixes them on every backend."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         F._check_p("Dropout", p)
-        self.p = float(p)
+        self.p, self.inplace = float(p), bool(inplace)
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return "" if self.p == 0.5 else f"p={self.p}"
+        return ", ".join(([] if self.p == 0.5 else [f"p={self.p}"]) + (["inplace=True"] if self.inplace else []))
 
 
 class LayerNorm(Module):
@@ -116,6 +116,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, dtype=None):
         super().__init__()
         ns = checks.sizes("LayerNorm", (normalized_shape,), "normalized_shape")
+        checks.reals("LayerNorm", eps=eps)
         self.normalized_shape, self.eps, self.elementwise_affine = ns, float(eps), bool(elementwise_affine)
         dtype = dtype or float32
         if elementwise_affine:
@@ -153,8 +154,15 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, x):
-        return x.relu()
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softmax(Module):

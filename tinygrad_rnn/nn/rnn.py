@@ -1,6 +1,6 @@
 """Multi-step recurrent layers nn.RNN, nn.LSTM, nn.GRU (every PyTorch option, PyTorch's parameter names, shapes and
 order) and nn.Bidirectional. Each step is one fused node (tinygrad_rnn.fused; primitives inside
-fused.use_primitives()), tagged with module, layer, direction and step. Imports: backend, fused, tensor, nn.module,
+tr.use_primitives()), tagged with module, layer, direction and step. Imports: backend, fused, tensor, nn.module,
 nn.parameter, nn.rnn_cells, nn.utils.rnn."""
 
 import copy
@@ -194,14 +194,10 @@ class RNNBase(Module):
         D, H, T = 2 if self.bidirectional else 1, self.hidden_size, x.shape[0]
         P = self.proj_size or H
         params, mode, tagging = self._parameters, self.mode, is_grad_enabled()
-        direct = fused.enabled() or not tagging
         mname = module_name(self)
         layer_in, finals = x, []
-        # Step buffers (one array for all states of a direction) need the fused NumPy kernels, one state per step
-        # (no mask) and a cell that writes into them (not the reset-before GRU).
-        buffered = direct and masks is None and not (mode == "GRU" and not self.reset_after)
         for k in range(self.num_layers):
-            seq, bufs = [], []
+            seq, spaces = [], []
             for d in range(D):
                 sfx = f"l{k}" + ("_reverse" if d else "")
                 w_ih, w_hh = params[f"weight_ih_{sfx}"], params[f"weight_hh_{sfx}"]
@@ -217,16 +213,17 @@ class RNNBase(Module):
                     kind, weights, kw = "rnn", (w_hh,), {"nonlinearity": self.nonlinearity}
                 gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows)
                 s = states[k * D + d]
-                buf = fused.step_buffers(s.array, T, P, reverse=d == 1) if buffered else None
-                if buf is not None:
-                    bufs.append(buf)
+                # a workspace (one array for all states of a direction) serves runs without masks
+                ws = fused.step_workspace(s.array, T, P, reverse=d == 1) if masks is None else None
+                if ws is not None:
+                    spaces.append(ws)
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}
                 out, s = fused.run_steps(kind, gx, s, weights, range(T) if d == 0 else range(T - 1, -1, -1),
-                                         masks, base, buf, **kw)
+                                         masks, base, ws, **kw)
                 seq.extend(out)
                 finals.append(s)
             tag = {"module": mname, "layer": k, "kind": "output"} if tagging else None
-            layer_in = fused.stack_states(seq, P, D, valid, tag=tag, bufs=bufs if len(bufs) == D else None)
+            layer_in = fused.stack_states(seq, P, D, valid, tag=tag, workspaces=spaces if len(spaces) == D else None)
             if self.dropout and self.training and k < self.num_layers - 1:
                 layer_in = layer_in * self._dropout_mask(layer_in)
         return layer_in, finals

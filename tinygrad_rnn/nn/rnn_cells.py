@@ -1,5 +1,5 @@
 """Single-step recurrent cells nn.RNNCell, nn.LSTMCell, nn.GRUCell (PyTorch's names, shapes and init), and the
-argument checks shared with the multi-step layers in nn/rnn.py. Imports: backend, fused, tensor, nn.module,
+argument checks shared with the multi-step layers in nn/rnn.py. Imports: backend, checks, fused, tensor, nn.module,
 nn.parameter."""
 
 import math

@@ -1,4 +1,4 @@
-"""Gradient clipping in place on the raw gradient arrays, with PyTorch's semantics. Imports: backend, tensor."""
+"""Gradient clipping in place on the raw gradient arrays, with PyTorch's semantics. Imports: backend, checks, tensor."""
 
 import math
 

@@ -36,12 +36,14 @@ def lengths_to_host(lengths, name="lengths"):
     return host.astype(_np.int64)
 
 
-def _check(name, value, kind, ndim=None):
-    """A PackedSequence / Tensor argument (of `ndim` dims when given), or a TypeError / ValueError naming `name`."""
+def _check(name, value, kind, ndim=None, exact=True):
+    """A PackedSequence / Tensor argument (of `ndim` dims, or at least `ndim` when not `exact`), or a TypeError /
+    ValueError naming `name`."""
     if not isinstance(value, kind):
         raise TypeError(f"{name}: expected a {kind.__name__}, got {type(value).__name__}")
-    if ndim is not None and value.ndim != ndim:
-        raise ValueError(f"{name}: expected a {ndim}-d padded batch (T, N, F), got shape {value.shape}")
+    if ndim is not None and (value.ndim != ndim if exact else value.ndim < ndim):
+        want = f"a {ndim}-d padded batch (T, N, F)" if exact else f"a padded batch of at least {ndim} dims (T, N, ...)"
+        raise ValueError(f"{name}: expected {want}, got shape {value.shape}")
     return value
 
 
@@ -60,6 +62,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=False
 
     enforce_sorted=False (the default here, unlike PyTorch) sorts by length; True requires decreasing lengths.
         packed = pack_padded_sequence(x, [5, 2, 3]); out, h_n = lstm(packed)"""
+    _check("pack_padded_sequence", input, Tensor, 2, exact=False)
     x = input.transpose(0, 1) if batch_first else input
     T, N = x.shape[0], x.shape[1]
     n_len = _lengths_in_range("pack_padded_sequence", lengths, N, T, 1)
@@ -173,8 +176,7 @@ def reverse_padded(x, lengths=None, batch_first=False):
     x (T, N, *) (or (N, T, *)): out[t, n] = x[lengths[n] - 1 - t, n] for t < lengths[n], else x[t, n].
     Without lengths it is x flipped along time."""
     tx = 1 if batch_first else 0
-    if _check("reverse_padded", x, Tensor).ndim < 2:
-        raise ValueError(f"reverse_padded: expected a padded batch of at least 2 dims (T, N, ...), got shape {x.shape}")
+    _check("reverse_padded", x, Tensor, 2, exact=False)
     T = x.shape[tx]
     if lengths is None:
         idx = (slice(None),) * tx + (slice(None, None, -1),)

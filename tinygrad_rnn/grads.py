@@ -1,0 +1,163 @@
+"""The engine's gradient values: the lazy gradients a backward may return (IndexGrad, OuterGrad), the sum of the
+gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending). Imports: backend."""
+
+from . import backend as B
+
+
+class IndexGrad:
+    """A gradient that is zero except `values` at the basic index `idx` (ints and slices). Returning it from
+    backward lets x[t] over T steps cost O(T) instead of T full-size zero arrays. `base` (optional): an array of the
+    full gradient's shape of which `values` is the view base[idx], idx = (t, ...); when the IndexGrads reaching one
+    tensor cover every t of one base exactly once, the engine takes the base itself as the gradient (no copies)."""
+
+    __slots__ = ("idx", "values", "base")
+
+    def __init__(self, idx, values, base=None):
+        self.idx, self.values, self.base = idx, values, base
+
+
+class OuterGrad:
+    """A gradient equal to left.T @ right (2-D). The engine collects these per input and multiplies once:
+    the T per-step contributions to a shared recurrent weight become one (G*H, T*N) @ (T*N, H) product.
+    `span` (optional) = (left_base, right_base, i, j): left is left_base[i] and right is right_base[j]; when the
+    spans of one input run over consecutive i with a fixed j - i, the product reads the bases' slices (no concat)."""
+
+    __slots__ = ("left", "right", "span")
+
+    def __init__(self, left, right, span=None):
+        self.left, self.right, self.span = left, right, span
+
+
+def _joined_spans(spans):
+    """(left, right) 2-D views over the bases when `spans` are consecutive steps of one pair of bases, else None."""
+    lb, rb, i0, j0 = spans[0]
+    off, idx = j0 - i0, set()
+    for s in spans:
+        if s is None or s[0] is not lb or s[1] is not rb or s[3] - s[2] != off:
+            return None
+        idx.add(s[2])
+    lo, hi = min(idx), max(idx)
+    if hi - lo + 1 != len(spans) or len(idx) != len(spans):
+        return None
+    left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
+    return B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1]))
+
+
+class Accumulator:
+    """Sum of the gradients reaching one tensor: dense arrays, IndexGrads (added in place into a buffer we
+    own, or taken whole when they tile a base) and OuterGrads (kept as factors until the value is needed).
+    After value(), `owned` says whether the result is a fresh array nobody else holds."""
+
+    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based", "indexed")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype, self.dense, self.owned = shape, dtype, None, False
+        self.lefts, self.rights, self.spans, self.based, self.indexed = [], [], [], [], []
+
+    def add(self, d):
+        if isinstance(d, OuterGrad):
+            self.lefts.append(d.left)
+            self.rights.append(d.right)
+            self.spans.append(d.span)
+        elif isinstance(d, IndexGrad):
+            (self.indexed if d.base is None else self.based).append(d)
+        elif self.dense is None:
+            self.dense = d
+        elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
+            self.dense += d  # our own buffer: add in place, no new array per incoming gradient
+        else:
+            self.dense = self.dense + d
+            self.owned = True
+
+    def added(self, d):
+        self.add(d)
+        return self
+
+    def _own(self, dtype):
+        if not self.owned:
+            self.dense = B.zeros(self.shape, dtype) if self.dense is None else B.copy(self.dense)
+            self.owned = True
+
+    def _take_based(self):
+        based, base = self.based, self.based[0].base
+        steps = {d.idx[0] for d in based if d.base is base and len(d.idx) == 2 and d.idx[1] is Ellipsis}
+        if len(steps) == len(based) == base.shape[0] and tuple(base.shape) == tuple(self.shape):
+            if self.dense is None:
+                self.dense = base  # every step's slice is already in place: the base is the gradient
+                return
+            self._own(base.dtype)
+            self.dense += base
+            return
+        self._own(base.dtype)
+        for d in based:
+            B.add_at_index(self.dense, d.idx, d.values)
+
+    def value(self):
+        if self.based:
+            self._take_based()
+        if self.indexed:
+            self._own(self.indexed[0].values.dtype)
+            for d in self.indexed:
+                B.add_at_index(self.dense, d.idx, d.values)
+            self.indexed = []
+        out = self.dense
+        if self.lefts:
+            xp = B.xp
+            joined = _joined_spans(self.spans) if len(self.spans) > 1 and self.spans[0] is not None else None
+            if joined is not None:
+                left, right = joined
+            else:
+                left = self.lefts[0] if len(self.lefts) == 1 else xp.concat(self.lefts, axis=0)
+                right = self.rights[0] if len(self.rights) == 1 else xp.concat(self.rights, axis=0)
+            prod = xp.matmul(xp.permute_dims(left, (1, 0)), right)
+            if out is None:
+                out = prod
+            elif self.owned and out.dtype == prod.dtype and tuple(out.shape) == tuple(prod.shape):
+                out += prod
+            else:
+                out = out + prod
+            self.owned = True
+        return out
+
+
+class Pending(dict):
+    """The engine's map Function -> the gradient of its result so far: a bare array while exactly one dense gradient
+    has arrived (the common case: no accumulator object, no copy), else an Accumulator."""
+
+    def take(self, fn):
+        """Remove and return fn's summed gradient (a dense array), or None if none arrived."""
+        a = self.pop(fn, None)
+        return a.value() if type(a) is Accumulator else a
+
+    def route(self, p, d, fresh, leaves):
+        """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (by producing
+        Function here, by tensor in `leaves`); `fresh`: d is a new array only this edge holds, so others may be
+        summed into it."""
+        pfn = p.grad_fn
+        if pfn is None:
+            la = leaves.get(id(p))
+            if la is None:
+                la = leaves[id(p)] = (p, Accumulator(p.shape, p.dtype))
+            la[1].add(d)
+            return
+        target = self.get(pfn)
+        td = type(d)
+        lazy = td is IndexGrad or td is OuterGrad
+        if target is None:
+            self[pfn] = Accumulator(p.shape, p.dtype).added(d) if lazy else d
+        elif type(target) is Accumulator:
+            target.add(d)
+        elif fresh and not lazy and d.dtype == target.dtype and d.shape == target.shape:
+            d += target
+            self[pfn] = d
+        else:
+            self[pfn] = Accumulator(p.shape, p.dtype).added(target).added(d)
+
+
+def dense_grad(d, p):
+    """The array a lazy gradient stands for (used only by the optional norm and anomaly checks)."""
+    if isinstance(d, (IndexGrad, OuterGrad)):
+        a = Accumulator(p.shape, p.dtype)
+        a.add(d)
+        return a.value()
+    return d
