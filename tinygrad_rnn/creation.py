@@ -36,9 +36,8 @@ def _factory(arr, requires_grad, device=None):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A tensor with dtype inferred as torch.tensor does: Python floats -> float32, ints -> int64, bools -> bool;
-    NumPy arrays keep their dtype. Always a copy of Tensor data (cut from its graph)."""
-    arr = Tensor._as_tensor(data, dtype).array
-    return _factory(B.copy(arr) if isinstance(data, Tensor) else arr, requires_grad, device)
+    NumPy arrays keep their dtype. Always a copy (of arrays too, as torch.tensor), cut from any graph."""
+    return _factory(Tensor._as_tensor(data, dtype, copy=True).array, requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -164,3 +163,4 @@ def IntTensor(*args):  # noqa: N802
 
 def BoolTensor(*args):  # noqa: N802
     return Tensor(*args, dtype=bool_)
+
