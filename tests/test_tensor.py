@@ -300,16 +300,6 @@ def test_tensor_copies_arrays_and_from_numpy_shares_as_pytorch():
         tr.from_numpy([1.0])
 
 
-def test_cuda_manual_seed_seeds_the_one_generator():
-    tr.manual_seed(3)
-    expected = tr.randn(4).tolist()
-    tr.cuda.manual_seed(3)
-    assert tr.randn(4).tolist() == expected
-    tr.cuda.manual_seed_all(3)
-    assert tr.randn(4).tolist() == expected
-    with pytest.raises(ValueError, match="manual_seed: seed must be non-negative"):
-        tr.cuda.manual_seed(-1)
-
 
 def test_bool_and_integer_operands_promote_as_pytorch():
     # src_mask == 0 on a bool mask (the chatbot's attention mask); on the strict stand-in, as on CuPy, nothing guesses

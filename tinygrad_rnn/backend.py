@@ -158,7 +158,7 @@ def asarray(data, dtype=None):
     if is_array(data):
         return data if dtype is None or data.dtype == dtype else xp.astype(data, dtype)
     host = np.asarray(data)
-    return xp.asarray(host, dtype=dtype, device=DEVICE)
+    return xp.asarray(host, dtype=dtype, device=DEVICE, copy=True)  # a transfer copies, as CuPy's does
 
 
 def to_host(a):
@@ -195,6 +195,15 @@ def dtype_from_host(np_dtype):
 
 def is_floating(dtype):
     return dtype in FLOAT_DTYPES
+
+
+def promote(*dtypes):
+    """PyTorch's result dtype when tensors of these dtypes meet: the widest float if any is floating (int or bool with
+    float32 -> float32), else the widest int (bool with int32 -> int32), else bool."""
+    floats = [d for d in dtypes if is_floating(d)]
+    if floats:
+        return float64 if float64 in floats else float32
+    return int64 if int64 in dtypes else int32 if int32 in dtypes else dtypes[0]
 
 
 def zeros(shape, dtype):
@@ -336,6 +345,11 @@ def dim_index(index, dim):
             shape = tuple(n if e == d else 1 for e in range(index.ndim))
             key.append(reshape(arange(n, dtype=index.dtype), shape))
     return tuple(key)
+
+
+def cumsum(a, axis):
+    """Running sums along `axis` (the array API calls it cumulative_sum; CuPy has only cumsum)."""
+    return xp.cumulative_sum(a, axis=axis) if NAME == "strict" else xp.cumsum(a, axis=axis)
 
 
 def argsort(a, axis, descending=False):

@@ -36,11 +36,8 @@ def _factory(arr, requires_grad, device=None):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A tensor with dtype inferred as torch.tensor does: Python floats -> float32, ints -> int64, bools -> bool;
-    NumPy arrays keep their dtype. Always a copy of Tensor and array data (a later change of a NumPy array does not
-    reach the tensor, as in PyTorch; tr.from_numpy shares)."""
-    arr = Tensor._as_tensor(data, dtype).array
-    shares = isinstance(data, Tensor) or B.is_array(data) or isinstance(data, B.np.ndarray)
-    return _factory(B.copy(arr) if shares else arr, requires_grad, device)
+    NumPy arrays keep their dtype. Always a copy (of arrays too, as torch.tensor), cut from any graph."""
+    return _factory(Tensor._as_tensor(data, dtype, copy=True).array, requires_grad, device)
 
 
 def from_numpy(ndarray):
@@ -180,3 +177,4 @@ def IntTensor(*args):  # noqa: N802
 
 def BoolTensor(*args):  # noqa: N802
     return Tensor(*args, dtype=bool_)
+

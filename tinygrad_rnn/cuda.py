@@ -1,16 +1,28 @@
-"""tr.cuda: the few torch.cuda calls programs make before choosing a device. Imports: backend, checks, devices."""
+"""tr.cuda: the few torch.cuda calls programs make around choosing a device and seeding. Imports: backend, devices."""
 
-from . import backend, checks
+from . import backend as B
 from .devices import device_count, is_available
 
-__all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all"]
+__all__ = ["is_available", "device_count", "current_device", "manual_seed", "manual_seed_all", "synchronize"]
+
+
+def current_device():
+    """0 on the GPU backend; a RuntimeError naming the flag elsewhere (as torch.cuda without a GPU)."""
+    if not is_available():
+        raise RuntimeError("cuda.current_device: no GPU backend; set TINYGRAD_RNN_GPU=1 before importing tinygrad_rnn "
+                           "(pip install 'tinygrad_rnn[gpu]')")
+    return 0
 
 
 def manual_seed(seed):
-    """torch.cuda.manual_seed: every random draw here comes from one host generator (so both backends give the same
-    numbers), and this seeds it, as tr.manual_seed does: `torch.manual_seed(s); torch.cuda.manual_seed(s)` gives the
-    same draws as tr.manual_seed(s) alone."""
-    backend.manual_seed(checks.size("manual_seed", "seed", seed))
+    """Nothing to do: every random draw is made on the host from tr.manual_seed's generator (so a seed gives the same
+    numbers on both backends); there is no separate GPU generator to seed."""
 
 
 manual_seed_all = manual_seed
+
+
+def synchronize(device=None):
+    """Wait for the GPU's queued work (for timing); nothing to wait for on NumPy."""
+    if B.NAME == "cupy":
+        B.xp.cuda.Device().synchronize()

@@ -112,11 +112,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         self.grad_fn = None
 
     @staticmethod
-    def _as_tensor(data, dtype=None):
-        """data as a Tensor, inferred as tr.tensor does; a Tensor of the right dtype is returned as it is."""
-        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+    def _as_tensor(data, dtype=None, copy=False):
+        """data as a Tensor, inferred as tr.tensor does; without copy, a Tensor of the right dtype is returned as it
+        is (and an array wrapped as it is); with copy, the result never shares the caller's memory."""
+        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype) and not copy:
             return data
-        return Tensor._wrap(_to_array(data, dtype), False)
+        src = data.array if isinstance(data, Tensor) else data
+        arr = _to_array(data, dtype)
+        return Tensor._wrap(B.copy(arr) if copy and arr is src else arr, False)
 
     @classmethod
     def _wrap(cls, arr, requires_grad):
@@ -156,7 +159,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         return self.grad_fn is None
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim, "size")] if self.ndim else 1
+        if dim is None:
+            return self.shape
+        if self.ndim == 0:
+            raise IndexError(f"size: dim {dim} given, but a 0-d tensor has no dims")
+        return self.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self):
         return self.ndim
@@ -171,53 +178,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def numpy(self):
-        """A host NumPy array (a copy from the device on the GPU backend). Fails on tensors that need grad
-        only in PyTorch; here it always works and never records a graph."""
-        return B.to_host(self.array)
-
-    def item(self):
-        if self.numel() != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
-                             f"got shape {self.shape}")
-        return self.numpy().reshape(()).item()
-
-    def tolist(self):
-        return self.numpy().tolist()
-
-    def __repr__(self):
-        body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == B.default_float() else f", dtype={self._dtype_name}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
-
     def __hash__(self):
-        return id(self)
+        return id(self)  # __eq__ is elementwise, so identity hashing must be restored by hand
 
-    def _scalar(self, what):
-        if self.numel() != 1:
-            raise ValueError(f"{what}: only one-element tensors can be converted, got shape {self.shape}")
-        return self.item()
-
-    def __bool__(self):
-        if self.numel() != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.item())
-
-    def __int__(self):
-        return int(self._scalar("int()"))
-
-    def __float__(self):
-        return float(self._scalar("float()"))
-
-    def __index__(self):
-        if B.is_floating(self.dtype) or self.dtype == bool_ or self.numel() != 1:
-            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
-                            f"{self._dtype_name} and shape {self.shape}")
-        return int(self.item())
     # ----- autograd
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's .grad. `gradient` is required unless self has one
@@ -265,22 +228,17 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             # A Python number takes the tensor's float dtype (x * 2.0 stays float32); next to an integer tensor a
             # float takes the default float dtype, as in PyTorch.
             dtype = self.dtype if B.is_floating(self.dtype) else (B.default_float() if isinstance(x, float) else None)
+            if dtype is None and self.dtype != bool_:
+                dtype = self.dtype  # an int next to an int32 tensor keeps int32, as in PyTorch
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
         return Tensor._as_tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
 
     def _broadcasted(self, other, reverse=False):
         other = self._const(other)
         a, b = (other, self) if reverse else (self, other)
-        if a.dtype != b.dtype:
-            fa, fb = B.is_floating(a.dtype), B.is_floating(b.dtype)
-            if fa and fb:
-                wide = float64 if float64 in (a.dtype, b.dtype) else a.dtype
-                a, b = a.astype(wide), b.astype(wide)
-            elif fa or fb:  # int/bool with float -> the float dtype (the strict stand-in, like CuPy, will not guess)
-                a, b = (a, b.astype(a.dtype)) if fa else (a.astype(b.dtype), b)
-            else:  # bool with an integer -> the integer dtype, int32 with int64 -> int64 (mask == 0), as PyTorch
-                wide = int64 if int64 in (a.dtype, b.dtype) else (b.dtype if a.dtype == bool_ else a.dtype)
-                a, b = a.astype(wide), b.astype(wide)
+        if a.dtype != b.dtype:  # made explicit: the strict stand-in, like CuPy, will not guess
+            wide = B.promote(a.dtype, b.dtype)
+            a, b = a.astype(wide), b.astype(wide)
         if a.shape != b.shape:
             shape = broadcast_shape(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
@@ -305,10 +263,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         return ops.Mul.apply(*self._broadcasted(o, True))
 
     def __truediv__(self, o):
-        return ops.Div.apply(*self._broadcasted(o))
+        return ops.Div.apply(*_true_div(*self._broadcasted(o)))
 
     def __rtruediv__(self, o):
-        return ops.Div.apply(*self._broadcasted(o, True))
+        return ops.Div.apply(*_true_div(*self._broadcasted(o, True)))
+
 
     def __pow__(self, o):
         return ops.Pow.apply(*self._broadcasted(o))
@@ -318,6 +277,15 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
     def __neg__(self):
         return ops.Neg.apply(self)
+
+    # PyTorch's method spellings of the arithmetic operators
+    div, mul, pow, neg = __truediv__, __mul__, __pow__, __neg__  # noqa: A003
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else self._const(other) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else self._const(other) * alpha)
 
     def __matmul__(self, o):
         return self.matmul(o)
@@ -386,18 +354,26 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             raise TypeError(f"~: expected a bool or integer tensor, got dtype {self._dtype_name} (as in PyTorch)")
         return Tensor._wrap(~self.array, False)
 
+    # PyTorch's method spellings of the comparisons (pred.eq(target).sum())
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
     # ----- unary
+    def _floating(self):
+        """self, or a float copy (the default float dtype) of an integer or bool tensor: PyTorch's floating ops
+        promote them so."""
+        return self if B.is_floating(self.dtype) else self.astype(B.default_float())
+
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._floating())
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._floating())
 
     def relu(self):
         return ops.Relu.apply(self)
@@ -409,10 +385,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         return self**0.5
 
     def clip(self, min=None, max=None):
+        """clamp/clip to [min, max] (numbers; either may be None). The gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
         checks.reals("clip", **{k: v for k, v in (("min", min), ("max", max)) if v is not None})
-        return ops.Clip.apply(self, lo=min, hi=max)
+        # float bounds on an integer tensor give float32, int bounds on a bool tensor int64, as in PyTorch
+        x = self._floating() if isinstance(min, float) or isinstance(max, float) else \
+            self.astype(int64) if self.dtype == bool_ else self
+        return ops.Clip.apply(x, lo=min, hi=max)
 
     clamp = clip
 
@@ -443,6 +423,12 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
 
 # ----- free functions
+def _true_div(a, b):
+    """Division of integer or bool tensors is true division in the default float dtype (float32 unless
+    tr.set_default_dtype changed it), as PyTorch's (NumPy would give float64)."""
+    return (a, b) if B.is_floating(a.dtype) else (a.astype(B.default_float()), b.astype(B.default_float()))
+
+
 def _norm_index(idx):
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)
