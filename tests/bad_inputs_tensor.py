@@ -282,3 +282,15 @@ row("nn.Flatten", lambda: nn.Flatten(4)(x34()), I, r"dim 4 is out of range")
 if hasattr(tr.Tensor, "relu_"):  # the inplace helper's (rows where the running code has it)
     row("Tensor.relu_", lambda t: t.relu_(), RuntimeError, r"relu_: a leaf Variable that requires grad",
         lambda tmp: tr.randn(3, requires_grad=True), lambda t: t.numpy().copy())
+# ----- & | ^ ~ (bool and integer tensors), in-place shape changes, the default dtype
+for op in ("__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__"):
+    row(f"Tensor.{op}", lambda op=op: getattr(tr.tensor([True]), op)(x34()), T,
+        r"expected bool or integer tensors, got dtype float32")
+row("Tensor.__invert__", lambda: ~x34(), T, r"~: expected a bool or integer tensor, got dtype float32")
+row("Tensor.unsqueeze_", lambda: x34().unsqueeze_(3), I, r"unsqueeze: dim 3 is out of range")
+row("Tensor.squeeze_", lambda: x34().squeeze_(-3), I, r"squeeze: dim -3 is out of range")
+row("Tensor.transpose_", lambda: x34().transpose_(0, 2), I, r"transpose: dim 2 is out of range")
+row("Tensor.t_", lambda: tr.zeros(2, 3, 4).t_(), V, r"t: expects a tensor of at most 2 dims, got shape \(2, 3, 4\)")
+row("tr.set_default_dtype", lambda: tr.set_default_dtype(tr.int64), T,
+    r"set_default_dtype: only floating-point types are supported as the default type")
+row("tr.from_numpy", lambda: tr.from_numpy([1.0, 2.0]), T, r"from_numpy: expected np.ndarray \(got list\)")

@@ -26,6 +26,7 @@ OPS = [
     "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum",
 ]
 # In-place ops (test_inplace.py has their semantics): each case writes into a non-leaf copy of an input.
+OPS += ["unsqueeze_", "squeeze_", "transpose_", "t_"]  # in-place shape changes
 OPS += ["setitem", "add_", "sub_", "mul_", "div_", "clamp_", "relu_", "copy_", "fill_", "zero_", "masked_fill_", "iadd",
         "isub", "imul", "itruediv"]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat",
@@ -35,7 +36,8 @@ NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "num
                       "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn", "argmin", "argsort", "device", "is_cuda", "dim", "nelement", "new_empty", "new_full",
                       "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index", "data",
-                      "uniform_", "normal_", "eq", "ne", "lt", "le", "gt", "ge"}
+                      "uniform_", "normal_", "eq", "ne", "lt", "le", "gt", "ge", "and", "rand", "or", "ror", "xor",
+                      "rxor", "invert"}
 TENSOR_PLUMBING = {"bool", "len", "array_ufunc", "slots", "weakref", "module"}
 
 Case = namedtuple("Case", "op id fn ref specs tol", defaults=(None,))
@@ -312,6 +314,12 @@ def inplace_cases():
                lambda x: np.where(COND, -1.0, x), [(3, 4)]),
           Case("masked_fill_", "bcast-mask", lambda x: _written(x, lambda y: y.masked_fill_(tr.Tensor(COND[:1]), 0.0)),
                lambda x: np.where(COND[:1], 0.0, x), [(3, 4)])]
+    c += [Case("unsqueeze_", "mid", lambda x: _written(x, lambda y: y.unsqueeze_(1)), lambda x: x[:, None], [(3, 4)]),
+          Case("squeeze_", "dim", lambda x: _written(x, lambda y: y.squeeze_(0)), lambda x: x[0], [(1, 4)]),
+          Case("squeeze_", "all", lambda x: _written(x, lambda y: y.squeeze_()), lambda x: x.reshape(4), [(1, 4, 1)]),
+          Case("transpose_", "neg", lambda x: _written(x, lambda y: y.transpose_(-1, 0)), lambda x: x.swapaxes(-1, 0),
+               [(2, 3, 4)]),
+          Case("t_", "2d", lambda x: _written(x, lambda y: y.t_()) * 1.0, lambda x: x.T, [(3, 4)])]
 
     def iop(name):
         def f(x, o):

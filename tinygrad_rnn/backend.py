@@ -55,6 +55,18 @@ else:
 float32, float64, int64, int32 = xp.float32, xp.float64, xp.int64, xp.int32
 bool_ = getattr(xp, "bool_", None) or xp.bool  # CuPy 13 has only bool_ (its `bool` may be Python's); strict only bool
 FLOAT_DTYPES = (float32, float64)
+_default_float = float32
+
+
+def default_float():
+    """The float dtype made when none is asked for (Python floats, factories, layer weights): float32 unless
+    tr.set_default_dtype changed it, as in PyTorch. One process-wide setting, like PyTorch's."""
+    return _default_float
+
+
+def set_default_float(dtype):
+    global _default_float
+    _default_float = dtype
 
 
 if NAME == "strict":
@@ -122,6 +134,12 @@ def reusable_empty(shape, dtype):
 def is_array(a):
     """True for an array of the active backend."""
     return isinstance(a, _array_type)
+
+
+def writable(a):
+    """a, or for a NumPy scalar (NumPy gives 0-d results as immutable scalars, np.float32(1.5)) a 0-d array holding
+    it, so that an in-place change (loss = 0; loss += l) can write into it."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
 
 
 def is_foreign_array(a):

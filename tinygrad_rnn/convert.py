@@ -57,7 +57,7 @@ class ConvertMixin:
 
     def __repr__(self):
         body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == float32 else f", dtype={self._dtype_name}"
+        extra = "" if self.dtype == B.default_float() else f", dtype={self._dtype_name}"
         if self.grad_fn is not None:
             extra += f", grad_fn=<{self.grad_fn.name}>"
         elif self.requires_grad:

@@ -29,8 +29,9 @@ def _host_dtype_of(np_dtype):
 
 def _to_array(data, dtype, python_dtype=None):
     """User data -> backend array. NumPy and backend arrays keep their dtype; Python data is inferred as
-    torch.tensor does (floats -> float32, ints -> int64, bools -> bool) unless `python_dtype` is given (float32 for
-    the Tensor class, as torch.Tensor)."""
+    torch.tensor does (floats -> the default float dtype, float32 unless tr.set_default_dtype changed it; ints ->
+    int64, bools -> bool) unless `python_dtype` is given (the default float dtype for the Tensor class, as
+    torch.Tensor)."""
     if dtype is not None:
         _check_dtype(dtype, "Tensor")
     if isinstance(data, Tensor):
@@ -47,8 +48,8 @@ def _to_array(data, dtype, python_dtype=None):
                         f"is {B.NAME}; mixing arrays of different backends is not supported (TINYGRAD_RNN_GPU selects "
                         "one)")
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
-            data = [v.numpy() if isinstance(v, Tensor) else v for v in data]  # [t1, t2] of one-element tensors
+        if isinstance(data, (list, tuple)) and _holds_tensor(data):
+            data = _host_nested(data)  # [t1, t2] or [[t1, t2]] of one-element tensors, as PyTorch accepts
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
@@ -58,12 +59,23 @@ def _to_array(data, dtype, python_dtype=None):
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
                             f"from {type(data).__name__}")
         if dtype is None:
-            dtype = python_dtype or (float32 if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
-                                                                             else int64))
+            dtype = python_dtype or (B.default_float() if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
+                                                                                        else int64))
         return B.asarray(host, dtype=dtype)
     if dtype is not None and arr.dtype != dtype:
         arr = xp.astype(arr, dtype)
     return arr
+
+
+def _holds_tensor(data):
+    """True when nested lists/tuples hold a Tensor anywhere (torch.LongTensor([[t0, t1]]) of 0-d tensors)."""
+    return any(isinstance(v, Tensor) or (isinstance(v, (list, tuple)) and _holds_tensor(v)) for v in data)
+
+
+def _host_nested(data):
+    if isinstance(data, Tensor):
+        return data.numpy()
+    return [_host_nested(v) for v in data] if isinstance(data, (list, tuple)) else data
 
 
 def _is_size(args):
@@ -73,10 +85,11 @@ def _is_size(args):
 class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
     """An n-dimensional array that records the ops made from it, for reverse-mode autodiff.
 
-    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 like torch.Tensor
-    (ints and bools too; use tr.tensor to infer int64/bool); a NumPy or backend array keeps its dtype (torch.Tensor
-    would make it float32). Tensor(2, 3) is a float32 tensor of shape (2, 3) (zeros: PyTorch leaves it
-    uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
+    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 (the default float
+    dtype, see tr.set_default_dtype) like torch.Tensor (ints and bools too; use tr.tensor to infer int64/bool); a
+    NumPy or backend array keeps its dtype (torch.Tensor would make it float32). Tensor(2, 3) is a float32 tensor of
+    shape (2, 3) (zeros: PyTorch leaves it uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad`
+    a Tensor filled by backward()."""
 
     # _vc: the version counter shared with tensors over the same storage, _view: made by a view op (both set on need)
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_vc", "_view", "__weakref__")
@@ -86,9 +99,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         if device is not None:
             D.check(device, "Tensor")
         if not args or _is_size(args):
-            self.array = B.zeros(checks.sizes("Tensor", args) if args else (0,), dtype or float32)
+            self.array = B.zeros(checks.sizes("Tensor", args) if args else (0,), dtype or B.default_float())
         elif len(args) == 1:
-            self.array = _to_array(args[0], dtype, python_dtype=float32)
+            self.array = _to_array(args[0], dtype, python_dtype=B.default_float())
         else:
             raise TypeError(f"Tensor: expected data or a size of ints, got {len(args)} arguments "
                             f"({', '.join(type(a).__name__ for a in args)})")
@@ -213,8 +226,8 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             return x
         if isinstance(x, (int, float, bool)):
             # A Python number takes the tensor's float dtype (x * 2.0 stays float32); next to an integer tensor a
-            # float is float32, as in PyTorch.
-            dtype = self.dtype if B.is_floating(self.dtype) else (float32 if isinstance(x, float) else None)
+            # float takes the default float dtype, as in PyTorch.
+            dtype = self.dtype if B.is_floating(self.dtype) else (B.default_float() if isinstance(x, float) else None)
             if dtype is None and self.dtype != bool_:
                 dtype = self.dtype  # an int next to an int32 tensor keeps int32, as in PyTorch
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
@@ -310,6 +323,44 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
     # PyTorch's method spellings of the comparisons (pred.eq(target).sum())
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # ----- & | ^ ~ on bool tensors (logical: masks) and integer tensors (bitwise), without gradient, as in PyTorch
+    def _bitwise(self, o, op, name, reverse=False):
+        o = self._const(o)
+        for t in (self, o):
+            if B.is_floating(t.dtype):
+                raise TypeError(f"{name}: expected bool or integer tensors, got dtype {t._dtype_name} (as in PyTorch; "
+                                "compare first, e.g. (x > 0) & mask)")
+        a, b = (o, self) if reverse else (self, o)
+        if a.dtype != b.dtype:  # bool with an integer -> the integer dtype (the strict stand-in will not guess)
+            a, b = (a.astype(b.dtype), b) if a.dtype == bool_ else (a, b.astype(a.dtype))
+        if a.shape != b.shape:
+            shape = broadcast_shape(a.shape, b.shape)
+            a, b = a.expand(shape), b.expand(shape)
+        return Tensor._wrap(op(a.array, b.array), False)
+
+    def __and__(self, o):
+        return self._bitwise(o, lambda a, b: a & b, "&")
+
+    def __rand__(self, o):
+        return self._bitwise(o, lambda a, b: a & b, "&", reverse=True)
+
+    def __or__(self, o):
+        return self._bitwise(o, lambda a, b: a | b, "|")
+
+    def __ror__(self, o):
+        return self._bitwise(o, lambda a, b: a | b, "|", reverse=True)
+
+    def __xor__(self, o):
+        return self._bitwise(o, lambda a, b: a ^ b, "^")
+
+    def __rxor__(self, o):
+        return self._bitwise(o, lambda a, b: a ^ b, "^", reverse=True)
+
+    def __invert__(self):
+        if B.is_floating(self.dtype):
+            raise TypeError(f"~: expected a bool or integer tensor, got dtype {self._dtype_name} (as in PyTorch)")
+        return Tensor._wrap(~self.array, False)
 
     # ----- unary
     def _floating(self):
