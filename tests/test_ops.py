@@ -36,8 +36,8 @@ NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "num
                       "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn", "argmin", "argsort", "device", "is_cuda", "dim", "nelement", "new_empty", "new_full",
                       "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index", "data",
-                      "uniform_", "normal_", "eq", "ne", "lt", "le", "gt", "ge",
-                      "and", "rand", "or", "ror", "xor", "rxor", "invert"}
+                      "uniform_", "normal_", "eq", "ne", "lt", "le", "gt", "ge", "and", "rand", "or", "ror", "xor",
+                      "rxor", "invert"}
 TENSOR_PLUMBING = {"bool", "len", "array_ufunc", "slots", "weakref", "module"}
 
 Case = namedtuple("Case", "op id fn ref specs tol", defaults=(None,))

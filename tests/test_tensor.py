@@ -308,3 +308,14 @@ def test_bool_and_integer_operands_promote_as_pytorch():
     assert (b + i64).dtype == tr.int64 and (b + i64).tolist() == [4, 4]
     assert (i32 + i64).dtype == tr.int64 and (i32 + i64).tolist() == [4, 6]
     assert (b & i32).dtype == tr.int32 and (i32 * b).tolist() == [1, 0]
+
+
+def test_cuda_manual_seed_checks_its_seed_and_leaves_the_host_generator_alone():
+    tr.manual_seed(3)
+    expected = tr.randn(4).tolist()
+    tr.manual_seed(3)
+    tr.cuda.manual_seed(99)  # as on a CPU PyTorch: the draws torch.manual_seed set up do not change
+    tr.cuda.manual_seed_all(99)
+    assert tr.randn(4).tolist() == expected
+    with pytest.raises(ValueError, match="manual_seed: seed must be non-negative"):
+        tr.cuda.manual_seed(-1)

@@ -1,6 +1,8 @@
-"""tr.cuda: the few torch.cuda calls programs make around choosing a device and seeding. Imports: backend, devices."""
+"""tr.cuda: the few torch.cuda calls programs make around choosing a device and seeding. Imports: backend, checks,
+devices."""
 
 from . import backend as B
+from . import checks
 from .devices import device_count, is_available
 
 __all__ = ["is_available", "device_count", "current_device", "manual_seed", "manual_seed_all", "synchronize"]
@@ -15,8 +17,10 @@ def current_device():
 
 
 def manual_seed(seed):
-    """Nothing to do: every random draw is made on the host from tr.manual_seed's generator (so a seed gives the same
-    numbers on both backends); there is no separate GPU generator to seed."""
+    """torch.cuda.manual_seed: the seed is checked and nothing else happens. Every random draw here comes from the one
+    host generator that tr.manual_seed seeds (so both backends give the same numbers); there is no GPU generator, and
+    a CPU program's draws stay as torch.manual_seed made them, as in PyTorch."""
+    checks.size("manual_seed", "seed", seed)
 
 
 manual_seed_all = manual_seed

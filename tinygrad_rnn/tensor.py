@@ -321,6 +321,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
     def __ge__(self, o):
         return self._compare(o, lambda a, b: a >= b)
 
+    # PyTorch's method spellings of the comparisons (pred.eq(target).sum())
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
     # ----- & | ^ ~ on bool tensors (logical: masks) and integer tensors (bitwise), without gradient, as in PyTorch
     def _bitwise(self, o, op, name, reverse=False):
         o = self._const(o)
@@ -353,9 +356,6 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         if B.is_floating(self.dtype):
             raise TypeError(f"~: expected a bool or integer tensor, got dtype {self._dtype_name} (as in PyTorch)")
         return Tensor._wrap(~self.array, False)
-
-    # PyTorch's method spellings of the comparisons (pred.eq(target).sum())
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     # ----- unary
     def _floating(self):
