@@ -24,6 +24,8 @@ MADE = {
     "LayerNorm": lambda m: m.nn.LayerNorm(3).weight,
     "GRU": lambda m: m.nn.GRU(2, 3).weight_hh_l0,
     "LSTMCell": lambda m: m.nn.LSTMCell(2, 3).bias_ih,
+    "int tensor / int": lambda m: m.tensor([1, 2]) / 2,
+    "int tensor.exp()": lambda m: m.tensor([1, 2]).exp(),
     # not following the default: explicit dtypes, float32-by-name, integers
     "FloatTensor": lambda m: m.FloatTensor([1.0]),
     ".float()": lambda m: m.tensor([1.0]).float(),

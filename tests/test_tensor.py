@@ -300,6 +300,16 @@ def test_tensor_copies_arrays_and_from_numpy_shares_as_pytorch():
         tr.from_numpy([1.0])
 
 
+
+def test_bool_and_integer_operands_promote_as_pytorch():
+    # src_mask == 0 on a bool mask (the chatbot's attention mask); on the strict stand-in, as on CuPy, nothing guesses
+    b, i32, i64 = tr.tensor([True, False]), tr.tensor(np.array([1, 2], np.int32)), tr.tensor([3, 4])
+    assert (b == 0).dtype == tr.bool_ and (b == 0).tolist() == [False, True]
+    assert (b + i64).dtype == tr.int64 and (b + i64).tolist() == [4, 4]
+    assert (i32 + i64).dtype == tr.int64 and (i32 + i64).tolist() == [4, 6]
+    assert (b & i32).dtype == tr.int32 and (i32 * b).tolist() == [1, 0]
+
+
 def test_cuda_manual_seed_checks_its_seed_and_leaves_the_host_generator_alone():
     tr.manual_seed(3)
     expected = tr.randn(4).tolist()

@@ -331,12 +331,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             if B.is_floating(t.dtype):
                 raise TypeError(f"{name}: expected bool or integer tensors, got dtype {t._dtype_name} (as in PyTorch; "
                                 "compare first, e.g. (x > 0) & mask)")
-        a, b = (o, self) if reverse else (self, o)
-        if a.dtype != b.dtype:  # bool with an integer -> the integer dtype (the strict stand-in will not guess)
-            a, b = (a.astype(b.dtype), b) if a.dtype == bool_ else (a, b.astype(a.dtype))
-        if a.shape != b.shape:
-            shape = broadcast_shape(a.shape, b.shape)
-            a, b = a.expand(shape), b.expand(shape)
+        a, b = self._broadcasted(o, reverse)
         return Tensor._wrap(op(a.array, b.array), False)
 
     def __and__(self, o):
@@ -364,8 +359,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
     # ----- unary
     def _floating(self):
-        """self, or a float32 copy of an integer or bool tensor: PyTorch's floating ops promote them so."""
-        return self if B.is_floating(self.dtype) else self.astype(float32)
+        """self, or a float copy (the default float dtype) of an integer or bool tensor: PyTorch's floating ops
+        promote them so."""
+        return self if B.is_floating(self.dtype) else self.astype(B.default_float())
 
     def exp(self):
         return ops.Exp.apply(self._floating())
@@ -428,8 +424,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
 # ----- free functions
 def _true_div(a, b):
-    """Division of integer or bool tensors is true division in float32, as PyTorch's (NumPy would give float64)."""
-    return (a, b) if B.is_floating(a.dtype) else (a.float(), b.float())
+    """Division of integer or bool tensors is true division in the default float dtype (float32 unless
+    tr.set_default_dtype changed it), as PyTorch's (NumPy would give float64)."""
+    return (a, b) if B.is_floating(a.dtype) else (a.astype(B.default_float()), b.astype(B.default_float()))
 
 
 def _norm_index(idx):
