@@ -234,17 +234,20 @@ class LSTMCell(Cell):
         i, f, gg, o = y[:, :H], y[:, H:2 * H], y[:, 2 * H:3 * H], y[:, 3 * H:]
         da = self.da = self.grad_rows(4 * H, dm.dtype)
         di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
-        dC = tanh_grad(k, dm, _tmp(self.ws, "dC", N, H, dm.dtype))
+        dt = dm.dtype
+        dC = tanh_grad(k, dm, _tmp(self.ws, "dC", N, H, dt))
         dC *= o
         dC += dc2
-        sigmoid_grad(o, dm, do)
-        do *= k
-        sigmoid_grad(i, dC, di)
-        di *= gg
-        sigmoid_grad(f, dC, df)
-        df *= self.c
-        tanh_grad(gg, dC, dg)
-        dg *= i
+        # da = [dC*g, dC*c, dC*i, dm*k] * [i(1-i), f(1-f), 1-g^2, o(1-o)], the derivative of all four blocks in one
+        # pass over the row: (1 - y) * (y + e), e = 1 on g's block (1-g^2 = (1-g)(1+g)), 0 elsewhere
+        B.mul(dC, gg, out=di)
+        B.mul(dC, self.c, out=df)
+        B.mul(dC, i, out=dg)
+        B.mul(dm, k, out=do)
+        d1 = B.sub(1.0, y, out=_tmp(self.ws, "d1", N, 4 * H, dt))
+        d2 = B.add(y, _g_shift(self.ws, H, dt), out=_tmp(self.ws, "d2", N, 4 * H, dt))
+        d1 *= d2
+        da *= d1
         if not need_ds:
             return None
         return B.matmul(da, self.w_hh), B.mul(dC, f)
@@ -254,6 +257,16 @@ class LSTMCell(Cell):
         if self.w_hr is not None:
             out += (OuterGrad(self.dh2, self.m) if need[3] else None,)
         return out
+
+
+def _g_shift(ws, H, dtype):
+    """(4H,): 1 on the LSTM's g block, 0 on i, f, o (made once per workspace)."""
+    b = None if ws is None else ws.blocks.get("g_shift")
+    if b is None:
+        b = xp.concat((B.zeros((2 * H,), dtype), B.ones((H,), dtype), B.zeros((H,), dtype)))
+        if ws is not None:
+            ws.blocks["g_shift"] = b
+    return b
 
 
 # ----------------------------------------------------------------------------------------- GRU
