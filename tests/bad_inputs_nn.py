@@ -133,6 +133,16 @@ row("F.dropout", lambda: F.dropout(np.ones(3)), T, r"dropout: expected input to 
 row("F.layer_norm", lambda: F.layer_norm(x34(), (5,)), V, r"layer_norm: expected input with trailing shape \(5,\)")
 row("F.layer_norm", lambda: F.layer_norm(x34(), None), T, r"layer_norm: normalized_shape must be ints, got NoneType")
 row("F.relu", lambda: F.relu(5), T, r"relu: expected input to be a Tensor, got int")
+row("F.relu_", lambda: F.relu_(5), T, r"relu_: expected input to be a Tensor, got int")
+row("F.pad", lambda: F.pad(x34(), (1,)), V, r"pad: expected an even number of ints, got \(1,\)")
+row("F.pad", lambda: F.pad(np.ones(3), (1, 1)), T, r"pad: expected input to be a Tensor, got ndarray")
+row("F.pad", lambda: F.pad(x34(), (4, 0), "reflect"), V, r"pad: reflect padding \(4, 0\) must be smaller")
+row("F.one_hot", lambda: F.one_hot(tr.tensor([0.0, 1.0])), T, r"one_hot: expected an integer \(index\) tensor")
+row("F.one_hot", lambda: F.one_hot([0, 1]), T, r"one_hot: expected tensor to be a Tensor, got list")
+row("F.one_hot", lambda: F.one_hot(tr.tensor([0, 3]), 3), V, r"one_hot: class values must be smaller than num_classes")
+row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), tr.randn(5)), V, r"broadcast: shapes \(3, 4\) and \(5,\)")
+row("F.cosine_similarity", lambda: F.cosine_similarity(x34(), [1.0]), T,
+    r"cosine_similarity: expected x2 to be a Tensor, got list")
 row("F.tanh", lambda: F.tanh([1.0]), T, r"tanh: expected input to be a Tensor, got list")
 row("F.sigmoid", lambda: F.sigmoid(None), T, r"sigmoid: expected input to be a Tensor, got NoneType")
 row("F.cross_entropy", lambda: F.cross_entropy(x34(), tr.tensor([0, 1])), V,
@@ -323,9 +333,7 @@ row("nn.Sequential", lambda: nn.Sequential(nn.Tanh())[1.5], T, r"Sequential: ind
 row("nn.ModuleList", lambda: nn.ModuleList([nn.Tanh()])["0"], T, r"ModuleList: index should be of type int, got: str")
 row("F.nll_loss", lambda: F.nll_loss(x34(), tr.tensor([0, 1, 2]), ignore_index=1.5), T,
     r"nll_loss: ignore_index should be of type int, got: float")
-# ----- the inplace helper's functional additions and nn.init: rows where the running code has them (so the table
-# holds before and after they land); the xfail ones surface raw errors today and lose the mark when fixed.
-RAW = "nn.init surfaces a raw Python/NumPy error here (no op name): fix in nn/init.py, then drop this mark"
+# ----- the inplace helper's functional additions and nn.init (rows guarded by hasattr, from before they landed)
 if hasattr(F, "one_hot"):
     row("F.one_hot", lambda: F.one_hot(tr.tensor([0, 5]), 3), V, r"one_hot: class values must be smaller than")
     row("F.one_hot", lambda: F.one_hot(tr.Tensor([0.5])), T, r"one_hot: expected an integer \(index\) tensor")
@@ -352,7 +360,7 @@ if hasattr(nn, "init"):
     row("nn.init.xavier_normal_", lambda: init.xavier_normal_(tr.randn(3)), V, r"Fan in and fan out can not be")
     row("nn.init.orthogonal_", lambda: init.orthogonal_(tr.randn(3)), V, r"orthogonal_: only tensors with 2 or more")
     row("nn.init.trunc_normal_", lambda: init.trunc_normal_(x34(), a=2, b=-2), V, r"trunc_normal_: expected a < b")
-    row("nn.init.ones_", lambda: init.ones_(5), T, r"ones_: expected a Tensor", xfail=RAW)
-    row("nn.init.zeros_", lambda: init.zeros_([1]), T, r"zeros_: expected a Tensor", xfail=RAW)
-    row("nn.init.uniform_", lambda: init.uniform_(x34(), 2, 1), V, r"uniform_: .*a <= b", xfail=RAW)
-    row("nn.init.normal_", lambda: init.normal_(x34(), std=-1), V, r"normal_: .*std >= 0", xfail=RAW)
+    row("nn.init.ones_", lambda: init.ones_(5), T, r"ones_: expected a Tensor")
+    row("nn.init.zeros_", lambda: init.zeros_([1]), T, r"zeros_: expected a Tensor")
+    row("nn.init.uniform_", lambda: init.uniform_(x34(), 2, 1), V, r"uniform_: .*a <= b")
+    row("nn.init.normal_", lambda: init.normal_(x34(), std=-1), V, r"normal_: .*std >= 0")

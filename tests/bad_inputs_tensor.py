@@ -239,6 +239,8 @@ for op in ("__iadd__", "__isub__", "__imul__", "__itruediv__", "add_", "sub_", "
 row("Tensor.add_", lambda t: t.add_(t, alpha="a"), T, r"Tensor: data must be numeric", leaf, values)
 row("Tensor.add_", lambda t: t.add_(0.5), T, r"add_: result type Float can't be cast to the desired output type Long",
     lambda tmp: tr.tensor([1, 2]), values)
+row("Tensor.relu_", lambda t: t.relu_(), RuntimeError, r"relu_: a leaf Variable that requires grad",
+    lambda tmp: tr.randn(3, requires_grad=True), values)
 row("Tensor.clamp_", lambda t: t.clamp_(), V, r"clip: at least one of min and max must be given", leaf, values)
 row("Tensor.clip_", lambda t: t.clip_(min="a"), T, r"clip: min must be a number, got str", leaf, values)
 row("Tensor.copy_", lambda t: t.copy_(tr.randn(5)), V, r"copy_: value of shape \(5,\) cannot be broadcast", leaf,

@@ -70,6 +70,8 @@ ROWS.update({
     "tr.stack": (lambda m, x, d: m.stack([x, x * 2], d), "stack", 1),
     "F.softmax": (lambda m, x, d: m.nn.functional.softmax(x, d), "softmax", 0),
     "F.log_softmax": (lambda m, x, d: m.nn.functional.log_softmax(x, dim=d), "log_softmax", 0),
+    "F.cosine_similarity": (lambda m, x, d: m.nn.functional.cosine_similarity(x, x * 2 + 1, d), "cosine_similarity",
+                            0),
     "nn.Softmax": (lambda m, x, d: m.nn.Softmax(d)(x), "softmax", 0),
     "nn.LogSoftmax": (lambda m, x, d: m.nn.LogSoftmax(dim=d)(x), "log_softmax", 0),
     "nn.Flatten": (lambda m, x, d: m.nn.Flatten(0, d)(x), "flatten", 0),

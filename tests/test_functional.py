@@ -224,3 +224,129 @@ def test_other_loss_errors():
         F.binary_cross_entropy_with_logits(x, tr.Tensor(np.zeros((4, 3), dtype=np.int64)))
     with pytest.raises(ValueError, match=r"dropout: dropout probability has to be between 0 and 1, got 1.5"):
         F.dropout(x, 1.5)
+
+
+# ----- nll_loss's ignore_index, pad, one_hot, cosine_similarity, dropout
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_module_with_weight_and_ignore_index_matches_torch(reduction):
+    torch = pytest.importorskip("torch")
+    x, t, w = _ce_case("NC", False, seed=4)
+    t[[0, 3]] = 2  # a real class used as ignore_index: those rows count for nothing, also in the weighted mean
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    loss = tr.nn.NLLLoss(weight=tr.Tensor(w, dtype=tr.float64), ignore_index=2, reduction=reduction)
+    v, g_x, up = _run(loss, logp, tr.Tensor(t))
+    tx = torch.tensor(logp, requires_grad=True)
+    tout = torch.nn.NLLLoss(weight=torch.tensor(w), ignore_index=2, reduction=reduction)(tx, torch.tensor(t))
+    (tout * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(v, tout.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(g_x, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+PADS = [((1, 2), "constant", 0.5), ((2, 1, 1, 0), "constant", None), ((-1, 2), "constant", None),
+        ((0, 0, 1, 1, 2, 0), "constant", -1.0), ((2, 3), "reflect", None), ((1, 1, 2, 0), "reflect", None),
+        ((1, 2, 2, 1), "replicate", None), ((2, 1), "circular", None), ((4, 0), "circular", None)]
+
+
+@pytest.mark.parametrize("pad,mode,value", PADS, ids=[f"{m}{p}" for p, m, _ in PADS])
+def test_pad_matches_torch_and_gradchecks(pad, mode, value):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(1).standard_normal((2, 3, 4))
+    kw = {} if value is None else {"value": value}
+    v, g_x, up = _run(lambda a: F.pad(a, pad, mode, **kw), x)
+    tx = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.pad(tx, pad, mode, **kw)
+    (tout * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(v, tout.detach().numpy(), rtol=0, atol=0)
+    np.testing.assert_allclose(g_x, tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+    assert tr.gradcheck(lambda a: F.pad(a, pad, mode, **kw), [_x((2, 3, 4), 3)])
+
+
+def test_pad_errors():
+    x = tr.zeros(2, 3)
+    with pytest.raises(ValueError, match="pad: expected an even number of ints"):
+        F.pad(x, (1,))
+    with pytest.raises(ValueError, match="padding length 6 is too large"):
+        F.pad(x, (1, 1, 1, 1, 1, 1))
+    with pytest.raises(ValueError, match="reflect padding \\(3, 0\\) must be smaller"):
+        F.pad(x, (3, 0), "reflect")
+    with pytest.raises(ValueError, match="doesn't take in value"):
+        F.pad(x, (1, 0), "replicate", value=1.0)
+    with pytest.raises(ValueError, match="mode must be"):
+        F.pad(x, (1, 0), "edge")
+
+
+def test_one_hot_matches_torch():
+    torch = pytest.importorskip("torch")
+    t = np.array([[0, 3], [1, 1], [2, 0]])
+    for nc in (-1, 6):
+        ours = F.one_hot(tr.tensor(t), num_classes=nc)
+        ref = torch.nn.functional.one_hot(torch.tensor(t), num_classes=nc)
+        assert ours.dtype == tr.int64 and ours.shape == tuple(ref.shape)
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+    assert F.one_hot(tr.tensor(2), 3).tolist() == [0, 0, 1]
+    with pytest.raises(TypeError, match="one_hot: expected an integer"):
+        F.one_hot(tr.tensor([1.0]))
+    with pytest.raises(ValueError, match="smaller than num_classes=3, got 3"):
+        F.one_hot(tr.tensor([3]), 3)
+    with pytest.raises(ValueError, match="non-negative, got -1"):
+        F.one_hot(tr.tensor([-1]), 3)
+    with pytest.raises(ValueError, match="empty tensor"):
+        F.one_hot(tr.tensor(np.zeros(0, dtype=np.int64)))
+
+
+COS = [((4, 3), (4, 3), 1, 1e-8), ((4, 3), (1, 3), 1, 1e-8), ((2, 3, 5), (3, 1), 0, 1e-8),
+       ((2, 3, 5), (2, 3, 5), -1, 1e-8), ((3, 4), (3, 4), 1, 0.5), ("tiny", (3, 2), 1, 1e-8)]
+
+
+@pytest.mark.parametrize("s1,s2,dim,eps", COS, ids=[f"{a}-{b}-{d}-{e}" for a, b, d, e in COS])
+def test_cosine_similarity_matches_torch(s1, s2, dim, eps):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    if s1 == "tiny":  # norms below eps (clamped, yet the gradient flows through the norm) and an all-zero row
+        a = np.array([[1e-9, 0.0], [3.0, 4.0], [0.0, 0.0]])
+    else:
+        a = rng.standard_normal(s1)
+    b = rng.standard_normal(s2)
+    x1, x2 = tr.Tensor(a, requires_grad=True, dtype=tr.float64), tr.Tensor(b, requires_grad=True, dtype=tr.float64)
+    t1, t2 = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    out = F.cosine_similarity(x1, x2, dim=dim, eps=eps)
+    tout = torch.nn.functional.cosine_similarity(t1, t2, dim=dim, eps=eps)
+    up = rng.standard_normal(tout.shape)
+    (out * tr.Tensor(up, dtype=tr.float64)).sum().backward()
+    (tout * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(x1.grad.numpy(), t1.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(x2.grad.numpy(), t2.grad.numpy(), rtol=1e-10, atol=1e-12)
+    if s1 != "tiny":
+        assert tr.gradcheck(lambda p, q: F.cosine_similarity(p, q, dim=dim, eps=eps), [_x(s1, 4), _x(s2, 5)])
+    with pytest.raises(IndexError, match="cosine_similarity: dim 3"):
+        F.cosine_similarity(x1, x2, dim=3)
+
+
+def test_dropout_statistics_module_and_inplace():
+    tr.manual_seed(0)
+    x = tr.ones(400, 500, dtype=tr.float64)
+    y = F.dropout(x, 0.3).numpy()
+    assert set(np.unique(y)) == {0.0, 1.0 / 0.7} and abs((y == 0).mean() - 0.3) < 0.005 and abs(y.mean() - 1) < 0.01
+    assert F.dropout(x, 0.3, training=False) is x and F.dropout(x, 0.0) is x
+    assert not F.dropout(x, 1.0).numpy().any()
+    tr.manual_seed(1)
+    a = F.dropout(x, 0.4)
+    tr.manual_seed(1)
+    drop = tr.nn.Dropout(0.4)
+    np.testing.assert_array_equal(drop(x).numpy(), a.numpy())  # the module is F.dropout
+    drop.eval()
+    assert drop(x) is x
+    tr.manual_seed(1)
+    z = tr.ones(400, 500, dtype=tr.float64)
+    assert F.dropout(z, 0.4, inplace=True) is z and z._version == 1
+    np.testing.assert_array_equal(z.numpy(), a.numpy())
+    w = _x((3, 4))
+    tr.manual_seed(2)
+    h = w * 1.0
+    assert tr.nn.Dropout(0.5, inplace=True)(h) is h
+    (h * w).sum().backward()  # recorded: gradients through the mask
+    tr.manual_seed(2)
+    mask = F.dropout(tr.ones(3, 4, dtype=tr.float64), 0.5).numpy()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * w.numpy() * mask)
+    assert repr(tr.nn.Dropout(0.2, inplace=True)) == "Dropout(p=0.2, inplace=True)"

@@ -17,7 +17,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / PACKAGE
 LEVELS = {
     "helpers": 0, "return_types": 0,
     "backend": 1,
-    "autograd": 2, "grads": 2, "devices": 2, "cuda": 2, "checks": 2,
+    "autograd": 2, "versions": 2, "grads": 2, "devices": 2, "cuda": 2, "checks": 2,
     "ops": 3, "kernels": 3,
     "inplace": 3,
     "tensor": 4, "creation": 4, "reductions": 4, "movement": 4, "convert": 4, "functions": 4,

@@ -26,8 +26,8 @@ OPS = [
     "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as",
 ]
 # In-place ops (test_inplace.py has their semantics): each case writes into a non-leaf copy of an input.
-OPS += ["setitem", "add_", "sub_", "mul_", "div_", "clamp_", "copy_", "fill_", "zero_", "masked_fill_", "iadd", "isub",
-        "imul", "itruediv"]
+OPS += ["setitem", "add_", "sub_", "mul_", "div_", "clamp_", "relu_", "copy_", "fill_", "zero_", "masked_fill_", "iadd",
+        "isub", "imul", "itruediv"]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat",
            "type_as": "astype", "swapaxes": "transpose", "clip_": "clamp_"}
 NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "numpy", "item", "tolist", "backward",
@@ -295,6 +295,7 @@ def inplace_cases():
                [FAR(3, 4)]),
           Case("clamp_", "clip_-min", lambda x: _written(x, lambda y: y.clip_(min=0.1)), lambda x: np.maximum(x, 0.1),
                [FAR(3, 4)]),
+          Case("relu_", "far", lambda x: _written(x, lambda y: y.relu_()), lambda x: np.maximum(x, 0), [FAR(3, 4)]),
           Case("copy_", "bcast", lambda x, s: _written(x, lambda y: y.copy_(s)) * x,
                lambda x, s: np.broadcast_to(s, x.shape) * x, [(3, 4), (4,)]),
           Case("fill_", "number", lambda x: _written(x, lambda y: y.fill_(1.5)) * x, lambda x: 1.5 * x, [(2, 3)]),

@@ -1,12 +1,13 @@
 """Function (forward/backward on backend arrays), the modes (grad mode, tags, anomaly detection, gradient-norm
 recording, primitive twins: one Modes value per thread and asyncio task), in-place versions and the iterative backward
-engine. Imports: backend, grads, helpers. Tensors are only touched through `.array`, `.grad`,
+engine. Imports: backend, grads, helpers, versions. Tensors are only touched through `.array`, `.grad`,
 `.requires_grad`, `.grad_fn` and the factory `tensor_type._wrap`.
 
 Graph API (what visualize/ reads):
   tensor.grad_fn          -> the Function that made the tensor, None for leaves
   fn.name                 -> e.g. "MatMul", "LSTMCell"
-  fn.parents              -> the input Tensors, in order
+  fn.parents              -> the input Tensors, in order (inputs_of(fn): the same, with any input changed in place
+                             since replaced by the tensor standing for the value fn used)
   fn.tag                  -> dict set by `tag(...)` while the op ran: module, layer, direction, step, ...
   fn.out_shape, fn.dtype  -> the result's shape and dtype
   fn.released             -> True once backward freed the saved arrays
@@ -25,8 +26,10 @@ import traceback
 import typing
 
 from . import backend as B
+from . import versions as V
 from .grads import IndexGrad, OuterGrad, Pending, dense_grad  # noqa: F401  (IndexGrad, OuterGrad: for Functions)
 from .helpers import getenv
+from .versions import bump_version, inputs_of, mark_recorded, version_counter  # noqa: F401  (also public here)
 
 # ----- modes
 # Every mode lives in ONE immutable Modes value held by a context variable: each thread (and each asyncio task, which
@@ -164,80 +167,6 @@ def _user_frame():
     return f"{stack[-1].filename}:{stack[-1].lineno}" if stack else "<unknown>"
 
 
-# ----- versions (in-place changes; the machinery that makes them is inplace.py)
-_epoch = 0  # bumped by every in-place change of any tensor; each recorded Function keeps the value it was made at
-
-
-class VersionCounter:
-    """Shared by the tensors over one storage (.data, detach(), views): `version` counts in-place changes, `epoch` is
-    the global epoch of the latest, `recent` the epochs of the last few (to name the version a Function saved)."""
-
-    __slots__ = ("version", "epoch", "recent")
-
-    def __init__(self):
-        self.version, self.epoch, self.recent = 0, 0, []
-
-
-def version_counter(t):
-    """t's counter, made on first need. A Function that saves its result learns of it then (`out_vc`): changes made
-    through any tensor sharing that storage are seen by its backward."""
-    vc = getattr(t, "_vc", None)
-    if vc is None:
-        vc = t._vc = VersionCounter()
-        fn = t.grad_fn
-        if fn is not None and fn.saves_output and "out_vc" not in fn.__dict__:
-            fn.out_vc = (vc, 0)
-    return vc
-
-
-def bump_version(t):
-    """Record an in-place change of t's storage (the caller writes the values)."""
-    global _epoch
-    vc = version_counter(t)
-    _epoch += 1
-    vc.version += 1
-    vc.epoch = _epoch
-    vc.recent = vc.recent[-15:] + [_epoch]
-
-
-def _modified_error(what, vc, fn):
-    later = sum(1 for e in vc.recent if e > fn.epoch)
-    known = later < len(vc.recent) or len(vc.recent) == vc.version  # every later change is among the recent
-    exp = f"expected version {vc.version - later}" + ("" if known else " or less")
-    return RuntimeError(f"one of the variables needed for gradient computation has been modified by an inplace "
-                        f"operation: [{what}] is at version {vc.version}; {exp} instead. (An in-place op, x[i] = v "
-                        "or a write through .data changed it after it was used; use an out-of-place op or clone().)")
-
-
-def _as_of(p, epoch):
-    """The tensor standing for p's value when a Function made at `epoch` used it: an in-place op after that gave p a
-    new grad_fn; the old one lives on in the `previous` tensor the in-place node keeps."""
-    fn = p.grad_fn
-    while fn is not None and fn.epoch > epoch and fn.previous is not None:
-        p = fn.previous
-        fn = p.grad_fn
-    return p
-
-
-def _edges(fn):
-    return tuple(_as_of(p, fn.epoch) for p in fn.parents)
-
-
-def _parents_now(fn):
-    """fn's parents as they were when fn was made, after checking that what its backward saved is unchanged
-    (called only when an in-place change happened after fn was made)."""
-    parents = _edges(fn)
-    if fn.saves_inputs:
-        for i, p in enumerate(parents):
-            vc = getattr(p, "_vc", None)
-            if vc is not None and vc.epoch > fn.epoch and (fn.saves_inputs is True or i in fn.saves_inputs):
-                raise _modified_error(f"tensor of shape {tuple(p.shape)}, input {i} of {fn.name}", vc, fn)
-    out = fn.__dict__.get("out_vc")
-    if out is not None and out[0].version != out[1]:
-        raise _modified_error(f"tensor of shape {tuple(fn.out_shape)}, output 0 of {fn.name}", out[0], fn)
-    return parents
-
-
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
     one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
@@ -251,7 +180,9 @@ class Function:
     saves_output = True   # changes (versions) when backward runs; ops that save nothing say False
     views_input = False   # the result may share parents[0]'s storage (a view): it shares its version counter
     previous = None       # on an in-place node: the tensor standing for the old value of the tensor it changed
-    epoch = 0             # the global in-place epoch when the Function was made
+    epoch = float("inf")  # the global in-place epoch when the Function was made (apply sets it; a node made by hand
+                          # without it is never taken for older than an in-place change: no checks, never wrong ones)
+    refresh_view = None   # inplace.refresh_view, set by inplace.py (which sits above autograd)
 
     @property
     def name(self):
@@ -259,6 +190,10 @@ class Function:
 
     @classmethod
     def apply(cls, *parents, **kwargs):
+        if V.stale_views:  # as PyTorch regenerates a view's grad_fn after its base changed: see inplace.refresh_view
+            for p in parents:
+                if getattr(p, "_view", None) is not None and p._vc.recorded > p._view[3]:
+                    cls.refresh_view(p)
         fn = cls.__new__(cls)
         fn.needs_input_grad = needs = tuple([p.requires_grad for p in parents])
         m = _modes.get()
@@ -270,10 +205,12 @@ class Function:
                 raise RuntimeError(f"detect_anomaly: {fn.name} produced NaN or Inf in forward; "
                                    f"op created at {fn.created_at}")
         result = cls.tensor_type._wrap(out, requires)
-        if cls.views_input and fn.is_view(kwargs):
-            result._vc, result._view = version_counter(parents[0]), True
+        if cls.views_input and fn.is_view(kwargs):  # (base, how, when): an in-place change of the view goes to the base
+            vc = result._vc = version_counter(parents[0])
+            vc.has_views = True
+            result._view = (parents[0], cls, kwargs, V.epoch)
         if requires:
-            fn.epoch = _epoch
+            fn.epoch = V.epoch
             fn.parents = parents
             fn.tag = m.tag
             fn.out_shape = out.shape
@@ -284,6 +221,16 @@ class Function:
 
     def is_view(self, kwargs):
         return True
+
+    def saved_inputs(self):
+        """Indices of the inputs whose arrays this node's backward reads (from `saves_inputs`)."""
+        s = self.saves_inputs
+        return range(len(self.parents)) if s is True else (s or ())
+
+    def _saved_crosswise(self):
+        """For a product-like op of two inputs (then maybe a bias): each is read only for the other's gradient."""
+        na, nb = self.needs_input_grad[:2]
+        return tuple(i for i, need in ((0, nb), (1, na)) if need)
 
     def forward(self, *arrays, **kwargs):
         raise NotImplementedError
@@ -304,8 +251,8 @@ class Function:
 def topological_order(root_fn):
     """Functions reachable from `root_fn`, each after all Functions that feed it. Iterative: an unrolled
     graph can be many thousands of nodes deep. (Functions hash by identity: they are their own keys.)"""
-    order, visited, now = [], {root_fn}, _epoch
-    stack = [(root_fn, iter(_edges(root_fn) if root_fn.epoch < now else root_fn.parents))]
+    order, visited, now = [], {root_fn}, V.epoch
+    stack = [(root_fn, iter(inputs_of(root_fn) if root_fn.epoch < now else root_fn.parents))]
     append, pop = stack.append, stack.pop
     while stack:
         fn, parents = stack[-1]
@@ -313,7 +260,7 @@ def topological_order(root_fn):
             g = p.grad_fn
             if g is not None and g not in visited:
                 visited.add(g)
-                append((g, iter(_edges(g) if g.epoch < now else g.parents)))
+                append((g, iter(inputs_of(g) if g.epoch < now else g.parents)))
                 break
         else:
             pop()
@@ -340,7 +287,7 @@ def backward(root, grad, retain_graph=False):
         return
     order = topological_order(root.grad_fn)
     _check_not_released(order)
-    m, now = _modes.get(), _epoch
+    m, now = _modes.get(), V.epoch
     hooks = tuple(h for on, h in ((m.record_norms, _record_norms), (m.anomaly, _check_finite)) if on)
     pending, leaves = Pending({root.grad_fn: grad}), {}
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
@@ -352,7 +299,7 @@ def backward(root, grad, retain_graph=False):
             if fn.retained is not None:
                 _retain(fn, g)
             # an in-place change since fn was made: check what it saved, and take its parents as they were then
-            parents = _parents_now(fn) if fn.epoch < now else fn.parents
+            parents = V.parents_now(fn) if fn.epoch < now else fn.parents
             in_grads = _node_backward(fn, g, parents)
             for hook in hooks:
                 hook(fn, g, in_grads)

@@ -79,6 +79,7 @@ class Sub(Function):
 
 class Mul(Function):
     saves_output = False
+    saved_inputs = Function._saved_crosswise
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -399,6 +400,7 @@ class MatMul(Function):
     """Batched matrix product of arrays with ndim >= 2; batch dimensions broadcast."""
 
     saves_output = False
+    saved_inputs = Function._saved_crosswise
 
     def forward(self, a, b):
         self.a, self.b = a, b

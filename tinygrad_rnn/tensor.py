@@ -70,7 +70,7 @@ def _is_size(args):
     return bool(args) and all(isinstance(a, int) and not isinstance(a, bool) for a in args)
 
 
-class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
+class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
     """An n-dimensional array that records the ops made from it, for reverse-mode autodiff.
 
     Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 like torch.Tensor
@@ -387,98 +387,10 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin):
     def __getitem__(self, idx):
         return ops.GetItem.apply(self, idx=checks.index(self.shape, _norm_index(idx)))
 
-    # ----- storage and in-place changes (machinery: inplace.py). Each returns self and bumps the version; with grad
-    # involved it is recorded in the graph (x's grad_fn becomes the in-place node), as in PyTorch.
-    @property
-    def data(self):
-        """A Tensor over the same storage, without grad (PyTorch's .data): p.data.add_(p.grad, alpha=-lr) updates p.
-        Assigning a Tensor (p.data = w) makes p use w's storage; the shape may change."""
-        t = Tensor._wrap(self.array, False)
-        t._vc = autograd.version_counter(self)
-        return t
-
-    @data.setter
-    def data(self, other):
-        if not isinstance(other, Tensor):
-            raise TypeError(f"data: expected a Tensor, got {type(other).__name__}")
-        self.array = other.array
-
-    @property
-    def _version(self):
-        vc = getattr(self, "_vc", None)
-        return 0 if vc is None else vc.version
-
+    # x[idx] = v; the other in-place methods, .data and _version are in inplace.InplaceMixin
     def __setitem__(self, idx, value):
         value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
         inplace.update(self, "__setitem__", lambda old: value, idx=checks.index(self.shape, _norm_index(idx)))
-
-    def copy_(self, src):
-        """Copy src's values into self, broadcasting src to self's shape and converting its dtype."""
-        src = src if isinstance(src, Tensor) else Tensor._as_tensor(src, self.dtype)
-        return inplace.update(self, "copy_", lambda old: src)
-
-    def fill_(self, value):
-        value = value if isinstance(value, Tensor) else Tensor._as_tensor(value, self.dtype)
-        if value.ndim:
-            raise ValueError(f"fill_: expected a number or a 0-dim tensor, got shape {value.shape}")
-        return inplace.update(self, "fill_", lambda old: value)
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def add_(self, other, alpha=1):
-        return inplace.update(self, "add_", lambda old: old + (other if alpha == 1 else other * alpha), exact=True)
-
-    def sub_(self, other, alpha=1):
-        return inplace.update(self, "sub_", lambda old: old - (other if alpha == 1 else other * alpha), exact=True)
-
-    def mul_(self, other):
-        return inplace.update(self, "mul_", lambda old: old * other, saves_old=True, exact=True)
-
-    def div_(self, other):
-        return inplace.update(self, "div_", lambda old: old / other, saves_old=True, exact=True)
-
-    def clamp_(self, min=None, max=None):
-        return inplace.update(self, "clamp_", lambda old: old.clip(min, max), exact=True)
-
-    clip_ = clamp_
-
-    def masked_fill_(self, mask, value):
-        """self[i] = value wherever the boolean `mask` (broadcast to self's shape) is True."""
-        m = Tensor._as_tensor(mask)
-        if m.dtype != bool_:
-            raise TypeError(f"masked_fill_: expected a boolean mask, got dtype {str(m.dtype).split('.')[-1]}")
-        if broadcast_shape(m.shape, self.shape) != self.shape:
-            raise ValueError(f"masked_fill_: mask of shape {m.shape} does not broadcast to shape {self.shape}")
-        if isinstance(value, Tensor) and value.ndim:
-            raise ValueError(f"masked_fill_: expected a number or a 0-dim tensor as value, got shape {value.shape}")
-        return inplace.update(self, "masked_fill_", lambda old: old._const(value).where(m, old))
-
-    def uniform_(self, a=0.0, b=1.0):
-        checks.reals("uniform_", a=a, b=b)
-        if not a <= b:
-            raise ValueError(f"uniform_: expected a range [a, b) with a <= b, got a={a} and b={b}")
-        host = B.host_rng().uniform(a, b, self.shape)
-        return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
-
-    def normal_(self, mean=0.0, std=1.0):
-        checks.reals("normal_", mean=mean, std=std)
-        if not std >= 0:
-            raise ValueError(f"normal_: expected std >= 0, got std={std}")
-        host = B.host_rng().normal(mean, std, self.shape)
-        return self.copy_(Tensor._wrap(B.asarray(host, dtype=self.dtype), False))
-
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
 
 
 # ----- free functions

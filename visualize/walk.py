@@ -1,10 +1,12 @@
 """Read the autograd graph behind some tensors into plain records: ops, leaves, edges, time columns and lanes.
-Reads only the core's public graph API (grad_fn, name, parents, tag, out_shape, grad_norms, out_grad_norm).
+Reads only the core's public graph API (grad_fn, name, parents via inputs_of, tag, out_shape, grad_norms,
+out_grad_norm).
 Imports: tinygrad_rnn (Tensor, nn.Parameter, nn.Module) and the standard library."""
 
 import math
 
 from tinygrad_rnn import Tensor
+from tinygrad_rnn.autograd import inputs_of
 from tinygrad_rnn.nn import Module, Parameter
 
 PRE, POST = -1, 1 << 30  # columns before the first and after the last time step
@@ -104,12 +106,12 @@ class Walk:
                     continue
                 seen.add(id(fn))
                 stack.append((fn, True))
-                for p in reversed(fn.parents):
+                for p in reversed(inputs_of(fn)):
                     if p.grad_fn is not None and id(p.grad_fn) not in seen:
                         stack.append((p.grad_fn, False))
             self.root_nodes.append(ops[id(r.grad_fn)])
         for op in pending:
-            for slot, p in enumerate(op.fn.parents):
+            for slot, p in enumerate(inputs_of(op.fn)):
                 src = ops[id(p.grad_fn)] if p.grad_fn is not None else self._leaf(p, leaf_index)
                 self.edges.append(Edge(src, op, slot))
         # leaves are numbered by first use, so names like input_3 do not depend on id()

@@ -1,6 +1,6 @@
 """Neural-network building blocks with PyTorch's names, signatures and defaults."""
 
-from . import functional, modules, utils
+from . import functional, init, modules, utils
 from .container import ModuleDict, ModuleList, Sequential
 from .layers import (
     BCEWithLogitsLoss,
@@ -25,7 +25,7 @@ from .rnn import GRU, LSTM, RNN, Bidirectional
 from .rnn_cells import GRUCell, LSTMCell, RNNCell
 
 __all__ = ["Module", "Parameter"]
-__all__ += ["functional", "utils", "Sequential", "ModuleList", "ModuleDict", "Linear", "Embedding", "Dropout",
+__all__ += ["functional", "init", "utils", "Sequential", "ModuleList", "ModuleDict", "Linear", "Embedding", "Dropout",
             "LayerNorm", "Tanh", "Sigmoid", "ReLU", "Softmax", "LogSoftmax", "Identity", "Flatten", "CrossEntropyLoss",
             "NLLLoss", "MSELoss", "BCEWithLogitsLoss"]
 __all__ += ["modules"]

@@ -8,9 +8,11 @@ through backend).
 
 from .. import backend as B
 from .. import checks
-from ..autograd import Function, OuterGrad
+from ..autograd import Function, OuterGrad, no_grad
+from ..functions import cat as _cat
 from ..functions import where
 from ..helpers import broadcast_shape
+from ..helpers import normalize_dim as _normalize_dim
 from ..kernels import loss as fused_loss
 from ..tensor import Tensor
 
@@ -33,7 +35,8 @@ class LinearFn(Function):
     """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows, and
     dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one weight product."""
 
-    saves_inputs, saves_output = (0, 1), False
+    saves_output = False
+    saved_inputs = Function._saved_crosswise
 
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
@@ -100,22 +103,120 @@ def embedding(input, weight, padding_idx=None):
     return EmbeddingFn.apply(weight, indices=idx.array, padding_idx=padding_idx)
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p). The mask is drawn on
-    the host (tr.manual_seed gives the same mask on every backend). Identity when not training or p == 0."""
+    the host (tr.manual_seed gives the same mask on every backend). Identity when not training or p == 0;
+    `inplace` multiplies input itself (input.mul_), as PyTorch."""
     _check_p("dropout", p)
     _tensor("dropout", input)
     if not training or p == 0:
         return input
     if p == 1:
-        return input * 0.0
-    keep = B.host_rng().random(input.shape) < 1.0 - p
-    mask = B.asarray(keep.astype(B.host_dtype(input.dtype)) * (1.0 / (1.0 - p)), dtype=input.dtype)
-    return input * Tensor._wrap(mask, False)
+        mask = Tensor._wrap(B.zeros(input.shape, input.dtype), False)
+    else:
+        keep = B.host_rng().random(input.shape) < 1.0 - p
+        mask = Tensor._wrap(B.asarray(keep.astype(B.host_dtype(input.dtype)) * (1.0 / (1.0 - p)), dtype=input.dtype),
+                            False)
+    return input.mul_(mask) if inplace else input * mask
 
 
 def _check_p(name, p):
     return checks.probability(name, "dropout probability", p)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pad (or, with negative amounts in constant mode, crop) the last len(pad) // 2 dims. `pad` lists (left, right)
+    pairs from the last dim backwards, as PyTorch: (1, 2) pads the last dim, (1, 2, 0, 3) the last two.
+    mode "constant" (fill `value`, default 0), "reflect" (mirror without the edge), "replicate" (repeat the edge)
+    or "circular" (wrap around); the non-constant modes need a leading dim that is not padded.
+        F.pad(x, (0, 1))    # (N, T) -> (N, T + 1)"""
+    input = _tensor("pad", input)
+    pad = tuple(pad)
+    if len(pad) % 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in pad):
+        raise ValueError(f"pad: expected an even number of ints, got {pad}")
+    k = len(pad) // 2
+    if k > input.ndim:
+        raise ValueError(f"pad: padding length {len(pad)} is too large for a tensor of {input.ndim} dims "
+                         f"(at most {2 * input.ndim})")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if mode != "constant" and value is not None:
+        raise ValueError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    if mode != "constant" and k >= input.ndim:
+        raise ValueError(f"pad: {mode} padding of {k} dims needs an input of more than {k} dims, got shape "
+                         f"{input.shape}")
+    out = input
+    for i in range(k):
+        d = input.ndim - 1 - i
+        left, right = pad[2 * i], pad[2 * i + 1]
+        if left or right:
+            out = _pad_dim(out, d, left, right, mode, 0.0 if value is None else value)
+    return out
+
+
+def _pad_dim(x, d, left, right, mode, value):
+    n = x.shape[d]
+    pre = (slice(None),) * d
+    if mode == "constant":
+        if left < 0 or right < 0:  # crop first
+            x = x[pre + (slice(max(-left, 0), n - max(-right, 0)),)]
+            left, right = max(left, 0), max(right, 0)
+        parts = []
+        for size in (left, right):
+            shape = x.shape[:d] + (size,) + x.shape[d + 1:]
+            parts.append(Tensor._wrap(B.full(shape, value, x.dtype), False) if size else None)
+        pieces = [t for t in (parts[0], x, parts[1]) if t is not None]
+        return _cat(pieces, d) if len(pieces) > 1 else x
+    if min(left, right) < 0:
+        raise ValueError(f"pad: negative padding is only supported in constant mode, got ({left}, {right})")
+    if mode == "reflect" and (left >= n or right >= n):
+        raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the padded dim of size {n}")
+    if mode == "circular" and (left > n or right > n):
+        raise ValueError(f"pad: circular padding ({left}, {right}) must be at most the padded dim of size {n}")
+    i = B.np.arange(-left, n + right)
+    if mode == "replicate":
+        i = B.np.clip(i, 0, n - 1)
+    elif mode == "circular":
+        i = i % n
+    else:  # reflect: ... 2 1 | 0 1 2 ... n-1 | n-2 n-3 ...
+        i = B.np.abs(i)
+        i = B.np.where(i > n - 1, 2 * (n - 1) - i, i)
+    return x[pre + (B.asarray(i),)]
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 (..., num_classes) with a 1 at each index of the integer `tensor` (...); num_classes=-1 takes max + 1."""
+    t = _tensor("one_hot", tensor, "tensor")
+    if B.is_floating(t.dtype) or t.dtype == B.bool_:
+        raise TypeError(f"one_hot: expected an integer (index) tensor, got dtype {_dtype_name(t.dtype)}")
+    lo, hi = B.min_max(t.array) if t.numel() else (0, -1)
+    if num_classes == -1:
+        if not t.numel():
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = hi + 1
+    if lo < 0:
+        raise ValueError(f"one_hot: class values must be non-negative, got {lo}")
+    if hi >= num_classes:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}, got {hi}")
+    classes = B.reshape(B.arange(num_classes, dtype=t.dtype), (1,) * t.ndim + (num_classes,))
+    return Tensor._wrap(xp.astype(xp.expand_dims(t.array, axis=-1) == classes, B.int64), False)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps)) along `dim`, x1 and x2 broadcast together. As PyTorch (2.x),
+    each tensor is divided by its own norm clamped to eps, and the clamp does not enter the gradient."""
+    x1, x2 = _tensor("cosine_similarity", x1, "x1")._broadcasted(_tensor("cosine_similarity", x2, "x2"))
+    dim = _normalize_dim(dim, x1.ndim, "cosine_similarity")
+
+    def unit(x):
+        ss = (x * x).sum(dim, keepdims=True)
+        nz = ss > 0
+        norm = where(nz, where(nz, ss, 1.0).sqrt(), 0.0)  # the norm, with gradient 0 (not NaN) at a zero vector
+        with no_grad():
+            norm.clamp_(min=eps)
+        return x / norm
+
+    return (unit(x1) * unit(x2)).sum(dim)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -134,8 +235,13 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 # ----- activations
-def relu(input):
-    return _tensor("relu", input).relu()
+def relu(input, inplace=False):
+    input = _tensor("relu", input)
+    return input.relu_() if inplace else input.relu()
+
+
+def relu_(input):
+    return _tensor("relu_", input).relu_()
 
 
 def tanh(input):

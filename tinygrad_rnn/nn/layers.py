@@ -96,16 +96,16 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p);
     the identity in eval mode. Masks come from the host RNG, so tr.manual_seed fixes them on every backend."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):
         super().__init__()
         F._check_p("Dropout", p)
-        self.p = float(p)
+        self.p, self.inplace = float(p), bool(inplace)
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return "" if self.p == 0.5 else f"p={self.p}"
+        return ", ".join(([] if self.p == 0.5 else [f"p={self.p}"]) + (["inplace=True"] if self.inplace else []))
 
 
 class LayerNorm(Module):
@@ -154,8 +154,15 @@ class Sigmoid(Module):
 
 
 class ReLU(Module):
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, x):
-        return x.relu()
+        return F.relu(x, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Softmax(Module):
