@@ -145,6 +145,13 @@ row("Tensor.where", lambda: x34().where(tr.tensor([True, False]), 0.0), V, r"bro
 row("Tensor.repeat", lambda: x34().repeat(2), V, r"repeat: got 1 repeat counts for a tensor of 2 dims")
 row("Tensor.repeat", lambda: x34().repeat(2, -1), V, r"repeat: repeat counts must be non-negative, got \(2, -1\)")
 row("Tensor.type_as", lambda: x34().type_as(3), T, r"type_as: expected a Tensor, got int")
+row("Tensor.type", lambda: x34().type("torch.HalfTensor"), T, r"type: expected one of tr.float32, .* got 'torch.Half")
+row("Tensor.view_as", lambda: x34().view_as((3, 4)), T, r"view_as: expected a Tensor, got tuple")
+row("Tensor.view_as", lambda: x34().view_as(tr.randn(5)), V, r"reshape: shape \(5,\) is invalid for a tensor of 12")
+row("Tensor.cumsum", lambda: x34().cumsum(5), I, r"cumsum: " + DIM5)
+row("tr.cumsum", lambda: tr.cumsum(x34(), -3), I, r"cumsum: dim -3 is out of range")
+row("Tensor.add", lambda: x34().add(tr.randn(5), alpha=2), V, r"broadcast: shapes \(3, 4\) and \(5,\)")
+row("Tensor.sub", lambda: x34().sub(tr.randn(5)), V, r"broadcast: shapes \(3, 4\) and \(5,\)")
 row("Tensor.new_zeros", lambda: x34().new_zeros(-2), V, r"new_zeros: sizes must be non-negative, got \(-2,\)")
 row("Tensor.new_ones", lambda: x34().new_ones(2.5), T, r"new_ones: sizes must be ints, got float 2.5")
 row("Tensor.new_full", lambda: x34().new_full((2, -1), 1.0), V, r"new_full: sizes must be non-negative")
@@ -275,3 +282,15 @@ row("nn.Flatten", lambda: nn.Flatten(4)(x34()), I, r"dim 4 is out of range")
 if hasattr(tr.Tensor, "relu_"):  # the inplace helper's (rows where the running code has it)
     row("Tensor.relu_", lambda t: t.relu_(), RuntimeError, r"relu_: a leaf Variable that requires grad",
         lambda tmp: tr.randn(3, requires_grad=True), lambda t: t.numpy().copy())
+# ----- & | ^ ~ (bool and integer tensors), in-place shape changes, the default dtype
+for op in ("__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__"):
+    row(f"Tensor.{op}", lambda op=op: getattr(tr.tensor([True]), op)(x34()), T,
+        r"expected bool or integer tensors, got dtype float32")
+row("Tensor.__invert__", lambda: ~x34(), T, r"~: expected a bool or integer tensor, got dtype float32")
+row("Tensor.unsqueeze_", lambda: x34().unsqueeze_(3), I, r"unsqueeze: dim 3 is out of range")
+row("Tensor.squeeze_", lambda: x34().squeeze_(-3), I, r"squeeze: dim -3 is out of range")
+row("Tensor.transpose_", lambda: x34().transpose_(0, 2), I, r"transpose: dim 2 is out of range")
+row("Tensor.t_", lambda: tr.zeros(2, 3, 4).t_(), V, r"t: expects a tensor of at most 2 dims, got shape \(2, 3, 4\)")
+row("tr.set_default_dtype", lambda: tr.set_default_dtype(tr.int64), T,
+    r"set_default_dtype: only floating-point types are supported as the default type")
+row("tr.from_numpy", lambda: tr.from_numpy([1.0, 2.0]), T, r"from_numpy: expected np.ndarray \(got list\)")

@@ -18,6 +18,7 @@ EXEMPT = {
     # no arguments (or only flags whose every value is valid): nothing to get wrong
     "tr.no_grad", "tr.enable_grad", "tr.is_grad_enabled", "tr.detect_anomaly", "tr.record_grad_norms",
     "tr.tag",  # free-form keyword labels: any key and value is valid
+    "tr.get_default_dtype", "tr.is_tensor",  # any object is a valid question
     "visualize.renderers",
     "Tensor.numel", "Tensor.numpy", "Tensor.tolist", "Tensor.detach", "Tensor.retain_grad", "Tensor.float",
     "Tensor.double", "Tensor.long", "Tensor.int", "Tensor.bool", "Tensor.contiguous", "Tensor.cpu", "Tensor.dim",

@@ -36,6 +36,7 @@ CALLS = {
     "argmax": (lambda m, x, d: (d,), "argmax", 0),
     "argmin": (lambda m, x, d: (d,), "argmin", 0),
     "logsumexp": (lambda m, x, d: (d,), "logsumexp", 0),
+    "cumsum": (lambda m, x, d: (d,), "cumsum", 0),
     "softmax": (lambda m, x, d: (d,), "softmax", 0),
     "log_softmax": (lambda m, x, d: (d,), "log_softmax", 0),
     "sort": (lambda m, x, d: (d, True), "argsort", 0),
@@ -45,6 +46,9 @@ CALLS = {
     "squeeze": (lambda m, x, d: (d,), "squeeze", 0),
     "unsqueeze": (lambda m, x, d: (d,), "unsqueeze", 1),
     "transpose": (lambda m, x, d: (d, 0), "transpose", 0),
+    "squeeze_": (lambda m, x, d: (d,), "squeeze", 0),
+    "unsqueeze_": (lambda m, x, d: (d,), "unsqueeze", 1),
+    "transpose_": (lambda m, x, d: (d, 0), "transpose", 0),
     "swapaxes": (lambda m, x, d: (1, d), "transpose", 0),
     "permute": (lambda m, x, d: ((d,) + tuple(i for i in range(3) if i != d % 3),), "permute", 0),
     "narrow": (lambda m, x, d: (d, 1, 1), "narrow", 0),
@@ -159,5 +163,25 @@ def test_zero_dim_tensors_take_dim_0_and_minus_1():
         assert s.sum(d).item() == 2.5 and s.unsqueeze(d).shape == (1,) and s.softmax(d).item() == 1.0
     with pytest.raises(IndexError, match=r"sum: dim 1 is out of range .*\[-1, 0\]"):
         s.sum(1)
-    with pytest.raises(IndexError, match=r"unsqueeze: dim 2 is out of range .*\[-2, 1\]"):
-        s.unsqueeze(2)
+    with pytest.raises(IndexError, match=r"unsqueeze: dim 1 is out of range .*\[-1, 0\]"):
+        s.unsqueeze(1)
+
+
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom is <= 0")  # var/std of one element: NaN, both warn
+@pytest.mark.parametrize("key", sorted(ROWS))
+def test_zero_dim_tensors_behave_like_torch(key):
+    """On a 0-d tensor dims 0 and -1 (and for new-dim ops also 1 and -2) either work as in PyTorch or raise; an
+    answer PyTorch would not give is the failure."""
+    fn, _, extra = ROWS[key]
+    for d in range(-1 - extra, 1 + extra):
+        try:
+            theirs = _flat(fn(torch, torch.tensor(2.5, dtype=torch.float64), d))
+        except (IndexError, RuntimeError, ValueError, TypeError):
+            with pytest.raises((IndexError, ValueError, TypeError)):
+                fn(tr, tr.tensor(2.5, dtype=tr.float64), d)
+            continue
+        ours = _flat(fn(tr, tr.tensor(2.5, dtype=tr.float64), d))
+        assert len(ours) == len(theirs), f"{key} dim {d}"
+        for a, b in zip(ours, theirs, strict=True):
+            assert a.shape == b.shape, f"{key} dim {d}: shape {a.shape} != torch {b.shape}"
+            np.testing.assert_allclose(a, b, err_msg=f"{key} dim {d}")

@@ -23,18 +23,21 @@ OPS = [
     "reshape", "permute", "transpose", "T", "unsqueeze", "squeeze", "flatten", "expand", "getitem",
     "cat", "stack", "split", "chunk", "where", "softmax", "log_softmax", "logsumexp", "astype",
     "std", "amax", "amin", "gather", "scatter_add", "bmm", "einsum", "t", "repeat", "narrow", "select", "unbind",
-    "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as",
+    "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum",
 ]
 # In-place ops (test_inplace.py has their semantics): each case writes into a non-leaf copy of an input.
+OPS += ["unsqueeze_", "squeeze_", "transpose_", "t_"]  # in-place shape changes
 OPS += ["setitem", "add_", "sub_", "mul_", "div_", "clamp_", "relu_", "copy_", "fill_", "zero_", "masked_fill_", "iadd",
         "isub", "imul", "itruediv"]
 ALIASES = {"clamp": "clip", "view": "reshape", "to": "astype", "float": "astype", "double": "astype", "concat": "cat",
-           "type_as": "astype", "swapaxes": "transpose", "clip_": "clamp_"}
+           "type_as": "astype", "type": "astype", "swapaxes": "transpose", "view_as": "reshape",
+           "div": "truediv", "clip_": "clamp_"}
 NOT_DIFFERENTIABLE = {"shape", "ndim", "dtype", "is_leaf", "size", "numel", "numpy", "item", "tolist", "backward",
                       "retain_grad", "detach", "requires_grad_", "long", "argmax", "array", "requires_grad", "grad",
                       "grad_fn", "argmin", "argsort", "device", "is_cuda", "dim", "nelement", "new_empty", "new_full",
                       "new_ones", "new_zeros", "new_tensor", "cpu", "cuda", "contiguous", "int", "index", "data",
-                      "uniform_", "normal_"}
+                      "uniform_", "normal_", "eq", "ne", "lt", "le", "gt", "ge", "and", "rand", "or", "ror", "xor",
+                      "rxor", "invert"}
 TENSOR_PLUMBING = {"bool", "len", "array_ufunc", "slots", "weakref", "module"}
 
 Case = namedtuple("Case", "op id fn ref specs tol", defaults=(None,))
@@ -132,7 +135,13 @@ def build_cases():
           Case("add", "scalar", lambda x: x + 1, None, [(2, 3)]),
           Case("sub", "scalar", lambda x: x - 0.5, None, [TR(2, 3)]),
           Case("mul", "self", lambda x: x * x, None, [(2, 3)]),
-          Case("truediv", "scalar", lambda x: x / 4, None, [(2, 3)])]
+          Case("truediv", "scalar", lambda x: x / 4, None, [(2, 3)]),
+          Case("add", "alpha-method", lambda x, y: x.add(y, alpha=-0.5), lambda x, y: x - 0.5 * y, [(2, 3), (3,)]),
+          Case("sub", "alpha-free", lambda x, y: tr.sub(x, y, alpha=2), lambda x, y: x - 2 * y, [(2, 3), (2, 3)]),
+          Case("mul", "method", lambda x, y: x.mul(y), lambda x, y: x * y, [(2, 3), ()]),
+          Case("truediv", "div-free", lambda x, y: tr.div(x, y), lambda x, y: x / y, [(2, 3), P(3)]),
+          Case("pow", "method", lambda x: x.pow(2), lambda x: x**2, [(2, 3)]),
+          Case("neg", "free", lambda x: tr.neg(x), lambda x: -x, [(2, 3)])]
     for s in UNARY_SHAPES:
         sid = str(s)
         c += [Case("neg", sid, lambda x: -x, None, [s]),
@@ -305,6 +314,12 @@ def inplace_cases():
                lambda x: np.where(COND, -1.0, x), [(3, 4)]),
           Case("masked_fill_", "bcast-mask", lambda x: _written(x, lambda y: y.masked_fill_(tr.Tensor(COND[:1]), 0.0)),
                lambda x: np.where(COND[:1], 0.0, x), [(3, 4)])]
+    c += [Case("unsqueeze_", "mid", lambda x: _written(x, lambda y: y.unsqueeze_(1)), lambda x: x[:, None], [(3, 4)]),
+          Case("squeeze_", "dim", lambda x: _written(x, lambda y: y.squeeze_(0)), lambda x: x[0], [(1, 4)]),
+          Case("squeeze_", "all", lambda x: _written(x, lambda y: y.squeeze_()), lambda x: x.reshape(4), [(1, 4, 1)]),
+          Case("transpose_", "neg", lambda x: _written(x, lambda y: y.transpose_(-1, 0)), lambda x: x.swapaxes(-1, 0),
+               [(2, 3, 4)]),
+          Case("t_", "2d", lambda x: _written(x, lambda y: y.t_()) * 1.0, lambda x: x.T, [(3, 4)])]
 
     def iop(name):
         def f(x, o):
@@ -361,6 +376,8 @@ def _index_cases():
          Case("topk", "largest", lambda x: x.topk(2).values, lambda x: -np.sort(-x, -1)[:, :2], [FAR(3, 4)]),
          Case("topk", "smallest-dim0", lambda x: tr.topk(x, 1, dim=0, largest=False)[0],
               lambda x: np.sort(x, 0)[:1], [FAR(3, 4)]),
+         Case("cumsum", "dim1", lambda x: x.cumsum(1), lambda x: np.cumsum(x, 1), [(3, 4)]),
+         Case("cumsum", "neg-dim-free", lambda x: tr.cumsum(x, dim=-3), lambda x: np.cumsum(x, 0), [TR(2, 3, 2)]),
          Case("expand_as", "bcast", lambda x: x.expand_as(tr.zeros(2, 3, 4)),
               lambda x: np.broadcast_to(x, (2, 3, 4)), [(3, 1)]),
          Case("where", "method", lambda a, b: a.where(tr.tensor(COND), b), lambda a, b: np.where(COND, a, b),

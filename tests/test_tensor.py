@@ -132,6 +132,33 @@ def test_dtype_defaults_and_requests():
     assert tr.arange(3).dtype == tr.int64
 
 
+def test_in_place_change_of_a_0d_result():
+    # loss = 0; for ...: loss += criterion(...) -- the tutorials' accumulation; NumPy's 0-d results are scalars
+    rng = np.random.default_rng(0)
+    w0, g1, g2 = rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal(3)
+    a = tr.tensor(w0, requires_grad=True)
+    loss = 0
+    loss += (a * tr.tensor(g1)).sum()
+    loss += (a * tr.tensor(g2)).sum()
+    loss *= 2.0
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 2 * (w0 @ g1 + w0 @ g2), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), 2 * (g1 + g2), rtol=1e-12)
+    total = tr.tensor([1.0, 2.0]).sum()
+    total += 1
+    total.zero_()
+    assert total.item() == 0.0
+
+
+def test_nested_lists_of_one_element_tensors_as_pytorch():
+    # torch.LongTensor([[topi[i][0] for i in range(batch_size)]]), the chatbot tutorial's greedy decoding
+    topi = tr.tensor([[3], [1], [4]])
+    t = tr.LongTensor([[topi[i][0] for i in range(3)]])
+    assert t.dtype == tr.int64 and t.tolist() == [[3, 1, 4]]
+    mixed = tr.tensor([(tr.tensor(2.5), 1), [tr.tensor([0.5]).squeeze(0), 2]])
+    assert mixed.dtype == tr.float32 and mixed.tolist() == [[2.5, 1.0], [0.5, 2.0]]
+
+
 def test_python_numbers_do_not_promote_and_ints_meet_floats():
     x = tr.Tensor([1.0, 2.0])
     assert (x * 2.0).dtype == tr.float32 and (2 + x).dtype == tr.float32 and (x**2).dtype == tr.float32
@@ -176,6 +203,36 @@ def test_comparisons_give_bool_tensors_without_grad(op, expected):
     assert getattr(tr.tensor([1, 2, 3]), op)(2).tolist() == expected
 
 
+BITWISE = {"&": lambda a, b: a & b, "|": lambda a, b: a | b, "^": lambda a, b: a ^ b}
+
+
+@pytest.mark.parametrize("op", BITWISE)
+def test_and_or_xor_on_masks_and_integers_as_pytorch(op):
+    # masks: (predicted == target) & (target != PAD); integers: bitwise; bool with int -> int; Python operands too
+    f, rng = BITWISE[op], np.random.default_rng(0)
+    m1, m2 = rng.random((3, 4)) > 0.5, rng.random((1, 4)) > 0.5
+    i1, i2 = rng.integers(-8, 8, (3, 4)), rng.integers(-8, 8, (4,))
+    for a, b in ((m1, m2), (i1, i2), (m1, i2), (i1, m2)):
+        r = f(tr.tensor(a), tr.tensor(b))
+        assert r.tolist() == f(a, b).tolist() and r.dtype == (tr.bool_ if a.dtype == b.dtype == bool else tr.int64)
+        assert not r.requires_grad and r.grad_fn is None
+    assert f(tr.tensor(m1), True).tolist() == f(m1, True).tolist() == f(True, tr.tensor(m1)).tolist()
+    assert f(3, tr.tensor(i1)).tolist() == f(3, i1).tolist()
+    with pytest.raises(TypeError, match=rf"^\{op}: expected bool or integer tensors, got dtype float32"):
+        f(tr.tensor([1.0]), tr.tensor([True]))
+    with pytest.raises(TypeError, match=rf"^\{op}: expected bool or integer tensors, got dtype float64"):
+        f(tr.tensor([True]), tr.tensor([1.5], dtype=tr.float64))
+    with pytest.raises(TypeError, match=rf"^\{op}: expected bool or integer tensors, got dtype float32"):
+        f(tr.tensor([True]), 1.5)
+
+
+def test_invert_is_logical_not_on_masks_and_bitwise_not_on_integers():
+    assert (~tr.tensor([True, False])).tolist() == [False, True]
+    assert (~tr.tensor([0, 5, -3])).tolist() == [-1, -6, 2]
+    with pytest.raises(TypeError, match=r"^~: expected a bool or integer tensor, got dtype float32"):
+        ~tr.tensor([1.0])
+
+
 def test_comparison_broadcasts_and_tensors_stay_hashable():
     r = tr.Tensor([[1.0], [3.0]]) > tr.Tensor([0.0, 2.0, 4.0])
     assert r.shape == (2, 3) and r.tolist() == [[True, False, False], [True, True, False]]
@@ -189,3 +246,66 @@ def test_device_arrays_stay_on_the_backend():
     assert B.is_array(y.array) and B.is_array(x.array)
     y.sum().backward()
     assert B.is_array(x.grad.array)
+
+
+def test_in_place_shape_changes_keep_the_storage_and_refuse_leaves():
+    # target_line_tensor.unsqueeze_(-1), the name-generator tutorial: same storage, new shape, version unchanged
+    c = tr.tensor([1, 2, 3])
+    alias = c.data
+    c.unsqueeze_(-1)
+    assert c.shape == (3, 1) and alias.shape == (3,) and c._version == 0
+    c[1, 0] = 7
+    assert alias.tolist() == [1, 7, 3]
+    w = tr.zeros(2, 3)
+    w.transpose_(0, 1)[0, 1] = 5.0
+    assert w.shape == (3, 2) and w.tolist() == [[0.0, 5.0], [0.0, 0.0], [0.0, 0.0]]
+    leaf = tr.zeros(1, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="squeeze_: a leaf Variable that requires grad"):
+        leaf.squeeze_(0)
+    with tr.no_grad():
+        assert leaf.squeeze_(0).shape == (2,)
+
+
+def test_in_place_shape_change_of_a_view_still_writes_the_base():
+    # v = base[1]; v.unsqueeze_(0); v[0, 1] = ... must reach base and its gradient, as in PyTorch
+    w = tr.ones(3, requires_grad=True, dtype=tr.float64)
+    base = tr.zeros(2, 3, dtype=tr.float64)
+    base[0] = w * 2
+    v = base[1]
+    v.unsqueeze_(0)
+    v[0, 1] = w[2] * 5
+    (base * tr.tensor([[1.0, 2, 3], [4, 5, 6]], dtype=tr.float64)).sum().backward()
+    assert base.tolist() == [[2.0, 2.0, 2.0], [0.0, 5.0, 0.0]] and v.shape == (1, 3)
+    assert w.grad.tolist() == [2.0, 4.0, 6.0 + 25.0]
+    c = tr.arange(6).view(2, 3)
+    r = c[1]
+    r.unsqueeze_(-1)
+    r[2, 0] = 9
+    assert c.tolist() == [[0, 1, 2], [3, 4, 9]]
+
+
+def test_tensor_copies_arrays_and_from_numpy_shares_as_pytorch():
+    a = np.zeros(3, dtype=np.float32)
+    copied, shared = tr.tensor(a), tr.from_numpy(a)
+    a[0] = 5.0
+    assert copied.tolist() == [0.0, 0.0, 0.0]
+    if tr.backend.NAME == "numpy":  # on a device the data must move: a copy
+        assert shared.tolist() == [5.0, 0.0, 0.0]
+        shared[1] = 7.0
+        assert a.tolist() == [5.0, 7.0, 0.0]
+    assert tr.from_numpy(np.arange(3)).dtype == tr.int64 and tr.from_numpy(np.zeros(2)).dtype == tr.float64
+    t = tr.ones(2)
+    assert tr.tensor(t) is not t and tr.is_tensor(t) and tr.is_tensor(tr.nn.Parameter(t)) and not tr.is_tensor(a)
+    with pytest.raises(TypeError, match=r"from_numpy: expected np.ndarray \(got list\)"):
+        tr.from_numpy([1.0])
+
+
+def test_cuda_manual_seed_checks_its_seed_and_leaves_the_host_generator_alone():
+    tr.manual_seed(3)
+    expected = tr.randn(4).tolist()
+    tr.manual_seed(3)
+    tr.cuda.manual_seed(99)  # as on a CPU PyTorch: the draws torch.manual_seed set up do not change
+    tr.cuda.manual_seed_all(99)
+    assert tr.randn(4).tolist() == expected
+    with pytest.raises(ValueError, match="manual_seed: seed must be non-negative"):
+        tr.cuda.manual_seed(-1)

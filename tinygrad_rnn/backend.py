@@ -55,6 +55,18 @@ else:
 float32, float64, int64, int32 = xp.float32, xp.float64, xp.int64, xp.int32
 bool_ = getattr(xp, "bool_", None) or xp.bool  # CuPy 13 has only bool_ (its `bool` may be Python's); strict only bool
 FLOAT_DTYPES = (float32, float64)
+_default_float = float32
+
+
+def default_float():
+    """The float dtype made when none is asked for (Python floats, factories, layer weights): float32 unless
+    tr.set_default_dtype changed it, as in PyTorch. One process-wide setting, like PyTorch's."""
+    return _default_float
+
+
+def set_default_float(dtype):
+    global _default_float
+    _default_float = dtype
 
 
 if NAME == "strict":
@@ -124,6 +136,12 @@ def is_array(a):
     return isinstance(a, _array_type)
 
 
+def writable(a):
+    """a, or for a NumPy scalar (NumPy gives 0-d results as immutable scalars, np.float32(1.5)) a 0-d array holding
+    it, so that an in-place change (loss = 0; loss += l) can write into it."""
+    return np.asarray(a) if isinstance(a, np.generic) else a
+
+
 def is_foreign_array(a):
     """An array object of another library (a CuPy/torch/array-api array while this backend is different)."""
     if is_array(a) or isinstance(a, (np.ndarray, np.generic)):
@@ -140,7 +158,7 @@ def asarray(data, dtype=None):
     if is_array(data):
         return data if dtype is None or data.dtype == dtype else xp.astype(data, dtype)
     host = np.asarray(data)
-    return xp.asarray(host, dtype=dtype, device=DEVICE)
+    return xp.asarray(host, dtype=dtype, device=DEVICE, copy=True)  # a transfer copies, as CuPy's does
 
 
 def to_host(a):
@@ -177,6 +195,15 @@ def dtype_from_host(np_dtype):
 
 def is_floating(dtype):
     return dtype in FLOAT_DTYPES
+
+
+def promote(*dtypes):
+    """PyTorch's result dtype when tensors of these dtypes meet: the widest float if any is floating (int or bool with
+    float32 -> float32), else the widest int (bool with int32 -> int32), else bool."""
+    floats = [d for d in dtypes if is_floating(d)]
+    if floats:
+        return float64 if float64 in floats else float32
+    return int64 if int64 in dtypes else int32 if int32 in dtypes else dtypes[0]
 
 
 def zeros(shape, dtype):
@@ -318,6 +345,11 @@ def dim_index(index, dim):
             shape = tuple(n if e == d else 1 for e in range(index.ndim))
             key.append(reshape(arange(n, dtype=index.dtype), shape))
     return tuple(key)
+
+
+def cumsum(a, axis):
+    """Running sums along `axis` (the array API calls it cumulative_sum; CuPy has only cumsum)."""
+    return xp.cumulative_sum(a, axis=axis) if NAME == "strict" else xp.cumsum(a, axis=axis)
 
 
 def argsort(a, axis, descending=False):

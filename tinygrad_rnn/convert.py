@@ -1,5 +1,6 @@
-"""Tensor's dtype and device conversions (to, cpu, cuda, float, long, type_as, ...) and the new_* factories, as a
-mixin of the Tensor class. Imports: backend, checks, autograd, ops, devices."""
+"""Tensor's conversions, as a mixin of the Tensor class: to the host and Python numbers (numpy, item, tolist, repr,
+int/float/bool/index), between dtypes and devices (to, cpu, cuda, float, long, type_as, ...), and the new_*
+factories. Imports: backend, checks, autograd, ops, devices."""
 
 from . import backend as B
 from . import checks, ops
@@ -15,6 +16,7 @@ def _tensor():
 
 
 DTYPES = (float32, float64, int64, int32, bool_)
+_LEGACY_NAMES = ("FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor")
 
 
 def _check_dtype(dtype, op):
@@ -35,9 +37,54 @@ def _new(t, device, requires_grad):
     return t.requires_grad_(True) if requires_grad else t
 
 
-
 class ConvertMixin:
     __slots__ = ()
+
+    # ----- to the host and to Python numbers
+    def numpy(self):
+        """A host NumPy array (a copy from the device on the GPU backend). Fails on tensors that need grad
+        only in PyTorch; here it always works and never records a graph."""
+        return B.to_host(self.array)
+
+    def item(self):
+        if self.numel() != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
+                             f"got shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __repr__(self):
+        body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
+        extra = "" if self.dtype == B.default_float() else f", dtype={self._dtype_name}"
+        if self.grad_fn is not None:
+            extra += f", grad_fn=<{self.grad_fn.name}>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def _scalar(self, what):
+        if self.numel() != 1:
+            raise ValueError(f"{what}: only one-element tensors can be converted, got shape {self.shape}")
+        return self.item()
+
+    def __bool__(self):
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+        return bool(self.item())
+
+    def __int__(self):
+        return int(self._scalar("int()"))
+
+    def __float__(self):
+        return float(self._scalar("float()"))
+
+    def __index__(self):
+        if B.is_floating(self.dtype) or self.dtype == bool_ or self.numel() != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
+                            f"{self._dtype_name} and shape {self.shape}")
+        return int(self.item())
 
     def astype(self, dtype):
         if self.dtype == dtype:
@@ -64,6 +111,16 @@ class ConvertMixin:
         D.check("cuda" if device is None else device, "cuda")
         return self
 
+    def type(self, dtype=None):
+        """x.type() -> 'torch.FloatTensor' and so on; x.type(tr.long), x.type(tr.LongTensor) or
+        x.type("torch.LongTensor") converts."""
+        if dtype is None:
+            return "torch." + _LEGACY_NAMES[DTYPES.index(self.dtype)]
+        name = getattr(dtype, "__name__", None)  # tr.LongTensor and friends are functions named after the type
+        if isinstance(dtype, str):  # x.type("torch.LongTensor")
+            name = dtype.rpartition(".")[2]
+        return self.astype(_check_dtype(DTYPES[_LEGACY_NAMES.index(name)] if name in _LEGACY_NAMES else dtype, "type"))
+
     def type_as(self, other):
         if not isinstance(other, _tensor()):
             raise TypeError(f"type_as: expected a Tensor, got {type(other).__name__}")
@@ -85,7 +142,7 @@ class ConvertMixin:
         return self.astype(bool_)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
-        return _new(_tensor()._as_tensor(data, dtype or self.dtype).detach(), device, requires_grad)
+        return _new(_tensor()._as_tensor(data, dtype or self.dtype, copy=True), device, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         shape = _size(size, "new_zeros")

@@ -36,9 +36,21 @@ def _factory(arr, requires_grad, device=None):
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False):
     """A tensor with dtype inferred as torch.tensor does: Python floats -> float32, ints -> int64, bools -> bool;
-    NumPy arrays keep their dtype. Always a copy of Tensor data (cut from its graph)."""
-    arr = Tensor._as_tensor(data, dtype).array
-    return _factory(B.copy(arr) if isinstance(data, Tensor) else arr, requires_grad, device)
+    NumPy arrays keep their dtype. Always a copy (of arrays too, as torch.tensor), cut from any graph."""
+    return _factory(Tensor._as_tensor(data, dtype, copy=True).array, requires_grad, device)
+
+
+def from_numpy(ndarray):
+    """A tensor over the NumPy array's memory (torch.from_numpy): writes to either show in the other. With
+    TINYGRAD_RNN_GPU=1 the data must move to the device, so the tensor is a copy there."""
+    if not isinstance(ndarray, B.np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(ndarray).__name__})")
+    return Tensor(ndarray)
+
+
+def is_tensor(obj):
+    """True for a tinygrad_rnn Tensor (Parameters included), as torch.is_tensor."""
+    return isinstance(obj, Tensor)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -49,12 +61,12 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
-    shape, dtype = _shape(size, "zeros"), _dtype(dtype, "zeros") or float32
+    shape, dtype = _shape(size, "zeros"), _dtype(dtype, "zeros") or B.default_float()
     return _factory(B.zeros(shape, dtype), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
-    shape, dtype = _shape(size, "ones"), _dtype(dtype, "ones") or float32
+    shape, dtype = _shape(size, "ones"), _dtype(dtype, "ones") or B.default_float()
     return _factory(B.ones(shape, dtype), requires_grad, device)
 
 
@@ -64,10 +76,10 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
 
 
 def _scalar_dtype(value):
-    """torch.full's inference from the fill value: bool -> bool, int -> int64, float -> float32."""
+    """torch.full's inference from the fill value: bool -> bool, int -> int64, float -> the default float dtype."""
     if isinstance(value, bool):
         return bool_
-    return int64 if isinstance(value, int) else float32
+    return int64 if isinstance(value, int) else B.default_float()
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -98,10 +110,11 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
-    """arange(end) or arange(start, end, step): int64 when all three are ints, else float32 (PyTorch's rule)."""
+    """arange(end) or arange(start, end, step): int64 when all three are ints, else the default float dtype
+    (PyTorch's rule)."""
     if _dtype(dtype, "arange") is None:
         ints = all(isinstance(v, int) for v in (start, end, step) if v is not None)
-        dtype = int64 if ints else float32
+        dtype = int64 if ints else B.default_float()
     if end is None:
         start, end = 0, start
     checks.reals("arange", start=start, end=end, step=step)
@@ -116,12 +129,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 def randn(*size, dtype=None, device=None, requires_grad=False):
     """Standard normal samples drawn on the host (same numbers on every backend for a seed)."""
     host = B.host_rng().standard_normal(_shape(size, "randn"))
-    return _factory(B.asarray(host, dtype=_dtype(dtype, "randn") or float32), requires_grad, device)
+    return _factory(B.asarray(host, dtype=_dtype(dtype, "randn") or B.default_float()), requires_grad, device)
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False):
     host = B.host_rng().random(_shape(size, "rand"))
-    return _factory(B.asarray(host, dtype=_dtype(dtype, "rand") or float32), requires_grad, device)
+    return _factory(B.asarray(host, dtype=_dtype(dtype, "rand") or B.default_float()), requires_grad, device)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False):
@@ -139,9 +152,9 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     return _factory(B.asarray(host, dtype=_dtype(dtype, "randint") or int64), requires_grad, device)
 
 
-def uniform(shape, low, high, dtype=float32):
+def uniform(shape, low, high, dtype=None):
     """U(low, high) samples as a backend array (for parameter init)."""
-    return B.asarray(B.host_rng().uniform(low, high, tuple(shape)), dtype=dtype)
+    return B.asarray(B.host_rng().uniform(low, high, tuple(shape)), dtype=dtype or B.default_float())
 
 
 # ----- the legacy typed constructors: FloatTensor([1, 2]) or FloatTensor(2, 3). Functions, not classes, so
@@ -164,3 +177,4 @@ def IntTensor(*args):  # noqa: N802
 
 def BoolTensor(*args):  # noqa: N802
     return Tensor(*args, dtype=bool_)
+

@@ -11,11 +11,11 @@ from .helpers import dim_alias, normalize_dim
 from .tensor import Tensor
 
 __all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
-           "concat", "concatenate", "div", "einsum", "exp", "flatten", "gather", "log", "log_softmax", "logsumexp",
-           "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "narrow",
-           "neg", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "select", "sigmoid", "softmax", "sort",
-           "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "t", "tanh", "topk", "transpose",
-           "tril", "triu", "unbind", "unsqueeze", "var", "where"]
+           "concat", "concatenate", "cumsum", "div", "einsum", "exp", "flatten", "gather", "log", "log_softmax",
+           "logsumexp", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
+           "narrow", "neg", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "select", "sigmoid",
+           "softmax", "sort", "split", "sqrt", "squeeze", "stack", "std", "sub", "sum", "swapaxes", "t", "tanh",
+           "topk", "transpose", "tril", "triu", "unbind", "unsqueeze", "var", "where"]
 
 
 def _t(x):
@@ -45,7 +45,13 @@ def cat(tensors, dim=None, *, axis=None):
             raise ValueError(f"cat: shapes {ref} and {t.shape} differ outside dim {dim}")
     if len(tensors) == 1:
         return tensors[0]
-    return ops.Concat.apply(*tensors, axis=dim)
+    return ops.Concat.apply(*_promoted(tensors), axis=dim)
+
+
+def _promoted(tensors):
+    """The tensors in their common dtype (PyTorch's promotion), each cast recorded so gradients keep input dtypes."""
+    wide = B.promote(*[t.dtype for t in tensors])
+    return [t.to(wide) for t in tensors]
 
 
 concat = concatenate = cat
@@ -90,9 +96,7 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     tensors = [_t(o) for o in operands]
     ins, out = _einsum_spec(equation, [t.shape for t in tensors])
-    if len({t.dtype for t in tensors}) > 1:
-        wide = B.float64 if any(t.dtype == B.float64 for t in tensors) else B.float32
-        tensors = [t.to(wide) for t in tensors]
+    tensors = _promoted(tensors)
     return ops.Einsum.apply(*tensors, ins=ins, out=out)
 
 
@@ -152,6 +156,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
     return _t(input).std(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+
+
+def cumsum(input, dim, *, dtype=None):
+    return _t(input).cumsum(dim, dtype)
 
 
 def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -240,27 +248,27 @@ def sqrt(input):
 
 
 def neg(input):
-    return -_t(input)
+    return _t(input).neg()
 
 
 def add(input, other, *, alpha=1):
-    return _t(input) + (other if alpha == 1 else other * alpha)
+    return _t(input).add(other, alpha=alpha)
 
 
 def sub(input, other, *, alpha=1):
-    return _t(input) - (other if alpha == 1 else other * alpha)
+    return _t(input).sub(other, alpha=alpha)
 
 
 def mul(input, other):
-    return _t(input) * other
+    return _t(input).mul(other)
 
 
 def div(input, other):
-    return _t(input) / other
+    return _t(input).div(other)
 
 
 def pow(input, exponent):  # noqa: A001
-    return _t(input) ** exponent
+    return _t(input).pow(exponent)
 
 
 def clamp(input, min=None, max=None):  # noqa: A002

@@ -28,10 +28,10 @@ def prod(shape):
 
 
 def normalize_dim(dim, ndim, op, extra=0):
-    """A dim as PyTorch accepts it: an int in [-n, n) with n = max(ndim, 1) + extra (extra=1 for unsqueeze, which
-    may name the new last position). Anything else raises IndexError naming the op, the dim and the valid range;
-    never wrapped modulo n into another dim."""
-    n = max(ndim, 1) + extra
+    """A dim as PyTorch accepts it: an int in [-n, n) with n = max(ndim + extra, 1) (a 0-d tensor takes 0 and -1;
+    extra=1 for unsqueeze and stack, which may name the new last position). Anything else raises IndexError naming
+    the op, the dim and the valid range; never wrapped modulo n into another dim."""
+    n = max(ndim + extra, 1)
     if isinstance(dim, bool) or not isinstance(dim, int):
         if hasattr(dim, "__index__") and not isinstance(dim, bool):
             dim = dim.__index__()
@@ -78,5 +78,5 @@ def broadcast_shape(a, b):
     for x, y in zip(pa, pb, strict=True):
         if x != y and x != 1 and y != 1:
             raise ValueError(f"broadcast: shapes {tuple(a)} and {tuple(b)} cannot be broadcast together")
-        out.append(max(x, y))
+        out.append(x if y == 1 else y)  # not max(x, y): a size-1 dim broadcasts to an empty one too
     return tuple(out)

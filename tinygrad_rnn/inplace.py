@@ -73,6 +73,7 @@ def update(t, name, compute, idx=Ellipsis, saves_old=False, exact=False):
     grad, it is recorded: t's grad_fn becomes a SetItem node. `saves_old`: compute's ops keep old's array for their
     backward (mul_, div_), so they get a copy. `exact`: the result must already have t's shape and a dtype that casts
     to t's without loss of kind (arithmetic in-place ops), as in PyTorch."""
+    t.array = B.writable(t.array)
     grad = is_grad_enabled()
     if grad and t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "
@@ -174,6 +175,26 @@ def _name(dtype):
         str(dtype).split(".")[-1], str(dtype))
 
 
+def restride(t, name, view):
+    """t takes the shape that view(t) has, over the same storage (unsqueeze_, squeeze_, t_, transpose_); returns t.
+    Only the shape changes, so no version bump; with grad involved t's grad_fn becomes the view's node. The view is
+    taken of a ghost of the old t, which keeps t's own view chain, so a t that is a view of a base stays one (a
+    later write through t still reaches the base), as in PyTorch."""
+    grad = is_grad_enabled() and t.requires_grad
+    if grad and t.grad_fn is None:
+        raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation; "
+                           f"use the out-of-place {name[:-1]} instead")
+    ghost = _ghost(t)
+    ghost._view = getattr(t, "_view", None)
+    new = view(ghost)
+    t.array = new.array
+    if ghost._view is not None:
+        t._view = new._view
+    if grad:
+        t.grad_fn = new.grad_fn
+    return t
+
+
 class InplaceMixin:
     """Tensor's storage and in-place methods. Each returns self and bumps the version; with grad involved the change
     is recorded in the graph (x's grad_fn becomes the in-place node), as in PyTorch. (x[idx] = v is in tensor.py,
@@ -273,3 +294,16 @@ class InplaceMixin:
 
     def __itruediv__(self, other):
         return self.div_(other)
+
+    # in-place shape changes: the same storage seen with another shape (target.unsqueeze_(-1), as the tutorials do)
+    def unsqueeze_(self, dim):
+        return restride(self, "unsqueeze_", lambda old: old.unsqueeze(dim))
+
+    def squeeze_(self, dim=None):
+        return restride(self, "squeeze_", lambda old: old.squeeze() if dim is None else old.squeeze(dim))
+
+    def transpose_(self, dim0, dim1):
+        return restride(self, "transpose_", lambda old: old.transpose(dim0, dim1))
+
+    def t_(self):
+        return restride(self, "t_", lambda old: old.t())

@@ -51,8 +51,11 @@ class MovementMixin:
             raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (shape {self.shape})")
         return self.reshape(self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:])
 
-    def permute(self, *dims):
-        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+    def permute(self, *args, dims=None):
+        """x.permute(1, 0), x.permute((1, 0)) or x.permute(dims=(1, 0))."""
+        if args and dims is not None:
+            raise TypeError("permute: got dims both positionally and as dims=; pass one")
+        dims = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list)) else args if dims is None else dims
         dims = tuple(normalize_dim(d, self.ndim, "permute") for d in dims)
         if sorted(dims) != list(range(self.ndim)):
             raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims of shape {self.shape}")
@@ -88,6 +91,11 @@ class MovementMixin:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = {normalize_dim(d, self.ndim, "squeeze") for d in dims}
         return self.reshape(tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1)))
+
+    def view_as(self, other):
+        if not isinstance(other, _tensor()):
+            raise TypeError(f"view_as: expected a Tensor, got {type(other).__name__}")
+        return self.reshape(other.shape)
 
     def expand_as(self, other):
         if not isinstance(other, _tensor()):
@@ -218,7 +226,7 @@ class MovementMixin:
         diagonal = checks.size(op, "diagonal", diagonal, minimum=None)
         r, c = self.shape[-2:]
         offset = B.reshape(B.arange(c, dtype=B.int64), (1, c)) - B.reshape(B.arange(r, dtype=B.int64), (r, 1))
-        return self.where(keep(offset, diagonal), self._const(0))
+        return self.where(keep(offset, diagonal), self._const(False if self.dtype == B.bool_ else 0))
 
     def tril(self, diagonal=0):
         """Zeros above the `diagonal`-th diagonal of the last two dims (0: main, > 0 above it, < 0 below)."""

@@ -310,6 +310,18 @@ def _reduced_shape(shape, axis):
     return tuple(s for i, s in enumerate(shape) if i not in axes)
 
 
+class CumSum(Function):
+    """Running sums along `axis`; each input reaches every later output, so backward is the running sum of the
+    gradient taken from the far end."""
+
+    def forward(self, a, axis=0):
+        self.axis = axis
+        return B.cumsum(a, axis)
+
+    def backward(self, g):
+        return xp.flip(B.cumsum(xp.flip(g, axis=self.axis), self.axis), axis=self.axis)
+
+
 # ----- movement
 class Reshape(Function):
     saves_inputs = saves_output = False

@@ -3,6 +3,7 @@
 named (values, indices) pairs. Imports: helpers, backend, autograd, ops, return_types."""
 
 import math
+import warnings
 
 from . import backend as B
 from . import ops, return_types
@@ -34,21 +35,19 @@ class ReduceMixin:
     def _reduce_args(self, op, dim, axis, keepdim, keepdims):
         dim, keepdim = dim_alias(op, dim, axis, keepdim, keepdims)
         dims = normalize_dims(dim, self.ndim, op)
-        return (None if self.ndim == 0 else dims), keepdim  # a 0-d tensor takes dim 0 or -1 and stays 0-d
+        # a 0-d tensor takes dim 0 or -1 and stays 0-d; dim=() reduces every dim, as in PyTorch
+        return (None if self.ndim == 0 or dims == () else dims), keepdim
 
     def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         dims, keepdim = self._reduce_args("sum", dim, axis, keepdim, keepdims)
-        x = self if dtype is None else self.to(dtype)
-        if not B.is_floating(x.dtype) and x.dtype != B.int64:
-            x = x.to(B.int64)  # integer and bool sums are int64, as in PyTorch
-        return ops.Sum.apply(x, axis=dims, keepdims=keepdim)
+        return ops.Sum.apply(self._summable(dtype), axis=dims, keepdims=keepdim)
 
     def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None, keepdims=None):
         dims, keepdim = self._reduce_args("mean", dim, axis, keepdim, keepdims)
         x = self if dtype is None else self.to(dtype)
         if not B.is_floating(x.dtype):
             raise TypeError(f"mean: expected a floating point tensor, got dtype {x._dtype_name}; use .float() first")
-        return x.sum(dims, keepdim) * (1.0 / max(_count(x, dims), 1))
+        return x.sum(dims, keepdim) / float(_count(x, dims))  # over no elements: NaN, as PyTorch
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Variance over `dim` with Bessel's correction by default (correction=1, as PyTorch; unbiased=False or
@@ -57,11 +56,25 @@ class ReduceMixin:
         if unbiased is not None and correction is not None:
             raise TypeError("var: got both unbiased= and correction=; pass one")
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        dof = _count(self, dims) - correction
+        if dof <= 0:
+            warnings.warn(f"var(): degrees of freedom is <= 0 (correction {correction} over {dof + correction} "
+                          "elements): the result is NaN, as in PyTorch", UserWarning, stacklevel=2)
         d = self - self.mean(dims, keepdim=True)
-        return (d * d).sum(dims, keepdim) * (1.0 / max(_count(self, dims) - correction, 1))
+        return (d * d).sum(dims, keepdim) / float(max(dof, 0))
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+
+    def cumsum(self, dim, dtype=None):
+        """Running sums along `dim` (integer and bool tensors sum in int64, as in PyTorch)."""
+        dim, x = normalize_dim(dim, self.ndim, "cumsum"), self._summable(dtype)
+        return ops.CumSum.apply(x, axis=dim) if x.ndim else x
+
+    def _summable(self, dtype):
+        """self in `dtype`, or, for integer and bool tensors, in int64: their sums are int64, as in PyTorch."""
+        x = self if dtype is None else self.to(dtype)
+        return x if B.is_floating(x.dtype) or x.dtype == B.int64 else x.to(B.int64)
 
     def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
         """Max over one or several dims (all by default); tied maxima share the gradient evenly (torch.amax)."""
@@ -124,11 +137,12 @@ class ReduceMixin:
         """log(sum(exp(x))) over `dim` (required, as in PyTorch), stable for any magnitude: the max is subtracted
         first (as a constant, which leaves the gradient unchanged)."""
         dims, keepdim = self._reduce_args("logsumexp", dim, axis, keepdim, keepdims)
-        if dim is None and axis is None:
+        if (dim if axis is None else axis) in (None, ()):
             raise TypeError("logsumexp: dim is required")
         _nonempty(self, "logsumexp", dims)
-        m = _wrap(xp.max(self.array, axis=dims, keepdims=True))
-        out = (self - m).exp().sum(dims, keepdim=True).log() + m
+        x = self._floating()
+        m = _wrap(xp.max(x.array, axis=dims, keepdims=True))
+        out = (x - m).exp().sum(dims, keepdim=True).log() + m
         return out if keepdim else out.reshape(ops._reduced_shape(self.shape, dims))
 
     def _softmax_dim(self, op, dim, axis):
@@ -186,7 +200,8 @@ class ReduceMixin:
                              f"{a2.shape[-1]} columns, the second {b2.shape[-2]} rows")
         broadcast_shape(a2.shape[:-2], b2.shape[:-2])
         if a2.dtype != b2.dtype:
-            a2, b2 = a2.astype(B.float64), b2.astype(B.float64)
+            wide = B.promote(a2.dtype, b2.dtype)
+            a2, b2 = a2.astype(wide), b2.astype(wide)
         out = ops.MatMul.apply(a2, b2)
         if a.ndim == 1:
             out = out.squeeze(-2)

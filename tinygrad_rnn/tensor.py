@@ -29,8 +29,9 @@ def _host_dtype_of(np_dtype):
 
 def _to_array(data, dtype, python_dtype=None):
     """User data -> backend array. NumPy and backend arrays keep their dtype; Python data is inferred as
-    torch.tensor does (floats -> float32, ints -> int64, bools -> bool) unless `python_dtype` is given (float32 for
-    the Tensor class, as torch.Tensor)."""
+    torch.tensor does (floats -> the default float dtype, float32 unless tr.set_default_dtype changed it; ints ->
+    int64, bools -> bool) unless `python_dtype` is given (the default float dtype for the Tensor class, as
+    torch.Tensor)."""
     if dtype is not None:
         _check_dtype(dtype, "Tensor")
     if isinstance(data, Tensor):
@@ -47,8 +48,8 @@ def _to_array(data, dtype, python_dtype=None):
                         f"is {B.NAME}; mixing arrays of different backends is not supported (TINYGRAD_RNN_GPU selects "
                         "one)")
     else:
-        if isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
-            data = [v.numpy() if isinstance(v, Tensor) else v for v in data]  # [t1, t2] of one-element tensors
+        if isinstance(data, (list, tuple)) and _holds_tensor(data):
+            data = _host_nested(data)  # [t1, t2] or [[t1, t2]] of one-element tensors, as PyTorch accepts
         try:
             host = B.np.asarray(data)
         except (ValueError, TypeError) as e:
@@ -58,12 +59,23 @@ def _to_array(data, dtype, python_dtype=None):
             raise TypeError(f"Tensor: data must be numeric (bool, int or float), got dtype {host.dtype} "
                             f"from {type(data).__name__}")
         if dtype is None:
-            dtype = python_dtype or (float32 if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
-                                                                             else int64))
+            dtype = python_dtype or (B.default_float() if host.dtype.kind == "f" else (bool_ if host.dtype.kind == "b"
+                                                                                        else int64))
         return B.asarray(host, dtype=dtype)
     if dtype is not None and arr.dtype != dtype:
         arr = xp.astype(arr, dtype)
     return arr
+
+
+def _holds_tensor(data):
+    """True when nested lists/tuples hold a Tensor anywhere (torch.LongTensor([[t0, t1]]) of 0-d tensors)."""
+    return any(isinstance(v, Tensor) or (isinstance(v, (list, tuple)) and _holds_tensor(v)) for v in data)
+
+
+def _host_nested(data):
+    if isinstance(data, Tensor):
+        return data.numpy()
+    return [_host_nested(v) for v in data] if isinstance(data, (list, tuple)) else data
 
 
 def _is_size(args):
@@ -73,10 +85,11 @@ def _is_size(args):
 class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
     """An n-dimensional array that records the ops made from it, for reverse-mode autodiff.
 
-    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 like torch.Tensor
-    (ints and bools too; use tr.tensor to infer int64/bool); a NumPy or backend array keeps its dtype (torch.Tensor
-    would make it float32). Tensor(2, 3) is a float32 tensor of shape (2, 3) (zeros: PyTorch leaves it
-    uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad` a Tensor filled by backward()."""
+    Tensor(data, requires_grad=False, dtype=None, device=None): Python data becomes float32 (the default float
+    dtype, see tr.set_default_dtype) like torch.Tensor (ints and bools too; use tr.tensor to infer int64/bool); a
+    NumPy or backend array keeps its dtype (torch.Tensor would make it float32). Tensor(2, 3) is a float32 tensor of
+    shape (2, 3) (zeros: PyTorch leaves it uninitialised). `.array` is the raw backend array (NumPy or CuPy); `.grad`
+    a Tensor filled by backward()."""
 
     # _vc: the version counter shared with tensors over the same storage, _view: made by a view op (both set on need)
     __slots__ = ("array", "requires_grad", "grad", "grad_fn", "_vc", "_view", "__weakref__")
@@ -86,9 +99,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         if device is not None:
             D.check(device, "Tensor")
         if not args or _is_size(args):
-            self.array = B.zeros(checks.sizes("Tensor", args) if args else (0,), dtype or float32)
+            self.array = B.zeros(checks.sizes("Tensor", args) if args else (0,), dtype or B.default_float())
         elif len(args) == 1:
-            self.array = _to_array(args[0], dtype, python_dtype=float32)
+            self.array = _to_array(args[0], dtype, python_dtype=B.default_float())
         else:
             raise TypeError(f"Tensor: expected data or a size of ints, got {len(args)} arguments "
                             f"({', '.join(type(a).__name__ for a in args)})")
@@ -99,11 +112,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         self.grad_fn = None
 
     @staticmethod
-    def _as_tensor(data, dtype=None):
-        """data as a Tensor, inferred as tr.tensor does; a Tensor of the right dtype is returned as it is."""
-        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+    def _as_tensor(data, dtype=None, copy=False):
+        """data as a Tensor, inferred as tr.tensor does; without copy, a Tensor of the right dtype is returned as it
+        is (and an array wrapped as it is); with copy, the result never shares the caller's memory."""
+        if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype) and not copy:
             return data
-        return Tensor._wrap(_to_array(data, dtype), False)
+        src = data.array if isinstance(data, Tensor) else data
+        arr = _to_array(data, dtype)
+        return Tensor._wrap(B.copy(arr) if copy and arr is src else arr, False)
 
     @classmethod
     def _wrap(cls, arr, requires_grad):
@@ -143,7 +159,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         return self.grad_fn is None
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[normalize_dim(dim, self.ndim, "size")] if self.ndim else 1
+        if dim is None:
+            return self.shape
+        if self.ndim == 0:
+            raise IndexError(f"size: dim {dim} given, but a 0-d tensor has no dims")
+        return self.shape[normalize_dim(dim, self.ndim, "size")]
 
     def dim(self):
         return self.ndim
@@ -158,53 +178,9 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def numpy(self):
-        """A host NumPy array (a copy from the device on the GPU backend). Fails on tensors that need grad
-        only in PyTorch; here it always works and never records a graph."""
-        return B.to_host(self.array)
-
-    def item(self):
-        if self.numel() != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
-                             f"got shape {self.shape}")
-        return self.numpy().reshape(()).item()
-
-    def tolist(self):
-        return self.numpy().tolist()
-
-    def __repr__(self):
-        body = B.np.array2string(self.numpy(), precision=4, separator=", ", threshold=50, prefix="tensor(")
-        extra = "" if self.dtype == float32 else f", dtype={self._dtype_name}"
-        if self.grad_fn is not None:
-            extra += f", grad_fn=<{self.grad_fn.name}>"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
-
     def __hash__(self):
-        return id(self)
+        return id(self)  # __eq__ is elementwise, so identity hashing must be restored by hand
 
-    def _scalar(self, what):
-        if self.numel() != 1:
-            raise ValueError(f"{what}: only one-element tensors can be converted, got shape {self.shape}")
-        return self.item()
-
-    def __bool__(self):
-        if self.numel() != 1:
-            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.item())
-
-    def __int__(self):
-        return int(self._scalar("int()"))
-
-    def __float__(self):
-        return float(self._scalar("float()"))
-
-    def __index__(self):
-        if B.is_floating(self.dtype) or self.dtype == bool_ or self.numel() != 1:
-            raise TypeError(f"only integer tensors of a single element can be converted to an index, got dtype "
-                            f"{self._dtype_name} and shape {self.shape}")
-        return int(self.item())
     # ----- autograd
     def backward(self, gradient=None, retain_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's .grad. `gradient` is required unless self has one
@@ -250,21 +226,19 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
             return x
         if isinstance(x, (int, float, bool)):
             # A Python number takes the tensor's float dtype (x * 2.0 stays float32); next to an integer tensor a
-            # float is float32, as in PyTorch.
-            dtype = self.dtype if B.is_floating(self.dtype) else (float32 if isinstance(x, float) else None)
+            # float takes the default float dtype, as in PyTorch.
+            dtype = self.dtype if B.is_floating(self.dtype) else (B.default_float() if isinstance(x, float) else None)
+            if dtype is None and self.dtype != bool_:
+                dtype = self.dtype  # an int next to an int32 tensor keeps int32, as in PyTorch
             return Tensor._wrap(B.asarray(x, dtype=dtype), False)
         return Tensor._as_tensor(x, dtype=self.dtype if B.is_floating(self.dtype) else None)
 
     def _broadcasted(self, other, reverse=False):
         other = self._const(other)
         a, b = (other, self) if reverse else (self, other)
-        if a.dtype != b.dtype:
-            fa, fb = B.is_floating(a.dtype), B.is_floating(b.dtype)
-            if fa and fb:
-                wide = float64 if float64 in (a.dtype, b.dtype) else a.dtype
-                a, b = a.astype(wide), b.astype(wide)
-            elif fa or fb:  # int/bool with float -> the float dtype (the strict stand-in, like CuPy, will not guess)
-                a, b = (a, b.astype(a.dtype)) if fa else (a.astype(b.dtype), b)
+        if a.dtype != b.dtype:  # made explicit: the strict stand-in, like CuPy, will not guess
+            wide = B.promote(a.dtype, b.dtype)
+            a, b = a.astype(wide), b.astype(wide)
         if a.shape != b.shape:
             shape = broadcast_shape(a.shape, b.shape)
             a, b = a.expand(shape), b.expand(shape)
@@ -289,10 +263,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         return ops.Mul.apply(*self._broadcasted(o, True))
 
     def __truediv__(self, o):
-        return ops.Div.apply(*self._broadcasted(o))
+        return ops.Div.apply(*_true_div(*self._broadcasted(o)))
 
     def __rtruediv__(self, o):
-        return ops.Div.apply(*self._broadcasted(o, True))
+        return ops.Div.apply(*_true_div(*self._broadcasted(o, True)))
+
 
     def __pow__(self, o):
         return ops.Pow.apply(*self._broadcasted(o))
@@ -302,6 +277,15 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
     def __neg__(self):
         return ops.Neg.apply(self)
+
+    # PyTorch's method spellings of the arithmetic operators
+    div, mul, pow, neg = __truediv__, __mul__, __pow__, __neg__  # noqa: A003
+
+    def add(self, other, *, alpha=1):
+        return self + (other if alpha == 1 else self._const(other) * alpha)
+
+    def sub(self, other, *, alpha=1):
+        return self - (other if alpha == 1 else self._const(other) * alpha)
 
     def __matmul__(self, o):
         return self.matmul(o)
@@ -337,18 +321,63 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
     def __ge__(self, o):
         return self._compare(o, lambda a, b: a >= b)
 
+    # PyTorch's method spellings of the comparisons (pred.eq(target).sum())
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # ----- & | ^ ~ on bool tensors (logical: masks) and integer tensors (bitwise), without gradient, as in PyTorch
+    def _bitwise(self, o, op, name, reverse=False):
+        o = self._const(o)
+        for t in (self, o):
+            if B.is_floating(t.dtype):
+                raise TypeError(f"{name}: expected bool or integer tensors, got dtype {t._dtype_name} (as in PyTorch; "
+                                "compare first, e.g. (x > 0) & mask)")
+        a, b = (o, self) if reverse else (self, o)
+        if a.dtype != b.dtype:  # bool with an integer -> the integer dtype (the strict stand-in will not guess)
+            a, b = (a.astype(b.dtype), b) if a.dtype == bool_ else (a, b.astype(a.dtype))
+        if a.shape != b.shape:
+            shape = broadcast_shape(a.shape, b.shape)
+            a, b = a.expand(shape), b.expand(shape)
+        return Tensor._wrap(op(a.array, b.array), False)
+
+    def __and__(self, o):
+        return self._bitwise(o, lambda a, b: a & b, "&")
+
+    def __rand__(self, o):
+        return self._bitwise(o, lambda a, b: a & b, "&", reverse=True)
+
+    def __or__(self, o):
+        return self._bitwise(o, lambda a, b: a | b, "|")
+
+    def __ror__(self, o):
+        return self._bitwise(o, lambda a, b: a | b, "|", reverse=True)
+
+    def __xor__(self, o):
+        return self._bitwise(o, lambda a, b: a ^ b, "^")
+
+    def __rxor__(self, o):
+        return self._bitwise(o, lambda a, b: a ^ b, "^", reverse=True)
+
+    def __invert__(self):
+        if B.is_floating(self.dtype):
+            raise TypeError(f"~: expected a bool or integer tensor, got dtype {self._dtype_name} (as in PyTorch)")
+        return Tensor._wrap(~self.array, False)
+
     # ----- unary
+    def _floating(self):
+        """self, or a float32 copy of an integer or bool tensor: PyTorch's floating ops promote them so."""
+        return self if B.is_floating(self.dtype) else self.astype(float32)
+
     def exp(self):
-        return ops.Exp.apply(self)
+        return ops.Exp.apply(self._floating())
 
     def log(self):
-        return ops.Log.apply(self)
+        return ops.Log.apply(self._floating())
 
     def tanh(self):
-        return ops.Tanh.apply(self)
+        return ops.Tanh.apply(self._floating())
 
     def sigmoid(self):
-        return ops.Sigmoid.apply(self)
+        return ops.Sigmoid.apply(self._floating())
 
     def relu(self):
         return ops.Relu.apply(self)
@@ -360,10 +389,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         return self**0.5
 
     def clip(self, min=None, max=None):
+        """clamp/clip to [min, max] (numbers; either may be None). The gradient passes where min <= x <= max."""
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
         checks.reals("clip", **{k: v for k, v in (("min", min), ("max", max)) if v is not None})
-        return ops.Clip.apply(self, lo=min, hi=max)
+        # float bounds on an integer tensor give float32, int bounds on a bool tensor int64, as in PyTorch
+        x = self._floating() if isinstance(min, float) or isinstance(max, float) else \
+            self.astype(int64) if self.dtype == bool_ else self
+        return ops.Clip.apply(x, lo=min, hi=max)
 
     clamp = clip
 
@@ -394,6 +427,11 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
 
 # ----- free functions
+def _true_div(a, b):
+    """Division of integer or bool tensors is true division in float32, as PyTorch's (NumPy would give float64)."""
+    return (a, b) if B.is_floating(a.dtype) else (a.float(), b.float())
+
+
 def _norm_index(idx):
     if isinstance(idx, tuple):
         return tuple(_norm_index(i) for i in idx)

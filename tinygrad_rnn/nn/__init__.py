@@ -30,3 +30,9 @@ __all__ += ["functional", "init", "utils", "Sequential", "ModuleList", "ModuleDi
             "NLLLoss", "MSELoss", "BCEWithLogitsLoss"]
 __all__ += ["modules"]
 __all__ += ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU", "Bidirectional"]
+
+
+def __getattr__(name):  # a name we lack: an AttributeError that names the absent PyTorch feature (absent.py)
+    from ..absent import missing as _missing
+
+    raise _missing(__name__, name)

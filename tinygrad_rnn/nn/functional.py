@@ -425,3 +425,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     weight, pos_weight = const(weight, "weight"), const(pos_weight, "pos_weight")
     return fused_loss.BCEWithLogits.apply(input, target, weight=weight, pos_weight=pos_weight,
                                           reduction=reduction)
+
+
+def __getattr__(name):  # a name we lack: an AttributeError that names the absent PyTorch feature (absent.py)
+    from ..absent import missing as _missing
+
+    raise _missing(__name__, name)

@@ -6,7 +6,6 @@ import math
 from .. import backend as B
 from .. import checks
 from ..creation import uniform
-from ..tensor import float32
 from . import functional as F
 from .module import Module
 from .parameter import Parameter
@@ -29,7 +28,7 @@ class Linear(Module):
         in_features, out_features = (checks.size("Linear", k, v) for k, v in (("in_features", in_features),
                                                                                ("out_features", out_features)))
         self.in_features, self.out_features = in_features, out_features
-        dtype = dtype or float32
+        dtype = dtype or B.default_float()
         bound = 1.0 / math.sqrt(in_features) if in_features > 0 else 0.0
         self.weight = Parameter(uniform((out_features, in_features), -bound, bound, dtype))
         if bias:
@@ -64,7 +63,7 @@ class Embedding(Module):
                                  f"got {padding_idx}")
             padding_idx = padding_idx % num_embeddings
         self.padding_idx = padding_idx
-        dtype = dtype or float32
+        dtype = dtype or B.default_float()
         if _weight is None:
             host = B.host_rng().standard_normal((num_embeddings, embedding_dim))
             if padding_idx is not None:
@@ -118,7 +117,7 @@ class LayerNorm(Module):
         ns = checks.sizes("LayerNorm", (normalized_shape,), "normalized_shape")
         checks.reals("LayerNorm", eps=eps)
         self.normalized_shape, self.eps, self.elementwise_affine = ns, float(eps), bool(elementwise_affine)
-        dtype = dtype or float32
+        dtype = dtype or B.default_float()
         if elementwise_affine:
             self.weight = Parameter(B.ones(self.normalized_shape, dtype))
             if bias:

@@ -11,7 +11,7 @@ from .. import backend as B
 from ..autograd import current_tag, is_grad_enabled
 from ..functions import cat, stack
 from ..kernels import fused
-from ..tensor import Tensor, float32
+from ..tensor import Tensor
 from .module import Module
 from .parameter import Parameter
 from .rnn_cells import (
@@ -64,7 +64,7 @@ class RNNBase(Module):
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional, self.proj_size = bool(bidirectional), proj_size
         self.nonlinearity = nonlinearity
-        D, G, dtype = 2 if bidirectional else 1, _GATES[mode] * hidden_size, dtype or float32
+        D, G, dtype = 2 if bidirectional else 1, _GATES[mode] * hidden_size, dtype or B.default_float()
         out = proj_size or hidden_size
         for k in range(num_layers):
             layer_in = input_size if k == 0 else out * D

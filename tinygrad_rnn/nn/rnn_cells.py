@@ -9,7 +9,7 @@ from .. import checks
 from ..creation import uniform
 from ..functions import cat
 from ..kernels import fused
-from ..tensor import Tensor, float32
+from ..tensor import Tensor
 from .module import Module
 from .parameter import Parameter
 
@@ -54,7 +54,7 @@ class RNNCellBase(Module):
         input_size = check_size(name, "input_size", input_size)
         hidden_size = check_size(name, "hidden_size", hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
-        G, dtype = num_chunks * hidden_size, dtype or float32
+        G, dtype = num_chunks * hidden_size, dtype or B.default_float()
         self.weight_ih = Parameter(B.zeros((G, input_size), dtype))
         self.weight_hh = Parameter(B.zeros((G, hidden_size), dtype))
         if bias:
