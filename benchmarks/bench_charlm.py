@@ -25,7 +25,7 @@ import time
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import backend, grads, nn, optim
-from tinygrad_rnn.kernels import fused, loss
+from tinygrad_rnn.kernels import cells, fused, loss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")  # CI: shared/ next to the clone
@@ -90,6 +90,7 @@ MECHANISMS = {
     "joined products": _set(grads, "_joined_spans", lambda spans: None),  # dW_hh from concatenated factors
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
+    "contiguous W_hh^T": _set(cells, "CONTIGUOUS_WT", False),         # steps read the transposed view
 }
 
 
@@ -148,6 +149,7 @@ def main():
     ap.add_argument("--torch-threads", type=int, default=None,
                     help="torch.set_num_threads after the anchors' setup (which sets 2); 1 for a fair --clock cpu")
     ap.add_argument("--ablate", action="store_true", help="each mechanism off in turn: its gain per size")
+    ap.add_argument("--mechanisms", default=None, help="with --ablate: a comma-separated subset of the mechanisms")
     ap.add_argument("--malloc-tune", action="store_true", help="opt in: tune glibc malloc for the whole process")
     a = ap.parse_args()
     global _clock
@@ -171,10 +173,11 @@ def main():
             ours = tiny_step(cfg, cell, x, y)
             if a.ablate:
                 runners = {"on": (ours, None)}
-                runners.update({name: (ours, off) for name, off in MECHANISMS.items()})
+                chosen = a.mechanisms.split(",") if a.mechanisms else list(MECHANISMS)
+                runners.update({name: (ours, MECHANISMS[name]) for name in chosen})
                 r = interleaved(runners, a.rounds, a.budget)
                 on = statistics.median(r["on"][0])
-                for name in MECHANISMS:
+                for name in chosen:
                     off = statistics.median(r[name][0])
                     print(f"{cell:5} {size:7} {name:24} {on * 1e3:8.2f} {off * 1e3:8.2f} {off / on - 1:6.1%}",
                           flush=True)

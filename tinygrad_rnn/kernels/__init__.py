@@ -18,7 +18,8 @@ tr.use_primitives(), else the cell's Function.apply(gx, state, weights, t=, mask
 is the cell's step_backward plus the gradients of gx (an IndexGrad into the workspace's gradient block) and of the
 weights (OuterGrads the engine joins into one product over all steps).
 Speed mechanisms kept (benchmarks/bench_charlm.py --ablate, each >= 5% at some size): the workspace, its reuse
-across batches, the joined weight products, the one-hot embedding backward and the plain cross-entropy path.
+across batches, the joined weight products, the one-hot embedding backward, the plain cross-entropy path and the
+contiguous copy of W_hh^T the steps read (cells.CONTIGUOUS_WT).
 The shared derivatives (tanh, sigmoid, relu) and the one in-place sigmoid live in ops.py beside the primitives that
 use them.
 """
