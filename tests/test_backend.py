@@ -35,7 +35,7 @@ def test_gpu_without_cupy_names_the_flag_and_the_extra():
     assert res.returncode != 0 and res.stdout == ""
     last = res.stderr.strip().splitlines()[-1]
     assert last.startswith("RuntimeError:"), res.stderr
-    assert "TINYGRAD_RNN_GPU=1" in last and "tinygrad_rnn[gpu]" in last
+    assert "TINYGRAD_RNN_GPU=1" in last and "tinygrad_rnn[gpu-cuda12]" in last and "[gpu-cuda13]" in last
 
 
 def test_unknown_value_is_rejected():

@@ -19,7 +19,8 @@ if _MODE == "1":
     except ImportError as e:
         raise RuntimeError(
             f"{_FLAG}=1 selects the CuPy backend, but CuPy is not installed: "
-            "pip install 'tinygrad_rnn[gpu]' (or unset the flag to use NumPy)"
+            "pip install 'tinygrad_rnn[gpu-cuda12]' or 'tinygrad_rnn[gpu-cuda13]', matching your CUDA driver (or unset "
+            "the flag to use NumPy)"
         ) from e
     try:
         if xp.cuda.runtime.getDeviceCount() < 1:

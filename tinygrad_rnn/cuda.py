@@ -12,7 +12,7 @@ def current_device():
     """0 on the GPU backend; a RuntimeError naming the flag elsewhere (as torch.cuda without a GPU)."""
     if not is_available():
         raise RuntimeError("cuda.current_device: no GPU backend; set TINYGRAD_RNN_GPU=1 before importing tinygrad_rnn "
-                           "(pip install 'tinygrad_rnn[gpu]')")
+                           "(pip install 'tinygrad_rnn[gpu-cuda12]' or '[gpu-cuda13]')")
     return 0
 
 

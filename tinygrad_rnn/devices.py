@@ -5,7 +5,8 @@ is a no-op, asking for another raises. Imports: backend."""
 from . import backend as B
 
 _TYPES = ("cpu", "cuda")
-_FLAG_HINT = "set TINYGRAD_RNN_GPU=1 before importing tinygrad_rnn (pip install 'tinygrad_rnn[gpu]' for CuPy)"
+_FLAG_HINT = ("set TINYGRAD_RNN_GPU=1 before importing tinygrad_rnn (pip install 'tinygrad_rnn[gpu-cuda12]' or "
+              "'[gpu-cuda13]' for CuPy)")
 
 
 class device:  # noqa: N801  (PyTorch's name)
