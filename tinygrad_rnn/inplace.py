@@ -171,8 +171,8 @@ def scaled_args(name, other, alpha):
 
 
 def _name(dtype):
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(
-        str(dtype).split(".")[-1], str(dtype))
+    name = B.dtype_name(dtype)
+    return {"float32": "Float", "float64": "Double", "int64": "Long", "bool": "Bool"}.get(name, name)
 
 
 def restride(t, name, view):

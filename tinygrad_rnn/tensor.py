@@ -143,7 +143,7 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
 
     @property
     def _dtype_name(self):
-        return str(self.dtype).split(".")[-1]  # "float32" on every backend (array_api_strict prefixes its module)
+        return B.dtype_name(self.dtype)
 
     @property
     def device(self):
