@@ -108,6 +108,15 @@ _per_thread = threading.local()  # arrays a call writes into and keeps for later
 REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs none. (False: every call allocates.)
 
 
+def matmul_like(a, b, like):
+    """a @ b (2-D) laid out in memory as `like` (an array of the result's shape): when `like` is column-major (the
+    transposed view a recurrent layer's output is), computed as (b^T a^T)^T, so the result is column-major too and
+    the gradient of that layer's states is read in memory order."""
+    if NAME != "strict" and like.shape[0] > 1 and like.strides[0] == like.itemsize:
+        return xp.matmul(b.T, a.T).T
+    return xp.matmul(a, b)
+
+
 def reusable_empty(shape, dtype):
     """An uninitialised array for a kernel's workspace. On NumPy: one of that shape and dtype this thread made
     before and nobody holds any more (no Tensor, view or graph node refers to it: its reference count says so), else

@@ -54,7 +54,8 @@ class Accumulator:
         self.shape, self.dtype, self.dense, self.owned = shape, dtype, None, False
         self.lefts, self.rights, self.spans, self.based, self.indexed = [], [], [], [], []
 
-    def add(self, d):
+    def add(self, d, fresh=False):
+        """Add gradient d; `fresh`: d is a new array nobody else holds (it may become our buffer)."""
         if isinstance(d, OuterGrad):
             self.lefts.append(d.left)
             self.rights.append(d.right)
@@ -62,7 +63,7 @@ class Accumulator:
         elif isinstance(d, IndexGrad):
             (self.indexed if d.base is None else self.based).append(d)
         elif self.dense is None:
-            self.dense = d
+            self.dense, self.owned = d, fresh
         elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
             self.dense += d  # our own buffer: add in place, no new array per incoming gradient
         else:
@@ -146,7 +147,7 @@ class Pending(dict):
         if target is None:
             self[pfn] = Accumulator(p.shape, p.dtype).added(d) if lazy else d
         elif type(target) is Accumulator:
-            target.add(d)
+            target.add(d, fresh and not lazy)
         elif fresh and not lazy and d.dtype == target.dtype and d.shape == target.shape:
             d += target
             self[pfn] = d

@@ -1,64 +1,95 @@
 """The recurrent cell steps (tanh/relu RNN, LSTM, GRU in both forms) as single Functions: each cell's forward and
 backward written once, with its derivation, for every backend (B's out= vocabulary: in place on NumPy and CuPy).
 Each has a twin made of primitives in twins.py (the readable specification). The Workspace holds one layer
-direction's arrays. Imports: backend, autograd, ops."""
+direction's arrays. Imports: backend, autograd, ops.
+
+Layout. A step's Tensors are batch-major as the user sees them: gx (T, N, G), the state (N, W). Inside a step every
+array is feature-major, one column per sequence: the gate block of step t is W_hh @ h_t, a (G, N) array whose gates
+are contiguous (H, N) row blocks, so each NumPy call runs over contiguous memory (on the batch-major (N, G) rows a
+gate is a strided block and the same calls take 1.5-2x as long). The columns are the transposes of the batch-major
+arrays (views, no copies): the input projection stores gx as (T, G, N) (fused.Linear) and a step returns its
+(W, N) state as the (N, W) view .T."""
 
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad
-from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
+from ..ops import relu_grad, sigmoid_grad, tanh_grad
 
 xp = B.xp
 
-# The per-step product h @ W^T reads W^T from a contiguous copy made once per forward (Workspace.transposed): with
-# the transposed view, OpenBLAS's small (N, K) @ (K, G) product is 25-60% slower (32x128 @ 128x512: 64 us against
-# 40 us, one thread). False: the view (bench_charlm --ablate turns it off).
+# The backward's W_hh^T @ da reads W_hh^T from a contiguous copy made once per forward (Workspace.transposed):
+# False: the transposed view (bench_charlm --ablate turns it off).
 CONTIGUOUS_WT = True
 
 
-class Workspace:
-    """The arrays of one layer direction's T steps in one forward: every state in `states` (T+1, N, W) (the initial
-    one copied in: index 0, or T for the reverse direction), so the stacked output and the right factor of dW_hh are
-    views, not copies; per-step values the backward needs in `saved` blocks (T, N, width); and the gate gradients in
-    `grads` (T, N, G) (and a second block where a cell needs one), made by the first backward step, so gx's gradient
-    and the left factor of dW_hh are that array itself. A block is written once per forward (states, saved) or once
-    per backward pass (grads); `scratch` rows are for values no node keeps. A new forward makes a new Workspace whose
-    arrays come from B.reusable_empty: ones nobody holds any more (no output, view or graph node), so no array a
-    Tensor or graph node still holds is ever overwritten, and steady training allocates none."""
+def _cols(a):
+    """The feature-major (W, N) view of a batch-major (N, W) array, and back: a transpose, never a copy."""
+    return a.T
 
-    __slots__ = ("states", "h_states", "rev", "N", "blocks")
+
+class Workspace:
+    """The arrays of one layer direction's T steps in one forward, feature-major (see the module docstring):
+      states (T+1, W, N)  every state, contiguous per step (the initial one copied in: index 0, or T for the reverse
+                          direction): what the steps read and write; a step's output Tensor is the view states[i].T
+      hist (P, T+1, N)    the h part of every state again (one copy per step), laid out so that the layer output
+                          (T, N, P) and the right factor of dW_hh over all steps are views that BLAS reads directly
+      saved blocks        (T, width, N): per-step values the backward needs, contiguous per step
+      gradient blocks     (width, T, N), seen as (T, N, width): a step writes its gate gradients into its slot, so
+                          gx's gradient and the left factor of dW_hh are that one array (one product, no concat)
+      scratch             (width, N) arrays no node keeps, reused by every step
+    A new forward makes a new Workspace whose arrays come from B.reusable_empty: ones nobody holds any more (no
+    output, view or graph node), so no array a Tensor or graph node still holds is ever overwritten, and steady
+    training allocates none."""
+
+    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks")
 
     def __init__(self, h0, T, width, reverse):
-        self.rev, self.N = int(reverse), h0.shape[0]
-        self.states = B.reusable_empty((T + 1,) + tuple(h0.shape), h0.dtype)
-        self.states[T * self.rev, ...] = h0
-        self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
+        self.rev, self.N, self.T = int(reverse), h0.shape[0], T
+        i0 = T * self.rev
+        self.states = B.reusable_empty((T + 1, h0.shape[1], self.N), h0.dtype)
+        self.states[i0, ...] = _cols(h0)
+        self.hist = B.reusable_empty((width, T + 1, self.N), h0.dtype)
+        self.hist[:, i0, :] = self.states[i0, :width, :]
+        self.h_states = xp.permute_dims(self.hist, (1, 2, 0))  # (T+1, N, P)
         self.blocks = {}
 
     def io(self, t):
-        """(the state step t reads, the slot of the state it writes)."""
+        """(the state step t reads, the slot of the state it writes), each (W, N)."""
         return self.states[t + self.rev, ...], self.states[t + 1 - self.rev, ...]
 
+    def record(self, t, out):
+        """Copy the h rows of step t's new state (W, N) into hist."""
+        P = self.hist.shape[0]
+        self.hist[:, t + 1 - self.rev, :] = out[:P, ...]
+
     def outputs(self, width):
-        T = self.states.shape[0] - 1
-        y = self.states[1 - self.rev:T + 1 - self.rev, ...]
-        return y if width == y.shape[2] else y[..., :width]
+        """The layer output (T, N, width): a view of hist."""
+        r = self.rev
+        return self.h_states[1 - r:self.T + 1 - r, ...]
 
     def block(self, name, width, dtype):
-        """The (T, N, width) array `name` (made on first use): per-step rows indexed by step."""
+        """Saved block `name` (T, width, N) (made on first use): step t's (width, N) values are block[t]."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = B.reusable_empty((self.states.shape[0] - 1, self.N, width), dtype)
+            b = self.blocks[name] = B.reusable_empty((self.T, width, self.N), dtype)
+        return b
+
+    def grad_block(self, name, width, dtype):
+        """Gradient block `name` seen as (T, N, width), stored (width, T, N) (made on first use)."""
+        b = self.blocks.get(name)
+        if b is None:
+            store = B.reusable_empty((width, self.T, self.N), dtype)
+            b = self.blocks[name] = xp.permute_dims(store, (1, 2, 0))
         return b
 
     def scratch(self, name, width, dtype):
-        """An (N, width) array no graph node keeps, reused by every step."""
+        """A (width, N) array no graph node keeps, reused by every step."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = B.reusable_empty((self.N, width), dtype)
+            b = self.blocks[name] = B.reusable_empty((width, self.N), dtype)
         return b
 
     def transposed(self, name, w):
-        """w.T as a contiguous array, copied on the first step of this forward and read by every step."""
+        """w.T as a contiguous array, copied on first use in this forward's graph and read by every step."""
         if not CONTIGUOUS_WT:
             return w.T
         b = self.blocks.get(name)
@@ -72,22 +103,47 @@ class Workspace:
         return (left, self.h_states, t, t + self.rev)
 
 
-def _rows(ws, name, t, N, width, dtype):
-    """Step t's (N, width) row of block `name`, or a fresh array without a workspace."""
-    return B.empty((N, width), dtype) if ws is None else ws.block(name, width, dtype)[t, ...]
+def _rows(ws, name, t, width, N, dtype):
+    """Step t's (width, N) values of saved block `name`, or a fresh array without a workspace."""
+    return B.empty((width, N), dtype) if ws is None else ws.block(name, width, dtype)[t, ...]
+
+
+def _tmp(ws, name, width, N, dtype):
+    return B.empty((width, N), dtype) if ws is None else ws.scratch(name, width, dtype)
 
 
 def _wt(ws, name, w):
-    """w.T for the forward's h @ w.T: the workspace's contiguous copy, or the view without a workspace."""
+    """w.T for the backward's w.T @ da: the workspace's contiguous copy, or the view without a workspace."""
     return w.T if ws is None else ws.transposed(name, w)
 
 
-def _tmp(ws, name, N, width, dtype):
-    return B.empty((N, width), dtype) if ws is None else ws.scratch(name, width, dtype)
+_constants = {}
+
+
+def _constant_rows(key, parts, N, dtype):
+    """A cached (sum of row counts, N) array: value v on n rows for each (n, v) in `parts`. Full arrays, not (G, 1)
+    columns: a NumPy op broadcasting a column over N takes 2-3x as long as one over two full arrays."""
+    k = (key, N, dtype)
+    c = _constants.get(k)
+    if c is None:
+        if len(_constants) > 64:
+            _constants.clear()
+        c = _constants[k] = xp.concat([B.full((n, N), v, dtype) for n, v in parts])
+    return c
+
+
+def sigmoid_cols_(a, half, shift):
+    """a <- sigmoid(a) where half = 0.5 and shift = 0.5, tanh(a) where half = 1 and shift = 0 (arrays or scalars), in
+    place: sigmoid(x) = (1 + tanh(x / 2)) / 2, so one tanh covers every gate (and never overflows, unlike exp)."""
+    a *= half
+    B.tanh(a, out=a)
+    a *= half
+    a += shift
+    return a
 
 
 def _split_mask(g, mask):
-    """(gradient for the rows that ran this step, gradient passed straight to the previous state)."""
+    """(gradient for the columns that ran this step, gradient passed straight to the previous state)."""
     if mask is None:
         return g, None
     zero = xp.zeros_like(g)
@@ -95,50 +151,61 @@ def _split_mask(g, mask):
 
 
 class Cell(Function):
-    """What the step Functions share: the state read and written (s_in, s_out), the step t of gx (t=None: gx is
-    already (N, G)), the mask (N, 1) of rows still running (others keep their state and pass its gradient through),
-    and the gradient objects. backward() = mask split + step_backward (the cell's maths) + the per-parent gradients."""
+    """What the step Functions share: the state read and written (feature-major s_in, s_out), the step t of gx
+    (t=None: gx is already (N, G)), the mask of sequences still running (others keep their state and pass its
+    gradient through), and the gradient objects. backward() = mask split + step_backward (the cell's maths) + the
+    per-parent gradients."""
 
     fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
     ws = None
 
     def _begin(self, gx, s, t, mask, ws, width):
-        """(gx_t, the state read, the array the new state goes to). A workspace serves unmasked runs only."""
+        """(gx_t, the state read, the array the new state goes to), all feature-major. A workspace serves unmasked
+        runs only."""
         assert ws is None or mask is None
-        self.t, self.mask, self.ws = t, mask, ws
-        x = gx if t is None else gx[t, ...]
+        self.t, self.ws = t, ws
+        self.mask = None if mask is None else _cols(mask)  # (1, N)
+        x = _cols(gx if t is None else gx[t, ...])
         if ws is None:
-            return x, s, B.empty((s.shape[0], width), s.dtype)
-        s_in, s_out = ws.io(t)
-        return x, s_in, s_out
+            return x, _cols(s), B.empty((width, s.shape[0]), s.dtype)
+        return (x,) + ws.io(t)
 
     def _end(self, out, s):
-        return out if self.mask is None else xp.where(self.mask, out, s)
+        if self.ws is not None:
+            self.ws.record(self.t, out)
+        return _cols(out if self.mask is None else xp.where(self.mask, out, s))
 
-    def grad_rows(self, width, dtype, second=False):
-        """This step's rows of the gate-gradient block (or a fresh array)."""
-        return _rows(self.ws, "grads2" if second else "grads", self.t, self.h.shape[0], width, dtype)
+    def keep_grad(self, d, name="grads"):
+        """This step's gate gradient d (width, N), computed in a contiguous scratch array, copied into its slot of
+        gradient block `name` (the slot is strided: a NumPy op writing into it directly takes 2-3x as long as this
+        copy). Without a workspace: d itself (a fresh array). Returns what the weight and gx gradients refer to."""
+        if self.ws is None:
+            return d
+        slot = _cols(self.ws.grad_block(name, d.shape[0], d.dtype)[self.t, ...])
+        slot[...] = d
+        return slot
 
     def gx_grad(self, da):
         if self.t is None:
-            return da
+            return _cols(da)
         ws = self.ws
-        return IndexGrad((self.t, Ellipsis), da, None if ws is None else ws.blocks["grads"])
+        return IndexGrad((self.t, Ellipsis), _cols(da), None if ws is None else ws.blocks["grads"])
 
     def outer(self, left, right, name="grads"):
+        """OuterGrad for left^T right over the batch, both given feature-major: (G, N) and (K, N) -> (G, K)."""
         ws = self.ws
         if ws is None:
-            return OuterGrad(left, right)
-        return OuterGrad(left, right, ws.span(ws.blocks[name], self.t))
+            return OuterGrad(_cols(left), _cols(right))
+        return OuterGrad(_cols(left), _cols(right), ws.span(ws.blocks[name], self.t))
 
     def backward(self, g):
-        g, keep = _split_mask(g, self.mask)
+        g, keep = _split_mask(_cols(g), self.mask)
         need = self.needs_input_grad
-        ds = self.step_backward(self.split_state(g), need[1])
+        ds = self.step_backward(g, need[1])
         if ds is not None:
-            ds = ds[0] if len(ds) == 1 else xp.concat(ds, axis=1)
             if keep is not None:
                 ds += keep
+            ds = _cols(ds)
         other = self.other_grads(need)
         return (other[0], ds) + other[1:]
 
@@ -146,19 +213,17 @@ class Cell(Function):
         """The gradients of gx and the weights (every parent but the state), after step_backward."""
         return (self.gx_grad(self.da) if need[0] else None,) + self.weight_grads(need)
 
-    def split_state(self, g):
-        return (g,)
-
 
 # ----------------------------------------------------------------------------------------- tanh / relu RNN
 class RNNCell(Cell):
-    """h' = act(a), a = gx_t + h @ W_hh^T, act = tanh or relu.
-    backward: da = dh' * act'(a) (ops.tanh_grad, ops.relu_grad); dgx_t = da, dh = da @ W_hh, dW_hh = da^T h."""
+    """h' = act(a), a = W_hh h + gx_t (columns), act = tanh or relu.
+    backward: da = dh' * act'(a) (ops.tanh_grad, ops.relu_grad); dgx_t = da, dh = W_hh^T da, dW_hh = da h^T."""
 
     def forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", ws=None):
+        self.N = h.shape[0]
         x, h, a = self._begin(gx, h, t, mask, ws, h.shape[1])
         self.h, self.w_hh, self.relu = h, w_hh, nonlinearity == "relu"
-        B.matmul(h, _wt(ws, "w_hh_t", w_hh), out=a)
+        B.matmul(w_hh, h, out=a)
         a += x
         if self.relu:
             a[...] = xp.where(a > 0, a, xp.zeros_like(a))
@@ -167,11 +232,10 @@ class RNNCell(Cell):
         self.y = a
         return self._end(a, h)
 
-    def step_backward(self, gs, need_dh):
-        (g,) = gs
-        da = self.da = self.grad_rows(g.shape[1], g.dtype)
-        (relu_grad if self.relu else tanh_grad)(self.y, g, da)
-        return (B.matmul(da, self.w_hh),) if need_dh else None
+    def step_backward(self, g, need_dh):
+        da = (relu_grad if self.relu else tanh_grad)(self.y, g, _tmp(self.ws, "da", g.shape[0], self.N, g.dtype))
+        self.da = self.keep_grad(da)
+        return B.matmul(_wt(self.ws, "w_hh_t", self.w_hh), da) if need_dh else None
 
     def weight_grads(self, need):
         return (self.outer(self.da, self.h) if need[2] else None,)
@@ -179,101 +243,93 @@ class RNNCell(Cell):
 
 # ----------------------------------------------------------------------------------------- LSTM
 class LSTMCell(Cell):
-    """One LSTM step on the state s = [h | c] (N, P + H); P = H, or proj_size with W_hr.
-    forward:  a = gx_t + h @ W_hh^T, split in column blocks i, f, g, o (each H wide)
-              i, f, o = sigmoid(.), g = tanh(.) = 2 sigmoid(2 .) - 1 (one sigmoid_ over all four blocks, g's block
-              scaled by 2 first);  c' = f*c + i*g;  k = tanh(c');  m = o*k;  h' = m (or m @ W_hr^T)
+    """One LSTM step on the state s = [h ; c] (P + H rows, feature-major); P = H, or proj_size with W_hr.
+    forward:  a = W_hh h + gx_t, split in row blocks i, f, g, o (each H rows)
+              i, f, o = sigmoid(.), g = tanh(.) (one tanh over all four blocks: sigmoid_cols_)
+              c' = f*c + i*g;  k = tanh(c');  m = o*k;  h' = m (or W_hr m)
     backward (dh', dc' given):
-              dW_hr = dh'^T m, dm = dh' @ W_hr        (dm = dh' without projection)
+              dW_hr = dh' m^T, dm = W_hr^T dh'        (dm = dh' without projection)
               dC = dc' + dm * o * (1 - k^2)           (the whole gradient of c')
               do_pre = dm * k * o(1-o);   di_pre = dC * g * i(1-i);   df_pre = dC * c * f(1-f)
               dg_pre = dC * i * (1 - g^2)
-              dc = dC * f;  dh = da @ W_hh;  dW_hh = da^T h;  dgx_t = da  (da = [di, df, dg, do]_pre)"""
+              dc = dC * f;  dh = W_hh^T da;  dW_hh = da h^T;  dgx_t = da  (da = [di; df; dg; do]_pre)"""
 
     def forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None, ws=None):
         P, H4 = w_hh.shape[1], w_hh.shape[0]
         H, N, dt = H4 // 4, s.shape[0], s.dtype
+        self.N = N
         x, s, out = self._begin(gx, s, t, mask, ws, P + H)
-        h, c = s[:, :P], s[:, P:]
-        a = _rows(ws, "acts", t, N, H4, dt)
-        k = _rows(ws, "k", t, N, H, dt)
-        B.matmul(h, _wt(ws, "w_hh_t", w_hh), out=a)
+        h, c = s[:P, :], s[P:, :]
+        a = _rows(ws, "acts", t, H4, N, dt)
+        B.matmul(w_hh, h, out=a)
         a += x
-        gg = a[:, 2 * H:3 * H]
-        gg *= 2.0
-        sigmoid_(a)
-        gg *= 2.0
-        gg -= 1.0
-        i, f, o = a[:, :H], a[:, H:2 * H], a[:, 3 * H:]
-        c2 = out[:, P:]
+        sigmoid_cols_(a, *_lstm_constants(H, N, dt)[:2])
+        i, f, gg, o = a[:H, :], a[H:2 * H, :], a[2 * H:3 * H, :], a[3 * H:, :]
+        c2 = out[P:, :]
         B.mul(f, c, out=c2)
-        tmp = _tmp(ws, "tmp", N, H, dt)
+        tmp = _tmp(ws, "tmp", H, N, dt)
         B.mul(i, gg, out=tmp)
         c2 += tmp
-        B.tanh(c2, out=k)
+        k = B.tanh(c2, out=_rows(ws, "k", t, H, N, dt))
         if w_hr is None:
-            B.mul(o, k, out=out[:, :P])
+            B.mul(o, k, out=out[:P, :])
             m = None
         else:
             m = B.mul(o, k)
-            B.matmul(m, w_hr.T, out=out[:, :P])
+            B.matmul(w_hr, m, out=out[:P, :])
         self.y, self.c, self.k, self.m, self.h, self.w_hh, self.w_hr, self.P = a, c, k, m, h, w_hh, w_hr, P
         return self._end(out, s)
 
-    def split_state(self, g):
-        P = self.P
-        dh2 = g[:, :P]
+    def step_backward(self, g, need_ds):
+        P, y, k = self.P, self.y, self.k
+        H, N, dt = k.shape[0], self.N, g.dtype
+        dm, dc2 = g[:P, :], g[P:, :]
         if self.w_hr is not None:
-            self.dh2 = dh2
-            dh2 = B.matmul(dh2, self.w_hr)  # dm
-        return dh2, g[:, P:]
-
-    def step_backward(self, gs, need_ds):
-        dm, dc2 = gs
-        y, k, N, H = self.y, self.k, dm.shape[0], self.k.shape[1]
-        i, f, gg, o = y[:, :H], y[:, H:2 * H], y[:, 2 * H:3 * H], y[:, 3 * H:]
-        da = self.da = self.grad_rows(4 * H, dm.dtype)
-        di, df, dg, do = da[:, :H], da[:, H:2 * H], da[:, 2 * H:3 * H], da[:, 3 * H:]
-        dt = dm.dtype
-        dC = tanh_grad(k, dm, _tmp(self.ws, "dC", N, H, dt))
+            self.dh2 = dm
+            dm = B.matmul(self.w_hr.T, dm)
+        i, f, gg, o = y[:H, :], y[H:2 * H, :], y[2 * H:3 * H, :], y[3 * H:, :]
+        da = _tmp(self.ws, "da", 4 * H, N, dt)
+        di, df, dg, do = da[:H, :], da[H:2 * H, :], da[2 * H:3 * H, :], da[3 * H:, :]
+        dC = tanh_grad(k, dm, _tmp(self.ws, "dC", H, N, dt))
         dC *= o
         dC += dc2
         # da = [dC*g, dC*c, dC*i, dm*k] * [i(1-i), f(1-f), 1-g^2, o(1-o)], the derivative of all four blocks in one
-        # pass over the row: (1 - y) * (y + e), e = 1 on g's block (1-g^2 = (1-g)(1+g)), 0 elsewhere
+        # pass: (1 - y) * (y + e), e = 1 on g's block (1-g^2 = (1-g)(1+g)), 0 elsewhere
         B.mul(dC, gg, out=di)
         B.mul(dC, self.c, out=df)
         B.mul(dC, i, out=dg)
         B.mul(dm, k, out=do)
-        d1 = B.sub(1.0, y, out=_tmp(self.ws, "d1", N, 4 * H, dt))
-        d2 = B.add(y, _g_shift(self.ws, H, dt), out=_tmp(self.ws, "d2", N, 4 * H, dt))
-        d1 *= d2
+        d1 = B.sub(1.0, y, out=_tmp(self.ws, "d1", 4 * H, N, dt))
+        d1 *= B.add(y, _lstm_constants(H, N, dt)[2], out=_tmp(self.ws, "d2", 4 * H, N, dt))
         da *= d1
+        self.da = self.keep_grad(da)
         if not need_ds:
             return None
-        return B.matmul(da, self.w_hh), B.mul(dC, f)
+        ds = B.empty((P + H, N), dt)
+        B.matmul(_wt(self.ws, "w_hh_t", self.w_hh), da, out=ds[:P, :])
+        B.mul(dC, f, out=ds[P:, :])
+        return ds
 
     def weight_grads(self, need):
         out = (self.outer(self.da, self.h) if need[2] else None,)
         if self.w_hr is not None:
-            out += (OuterGrad(self.dh2, self.m) if need[3] else None,)
+            out += (OuterGrad(_cols(self.dh2), _cols(self.m)) if need[3] else None,)
         return out
 
 
-def _g_shift(ws, H, dtype):
-    """(4H,): 1 on the LSTM's g block, 0 on i, f, o (made once per workspace)."""
-    b = None if ws is None else ws.blocks.get("g_shift")
-    if b is None:
-        b = xp.concat((B.zeros((2 * H,), dtype), B.ones((H,), dtype), B.zeros((H,), dtype)))
-        if ws is not None:
-            ws.blocks["g_shift"] = b
-    return b
+def _lstm_constants(H, N, dtype):
+    """(half, shift, e) (4H, N) for the gate rows i, f, g, o: sigmoid_cols_'s scale and shift (tanh on g's rows) and
+    the backward's e (1 on g's rows)."""
+    return (_constant_rows(("half", H), ((2 * H, 0.5), (H, 1.0), (H, 0.5)), N, dtype),
+            _constant_rows(("shift", H), ((2 * H, 0.5), (H, 0.0), (H, 0.5)), N, dtype),
+            _constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype))
 
 
 # ----------------------------------------------------------------------------------------- GRU
 def _gru_gates_backward(g, z, n, hmn, dn, dz, tmp):
     """The part both GRU forms share, h' = n + z * (h - n), with z = sigmoid(.), n = tanh(.):
     dn_pre = dh' * (1-z) * (1-n^2) (into dn), dz_pre = dh' * (h-n) * z(1-z) (into dz: the sigmoid derivative
-    z(1-z) written out, to share dh' * (1-z) with dn_pre); tmp (N, H) is scratch."""
+    z(1-z) written out, to share dh' * (1-z) with dn_pre); tmp (H, N) is scratch."""
     B.sub(1.0, z, out=tmp)
     tmp *= g
     tanh_grad(n, tmp, dn)
@@ -289,48 +345,49 @@ def _gru_state_grad(dh, g, z, tmp):
 
 
 class GRUCell(Cell):
-    """One GRU step, gate blocks r, z, n, the reset gate applied after W_hn (PyTorch's form):
-    forward:  q = h @ W_hh^T + [0, 0, b_hn];  r, z = sigmoid(gx_rz + q_rz);  n = tanh(gx_n + r * q_n);  h' = n + z*(h-n)
+    """One GRU step, gate blocks r, z, n, the reset gate applied after W_hn (PyTorch's form), columns:
+    forward:  q = W_hh h + [0; 0; b_hn];  r, z = sigmoid(gx_rz + q_rz);  n = tanh(gx_n + r * q_n);  h' = n + z*(h-n)
     backward: dn_pre, dz_pre as _gru_gates_backward;  dr_pre = dn_pre * q_n * r(1-r)
-              dq = [dr_pre, dz_pre, dn_pre * r];  dh = dq @ W_hh + dh' * z;  dW_hh = dq^T h
-              db_hn = sum_N(dn_pre * r) (an OuterGrad with a ones column);  dgx_t = da = [dr, dz, dn]_pre"""
+              dq = [dr_pre; dz_pre; dn_pre * r];  dh = W_hh^T dq + dh' * z;  dW_hh = dq h^T
+              db_hn = sum_N(dn_pre * r) (an OuterGrad with a ones column);  dgx_t = da = [dr; dz; dn]_pre"""
 
     def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
+        self.N = N
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
-        q = B.matmul(h, _wt(ws, "w_hh_t", w_hh), out=_rows(ws, "q", t, N, 3 * H, dt))
-        qn = q[:, 2 * H:]
+        q = B.matmul(w_hh, h, out=_rows(ws, "q", t, 3 * H, N, dt))
+        qn = q[2 * H:, :]
         if b_hn is not None:
-            qn += b_hn
-        rz = B.add(x[:, :2 * H], q[:, :2 * H], out=_rows(ws, "rz", t, N, 2 * H, dt))
-        sigmoid_(rz)
-        r, z = rz[:, :H], rz[:, H:]
-        n = B.mul(r, qn, out=_rows(ws, "n", t, N, H, dt))
-        n += x[:, 2 * H:]
+            qn += b_hn.T
+        rz = B.add(x[:2 * H, :], q[:2 * H, :], out=_rows(ws, "rz", t, 2 * H, N, dt))
+        sigmoid_cols_(rz, 0.5, 0.5)
+        r, z = rz[:H, :], rz[H:, :]
+        n = B.mul(r, qn, out=_rows(ws, "n", t, H, N, dt))
+        n += x[2 * H:, :]
         B.tanh(n, out=n)
-        hmn = B.sub(h, n, out=_rows(ws, "hmn", t, N, H, dt))
+        hmn = B.sub(h, n, out=_rows(ws, "hmn", t, H, N, dt))
         B.mul(hmn, z, out=h2)
         h2 += n
         self.h, self.w_hh, self.rz, self.n, self.qn, self.hmn = h, w_hh, rz, n, qn, hmn
         return self._end(h2, h)
 
-    def step_backward(self, gs, need_dh):
-        (g,) = gs
-        N, H = g.shape
-        r, z = self.rz[:, :H], self.rz[:, H:]
-        da = self.da = self.grad_rows(3 * H, g.dtype)
-        dq = self.dq = self.grad_rows(3 * H, g.dtype, second=True)
-        dr, dz, dn, drn = da[:, :H], da[:, H:2 * H], da[:, 2 * H:], dq[:, 2 * H:]
-        tmp = _tmp(self.ws, "tmp", N, H, g.dtype)
+    def step_backward(self, g, need_dh):
+        H, N = g.shape
+        r, z = self.rz[:H, :], self.rz[H:, :]
+        da = _tmp(self.ws, "da", 3 * H, N, g.dtype)
+        dr, dz, dn = da[:H, :], da[H:2 * H, :], da[2 * H:, :]
+        dq = _tmp(self.ws, "dq", 3 * H, N, g.dtype)
+        tmp = _tmp(self.ws, "tmp", H, N, g.dtype)
         _gru_gates_backward(g, z, self.n, self.hmn, dn, dz, tmp)
-        B.mul(dn, r, out=drn)
+        drn = B.mul(dn, r, out=dq[2 * H:, :])
         B.sub(1.0, r, out=dr)  # dr_pre = (dn_pre * r) * q_n * (1 - r): the sigmoid derivative r(1-r), r taken from drn
         dr *= drn
         dr *= self.qn
-        dq[:, :2 * H] = da[:, :2 * H]
+        dq[:2 * H, ...] = da[:2 * H, :]
+        self.da, self.dq = self.keep_grad(da), self.keep_grad(dq, "grads2")
         if not need_dh:
             return None
-        return (_gru_state_grad(B.matmul(dq, self.w_hh), g, z, tmp),)
+        return _gru_state_grad(B.matmul(_wt(self.ws, "w_hh_t", self.w_hh), dq), g, z, tmp)
 
     def weight_grads(self, need):
         out = (self.outer(self.dq, self.h, "grads2") if need[2] else None,)
@@ -339,8 +396,8 @@ class GRUCell(Cell):
         return out
 
     def bias_grad(self):
-        H = self.n.shape[1]
-        drn, ws = self.dq[:, 2 * H:], self.ws
+        H = self.n.shape[0]
+        drn, ws = _cols(self.dq[2 * H:, :]), self.ws
         ones = B.ones_column(drn.shape[0], drn.dtype)
         if ws is None:
             return OuterGrad(ones, drn)
@@ -351,7 +408,7 @@ def ws_ones(ws, dtype):
     """(T, N, 1) ones: the left factor that turns per-step row sums into one OuterGrad over a block."""
     b = ws.blocks.get("ones")
     if b is None:
-        b = ws.blocks["ones"] = B.ones((ws.states.shape[0] - 1, ws.N, 1), dtype)
+        b = ws.blocks["ones"] = B.ones((ws.T, ws.N, 1), dtype)
     return b
 
 
@@ -364,47 +421,49 @@ def drn_block(ws, H):
 
 
 class GRUCellResetBefore(Cell):
-    """GRU step with the reset gate applied before W_hn (the paper's form), weights w_rz (2H, H) and w_n (H, H):
-    forward:  r, z = sigmoid(gx_rz + h @ W_rz^T);  n = tanh(gx_n + (r*h) @ W_n^T);  h' = n + z * (h - n)
-    backward: dn_pre, dz_pre as _gru_gates_backward;  d(rh) = dn_pre @ W_n;  dr_pre = d(rh) * h * r(1-r)
-              dh = [dr, dz]_pre @ W_rz + d(rh) * r + dh' * z;  dW_rz = [dr, dz]_pre^T h;  dW_n = dn_pre^T (r*h)"""
+    """GRU step with the reset gate applied before W_hn (the paper's form), weights w_rz (2H, H) and w_n (H, H),
+    columns:
+    forward:  r, z = sigmoid(gx_rz + W_rz h);  n = tanh(gx_n + W_n (r*h));  h' = n + z * (h - n)
+    backward: dn_pre, dz_pre as _gru_gates_backward;  d(rh) = W_n^T dn_pre;  dr_pre = d(rh) * h * r(1-r)
+              dh = W_rz^T [dr; dz]_pre + d(rh) * r + dh' * z;  dW_rz = [dr; dz]_pre h^T;  dW_n = dn_pre (r*h)^T"""
 
     def forward(self, gx, h, w_rz, w_n, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
+        self.N = N
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
-        rz = B.matmul(h, _wt(ws, "w_rz_t", w_rz), out=_rows(ws, "rz", t, N, 2 * H, dt))
-        rz += x[:, :2 * H]
-        sigmoid_(rz)
-        r, z = rz[:, :H], rz[:, H:]
-        rh = B.mul(r, h, out=_rows(ws, "rh", t, N, H, dt))
-        n = B.matmul(rh, _wt(ws, "w_n_t", w_n), out=_rows(ws, "n", t, N, H, dt))
-        n += x[:, 2 * H:]
+        rz = B.matmul(w_rz, h, out=_rows(ws, "rz", t, 2 * H, N, dt))
+        rz += x[:2 * H, :]
+        sigmoid_cols_(rz, 0.5, 0.5)
+        r, z = rz[:H, :], rz[H:, :]
+        rh = B.mul(r, h, out=_rows(ws, "rh", t, H, N, dt))
+        n = B.matmul(w_n, rh, out=_rows(ws, "n", t, H, N, dt))
+        n += x[2 * H:, :]
         B.tanh(n, out=n)
-        hmn = B.sub(h, n, out=_rows(ws, "hmn", t, N, H, dt))
+        hmn = B.sub(h, n, out=_rows(ws, "hmn", t, H, N, dt))
         B.mul(hmn, z, out=h2)
         h2 += n
         self.h, self.w_rz, self.w_n, self.rz, self.rh, self.n, self.hmn = h, w_rz, w_n, rz, rh, n, hmn
         return self._end(h2, h)
 
-    def step_backward(self, gs, need_dh):
-        (g,) = gs
-        N, H = g.shape
-        r, z, h = self.rz[:, :H], self.rz[:, H:], self.h
-        da = self.da = self.grad_rows(3 * H, g.dtype)
-        dr, dz, dn = da[:, :H], da[:, H:2 * H], da[:, 2 * H:]
-        tmp = _tmp(self.ws, "tmp", N, H, g.dtype)
+    def step_backward(self, g, need_dh):
+        H, N = g.shape
+        r, z, h = self.rz[:H, :], self.rz[H:, :], self.h
+        da = _tmp(self.ws, "da", 3 * H, N, g.dtype)
+        dr, dz, dn = da[:H, :], da[H:2 * H, :], da[2 * H:, :]
+        tmp = _tmp(self.ws, "tmp", H, N, g.dtype)
         _gru_gates_backward(g, z, self.n, self.hmn, dn, dz, tmp)
-        drh = B.matmul(dn, self.w_n)
+        drh = B.matmul(self.w_n.T, dn)
         B.mul(drh, h, out=tmp)
         sigmoid_grad(r, tmp, dr)
+        self.da = self.keep_grad(da)
         if not need_dh:
             return None
-        dh = B.matmul(da[:, :2 * H], self.w_rz)
+        dh = B.matmul(self.w_rz.T, da[:2 * H, :])
         B.mul(drh, r, out=tmp)
         dh += tmp
-        return (_gru_state_grad(dh, g, z, tmp),)
+        return _gru_state_grad(dh, g, z, tmp)
 
     def weight_grads(self, need):
-        H = self.n.shape[1]
-        return (OuterGrad(self.da[:, :2 * H], self.h) if need[2] else None,
-                OuterGrad(self.da[:, 2 * H:], self.rh) if need[3] else None)
+        H = self.n.shape[0]
+        return (OuterGrad(_cols(self.da[:2 * H, :]), _cols(self.h)) if need[2] else None,
+                OuterGrad(_cols(self.da[2 * H:, :]), _cols(self.rh)) if need[3] else None)

@@ -45,25 +45,36 @@ def enabled():
 
 # ----------------------------------------------------------------------------------------- input projection
 class Linear(Function):
-    """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims.
+    """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims. The result
+    is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
+    contiguous (cells.py's layout).
     backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2, db_hh = the first hh_rows of those sums."""
 
     def forward(self, x, w, *biases, has_ih=True, hh_rows=None):
         b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
         self.lead, self.hh_rows, self.has_ih = x.shape[:-1], hh_rows, b_ih is not None
         self.x2, self.w = B.reshape(x, (-1, x.shape[-1])), w
-        y = xp.matmul(self.x2, w.T)
         if b_hh is not None and hh_rows is not None and hh_rows != b_hh.shape[0]:
             b_hh = xp.concat((b_hh[:hh_rows], xp.zeros_like(b_hh[hh_rows:])))
         bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)  # one pass over y, not two
-        if bias is not None:
-            y += bias
-        return B.reshape(y, self.lead + (w.shape[0],))
+        if x.ndim < 2:
+            y = xp.matmul(x, w.T)
+            return y if bias is None else y + bias
+        xt = _mT(x)  # (..., I, N)
+        if bias is None:
+            return _mT(xp.matmul(w, xt))  # (..., G, N) seen as (..., N, G)
+        # the bias as one more column of w against a row of ones under x: added inside the product, which costs less
+        # than a pass over y broadcasting a (G, 1) column
+        k = x.shape[-1]
+        xa = B.reusable_empty(xt.shape[:-2] + (k + 1, xt.shape[-1]), x.dtype)
+        xa[..., :k, :] = xt
+        xa[..., k, :] = 1.0
+        return _mT(xp.matmul(xp.concat((w, B.reshape(bias, (-1, 1))), axis=1), xa))
 
     def backward(self, g):
         need = self.needs_input_grad
         g2 = B.reshape(g, (-1, g.shape[-1]))
-        dx = B.reshape(xp.matmul(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
+        dx = B.reshape(B.matmul_like(g2, self.w, self.x2), self.lead + (self.w.shape[1],)) if need[0] else None
         dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:
@@ -74,6 +85,12 @@ class Linear(Function):
                 rows = self.hh_rows
                 out.append(db if rows is None or rows == db.shape[0] else IndexGrad((slice(0, rows),), db[:rows]))
         return tuple(out)
+
+
+def _mT(a):
+    """a with its last two axes swapped (a view)."""
+    n = a.ndim
+    return xp.permute_dims(a, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 # ----------------------------------------------------------------------------------------- output stacker

@@ -39,18 +39,19 @@ class LinearFn(Function):
     saved_inputs = Function._saved_crosswise
 
     def forward(self, x, w, b=None):
-        self.x, self.w = x, w
-        y = xp.matmul(x, xp.permute_dims(w, (1, 0)))
+        # x's leading dims as one: a single (rows, in) @ (in, out) product, not one per leading index
+        self.shape, self.x2, self.w = x.shape, B.reshape(x, (-1, w.shape[1])), w
+        y = xp.matmul(self.x2, xp.permute_dims(w, (1, 0)))
         if b is not None:
             y += b  # y is new: add the bias in place
-        return y
+        return B.reshape(y, x.shape[:-1] + (w.shape[0],))
 
     def backward(self, g):
         needs = self.needs_input_grad
-        out_f, in_f = self.w.shape
-        g2 = B.reshape(g, (-1, out_f))
-        dx = xp.matmul(g, self.w) if needs[0] else None
-        dw = OuterGrad(g2, B.reshape(self.x, (-1, in_f))) if needs[1] else None
+        g2 = B.reshape(g, (-1, self.w.shape[0]))
+        # dx in x's memory layout (a recurrent layer's output is a column-major view): its consumer reads it in order
+        dx = B.reshape(B.matmul_like(g2, self.w, self.x2), self.shape) if needs[0] else None
+        dw = OuterGrad(g2, self.x2) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
         return dx, dw, (B.xp.sum(g2, axis=0) if needs[2] else None)
