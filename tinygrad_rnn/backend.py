@@ -111,10 +111,14 @@ REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs no
 def matmul_like(a, b, like):
     """a @ b (2-D) laid out in memory as `like` (an array of the result's shape): when `like` is column-major (the
     transposed view a recurrent layer's output is), computed as (b^T a^T)^T, so the result is column-major too and
-    the gradient of that layer's states is read in memory order."""
-    if NAME != "strict" and like.shape[0] > 1 and like.strides[0] == like.itemsize:
-        return xp.matmul(b.T, a.T).T
-    return xp.matmul(a, b)
+    the gradient of that layer's states is read in memory order. For a gradient, which nobody writes into."""
+    if NAME == "strict" or a.dtype != b.dtype:
+        return xp.matmul(a, b)
+    # the result in an array nobody holds any more (B.reusable_empty): a fresh one this large is page-faulted in
+    # again on every backward
+    if like.shape[0] > 1 and like.strides[0] == like.itemsize:
+        return xp.matmul(b.T, a.T, out=reusable_empty((b.shape[1], a.shape[0]), a.dtype)).T
+    return xp.matmul(a, b, out=reusable_empty((a.shape[0], b.shape[1]), a.dtype))
 
 
 def reusable_empty(shape, dtype):

@@ -61,15 +61,18 @@ class Linear(Function):
             y = xp.matmul(x, w.T)
             return y if bias is None else y + bias
         xt = _mT(x)  # (..., I, N)
+        # (..., G, N), seen as (..., N, G); an array nobody holds any more, as the workspace's (a fresh one this large
+        # is page-faulted in again on every forward)
+        y = B.reusable_empty(xt.shape[:-2] + (w.shape[0], xt.shape[-1]), x.dtype)
         if bias is None:
-            return _mT(xp.matmul(w, xt))  # (..., G, N) seen as (..., N, G)
+            return _mT(B.matmul(w, xt, out=y))
         # the bias as one more column of w against a row of ones under x: added inside the product, which costs less
         # than a pass over y broadcasting a (G, 1) column
         k = x.shape[-1]
         xa = B.reusable_empty(xt.shape[:-2] + (k + 1, xt.shape[-1]), x.dtype)
         xa[..., :k, :] = xt
         xa[..., k, :] = 1.0
-        return _mT(xp.matmul(xp.concat((w, B.reshape(bias, (-1, 1))), axis=1), xa))
+        return _mT(B.matmul(xp.concat((w, B.reshape(bias, (-1, 1))), axis=1), xa, out=y))
 
     def backward(self, g):
         need = self.needs_input_grad
