@@ -16,8 +16,9 @@ from ..ops import relu_grad, sigmoid_grad, tanh_grad
 
 xp = B.xp
 
-# The backward's W_hh^T @ da reads W_hh^T from a contiguous copy made once per forward (Workspace.transposed):
-# False: the transposed view (bench_charlm --ablate turns it off).
+# The products with W_hh^T (the backward's W_hh^T @ da, feature-major; the forward's h @ W_hh^T, batch-major) read it
+# from a contiguous copy made once per forward (Workspace.transposed). False: the transposed view (bench_charlm
+# --ablate turns it off).
 CONTIGUOUS_WT = True
 
 
@@ -27,7 +28,9 @@ def _cols(a):
 
 
 class Workspace:
-    """The arrays of one layer direction's T steps in one forward, feature-major (see the module docstring):
+    """The arrays of one layer direction's T steps in one forward, feature-major (see the module docstring) for the
+    cells with gates (below), batch-major for the RNN (feature_major=False: every array below transposed, the states
+    (T+1, N, W) hold the history themselves and no copy is made, since one gate block has no strided gates):
       states (T+1, W, N)  every state, contiguous per step (the initial one copied in: index 0, or T for the reverse
                           direction): what the steps read and write; a step's output Tensor is the view states[i].T
       hist (P, T+1, N)    the h part of every state again (one copy per step), laid out so that the layer output
@@ -40,29 +43,35 @@ class Workspace:
     output, view or graph node), so no array a Tensor or graph node still holds is ever overwritten, and steady
     training allocates none."""
 
-    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks")
+    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks", "fm")
 
-    def __init__(self, h0, T, width, reverse):
-        self.rev, self.N, self.T = int(reverse), h0.shape[0], T
+    def __init__(self, h0, T, width, reverse, feature_major=True):
+        self.rev, self.N, self.T, self.fm = int(reverse), h0.shape[0], T, feature_major
         i0 = T * self.rev
+        self.blocks = {}
+        if not feature_major:
+            self.states = B.reusable_empty((T + 1,) + tuple(h0.shape), h0.dtype)
+            self.states[i0, ...] = h0
+            self.hist = None
+            self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
+            return
         self.states = B.reusable_empty((T + 1, h0.shape[1], self.N), h0.dtype)
         self.states[i0, ...] = _cols(h0)
         self.hist = _strided((width, T + 1, self.N), h0.dtype)
         self.hist[:, i0, :] = self.states[i0, :width, :]
         self.h_states = xp.permute_dims(self.hist, (1, 2, 0))  # (T+1, N, P)
-        self.blocks = {}
 
     def io(self, t):
         """(the state step t reads, the slot of the state it writes), each (W, N)."""
         return self.states[t + self.rev, ...], self.states[t + 1 - self.rev, ...]
 
     def record(self, t, out):
-        """Copy the h rows of step t's new state (W, N) into hist."""
-        P = self.hist.shape[0]
-        self.hist[:, t + 1 - self.rev, :] = out[:P, ...]
+        """Copy the h rows of step t's new state (W, N) into hist (feature-major only)."""
+        if self.fm:
+            self.hist[:, t + 1 - self.rev, :] = out[:self.hist.shape[0], ...]
 
     def outputs(self, width):
-        """The layer output (T, N, width): a view of hist."""
+        """The layer output (T, N, width): a view of hist (of the states, batch-major)."""
         r = self.rev
         return self.h_states[1 - r:self.T + 1 - r, ...]
 
@@ -70,25 +79,32 @@ class Workspace:
         """Saved block `name` (T, width, N) (made on first use): step t's (width, N) values are block[t]."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = B.reusable_empty((self.T, width, self.N), dtype)
+            b = self.blocks[name] = B.reusable_empty((self.T,) + self._rows(width), dtype)
         return b
 
     def grad_block(self, name, width, dtype):
         """Gradient block `name` seen as (T, N, width), stored (width, T, N) (made on first use)."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = xp.permute_dims(_strided((width, self.T, self.N), dtype), (1, 2, 0))
+            if self.fm:
+                b = self.blocks[name] = xp.permute_dims(_strided((width, self.T, self.N), dtype), (1, 2, 0))
+            else:
+                b = self.blocks[name] = B.reusable_empty((self.T, self.N, width), dtype)
         return b
 
     def scratch(self, name, width, dtype):
         """A (width, N) array no graph node keeps, reused by every step."""
         b = self.blocks.get(name)
         if b is None:
-            b = self.blocks[name] = B.reusable_empty((width, self.N), dtype)
+            b = self.blocks[name] = B.reusable_empty(self._rows(width), dtype)
         return b
 
+    def _rows(self, width):
+        return (width, self.N) if self.fm else (self.N, width)
+
     def transposed(self, name, w):
-        """w.T as a contiguous array, copied on first use in this forward's graph and read by every step."""
+        """w.T as a contiguous array, copied on first use in this forward's graph and read by every step (small
+        products with the transposed view are 25-60% slower)."""
         if not CONTIGUOUS_WT:
             return w.T
         b = self.blocks.get(name)
@@ -167,23 +183,28 @@ class Cell(Function):
     per-parent gradients."""
 
     fresh_grad = 1  # the state's gradient is a new array (see Function.fresh_grad)
+    feature_major = True  # the layout the cell computes in (RNNCell: batch-major)
     ws = None
 
+    def cols(self, a):
+        """A batch-major array in the cell's layout, and back: feature-major cells see the transpose (a view)."""
+        return a.T if self.feature_major else a
+
     def _begin(self, gx, s, t, mask, ws, width):
-        """(gx_t, the state read, the array the new state goes to), all feature-major. A workspace serves unmasked
-        runs only."""
+        """(gx_t, the state read, the array the new state goes to), in the cell's layout. A workspace serves
+        unmasked runs only."""
         assert ws is None or mask is None
-        self.t, self.ws = t, ws
-        self.mask = None if mask is None else _cols(mask)  # (1, N)
-        x = _cols(gx if t is None else gx[t, ...])
+        self.t, self.ws, self.N = t, ws, s.shape[0]
+        self.mask = None if mask is None else self.cols(mask)  # (1, N) or (N, 1)
+        x = self.cols(gx if t is None else gx[t, ...])
         if ws is None:
-            return x, _cols(s), B.empty((width, s.shape[0]), s.dtype)
+            return x, self.cols(s), B.empty((width, self.N) if self.feature_major else (self.N, width), s.dtype)
         return (x,) + ws.io(t)
 
     def _end(self, out, s):
         if self.ws is not None:
             self.ws.record(self.t, out)
-        return _cols(out if self.mask is None else xp.where(self.mask, out, s))
+        return self.cols(out if self.mask is None else xp.where(self.mask, out, s))
 
     def keep_grad(self, d, name="grads"):
         """This step's gate gradient d (width, N), computed in a contiguous scratch array, copied into its slot of
@@ -197,25 +218,26 @@ class Cell(Function):
 
     def gx_grad(self, da):
         if self.t is None:
-            return _cols(da)
+            return self.cols(da)
         ws = self.ws
-        return IndexGrad((self.t, Ellipsis), _cols(da), None if ws is None else ws.blocks["grads"])
+        return IndexGrad((self.t, Ellipsis), self.cols(da), None if ws is None else ws.blocks["grads"])
 
     def outer(self, left, right, name="grads"):
-        """OuterGrad for left^T right over the batch, both given feature-major: (G, N) and (K, N) -> (G, K)."""
-        ws = self.ws
+        """OuterGrad for the product of left and right over the batch, both given in the cell's layout: (G, N) and
+        (K, N) feature-major, (N, G) and (N, K) batch-major -> (G, K)."""
+        ws, c = self.ws, self.cols
         if ws is None:
-            return OuterGrad(_cols(left), _cols(right))
-        return OuterGrad(_cols(left), _cols(right), ws.span(ws.blocks[name], self.t))
+            return OuterGrad(c(left), c(right))
+        return OuterGrad(c(left), c(right), ws.span(ws.blocks[name], self.t))
 
     def backward(self, g):
-        g, keep = _split_mask(_cols(g), self.mask)
+        g, keep = _split_mask(self.cols(g), self.mask)
         need = self.needs_input_grad
         ds = self.step_backward(g, need[1])
         if ds is not None:
             if keep is not None:
                 ds += keep
-            ds = _cols(ds)
+            ds = self.cols(ds)
         other = self.other_grads(need)
         return (other[0], ds) + other[1:]
 
@@ -226,14 +248,16 @@ class Cell(Function):
 
 # ----------------------------------------------------------------------------------------- tanh / relu RNN
 class RNNCell(Cell):
-    """h' = act(a), a = W_hh h + gx_t (columns), act = tanh or relu.
-    backward: da = dh' * act'(a) (ops.tanh_grad, ops.relu_grad); dgx_t = da, dh = W_hh^T da, dW_hh = da h^T."""
+    """h' = act(a), a = h @ W_hh^T + gx_t (batch-major: with one gate block nothing is strided, and the states and the
+    gradient block serve the joined products as they are, without copies), act = tanh or relu.
+    backward: da = dh' * act'(a) (ops.tanh_grad, ops.relu_grad); dgx_t = da, dh = da @ W_hh, dW_hh = da^T h."""
+
+    feature_major = False
 
     def forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", ws=None):
-        self.N = h.shape[0]
         x, h, a = self._begin(gx, h, t, mask, ws, h.shape[1])
         self.h, self.w_hh, self.relu = h, w_hh, nonlinearity == "relu"
-        B.matmul(w_hh, h, out=a)
+        B.matmul(h, _wt(ws, "w_hh_t", w_hh), out=a)
         a += x
         if self.relu:
             a[...] = xp.where(a > 0, a, xp.zeros_like(a))
@@ -243,9 +267,10 @@ class RNNCell(Cell):
         return self._end(a, h)
 
     def step_backward(self, g, need_dh):
-        da = (relu_grad if self.relu else tanh_grad)(self.y, g, _tmp(self.ws, "da", g.shape[0], self.N, g.dtype))
-        self.da = self.keep_grad(da)
-        return B.matmul(_wt(self.ws, "w_hh_t", self.w_hh), da) if need_dh else None
+        N, H = g.shape
+        slot = B.empty((N, H), g.dtype) if self.ws is None else self.ws.grad_block("grads", H, g.dtype)[self.t, ...]
+        da = self.da = (relu_grad if self.relu else tanh_grad)(self.y, g, slot)
+        return B.matmul(da, self.w_hh) if need_dh else None
 
     def weight_grads(self, need):
         return (self.outer(self.da, self.h) if need[2] else None,)
@@ -267,7 +292,6 @@ class LSTMCell(Cell):
     def forward(self, gx, s, w_hh, w_hr=None, t=None, mask=None, ws=None):
         P, H4 = w_hh.shape[1], w_hh.shape[0]
         H, N, dt = H4 // 4, s.shape[0], s.dtype
-        self.N = N
         x, s, out = self._begin(gx, s, t, mask, ws, P + H)
         h, c = s[:P, :], s[P:, :]
         a = _rows(ws, "acts", t, H4, N, dt)
@@ -363,7 +387,6 @@ class GRUCell(Cell):
 
     def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
-        self.N = N
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
         q = B.matmul(w_hh, h, out=_rows(ws, "q", t, 3 * H, N, dt))
         qn = q[2 * H:, :]
@@ -439,7 +462,6 @@ class GRUCellResetBefore(Cell):
 
     def forward(self, gx, h, w_rz, w_n, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
-        self.N = N
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
         rz = B.matmul(w_rz, h, out=_rows(ws, "rz", t, 2 * H, N, dt))
         rz += x[:2 * H, :]

@@ -47,19 +47,21 @@ def enabled():
 class Linear(Function):
     """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims. The result
     is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
-    contiguous (cells.py's layout).
+    contiguous (cells.py's layout), or batch-major (feature_major=False, for the RNN cell).
     backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2, db_hh = the first hh_rows of those sums."""
 
-    def forward(self, x, w, *biases, has_ih=True, hh_rows=None):
+    def forward(self, x, w, *biases, has_ih=True, hh_rows=None, feature_major=True):
         b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
         self.lead, self.hh_rows, self.has_ih = x.shape[:-1], hh_rows, b_ih is not None
         self.x2, self.w = B.reshape(x, (-1, x.shape[-1])), w
         if b_hh is not None and hh_rows is not None and hh_rows != b_hh.shape[0]:
             b_hh = xp.concat((b_hh[:hh_rows], xp.zeros_like(b_hh[hh_rows:])))
         bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)  # one pass over y, not two
-        if x.ndim < 2:
-            y = xp.matmul(x, w.T)
-            return y if bias is None else y + bias
+        if x.ndim < 2 or not feature_major:  # batch-major: one (rows, I) @ (I, G) product
+            y = B.matmul(self.x2, w.T, out=B.reusable_empty((self.x2.shape[0], w.shape[0]), x.dtype))
+            if bias is not None:
+                y += bias
+            return B.reshape(y, self.lead + (w.shape[0],))
         xt = _mT(x)  # (..., I, N)
         # (..., G, N), seen as (..., N, G); an array nobody holds any more, as the workspace's (a fresh one this large
         # is page-faulted in again on every forward)
@@ -149,19 +151,21 @@ def _one_step(kind, gx, s, weights, t, mask, tag, ws, kw):
         return _step(kind, gx, s, weights, t, mask, tag, ws, kw)
 
 
-def linear(x, w, b_ih=None, b_hh=None, hh_rows=None):
-    """x @ w.T + b_ih + b_hh[:hh_rows] over any leading dims (the input part of every step at once)."""
+def linear(x, w, b_ih=None, b_hh=None, hh_rows=None, kind="lstm"):
+    """x @ w.T + b_ih + b_hh[:hh_rows] over any leading dims (the input part of every step at once), laid out for the
+    steps of `kind` (any layout gives the same values; the right one saves the steps strided reads)."""
     if modes().primitives:
         return linear_twin(x, w, b_ih, b_hh, hh_rows)
     # Function.apply takes parents positionally; has_ih says whether the first bias is b_ih or b_hh.
     biases = tuple(b for b in (b_ih, b_hh) if b is not None)
-    return Linear.apply(x, w, *biases, has_ih=b_ih is not None, hh_rows=hh_rows)
+    return Linear.apply(x, w, *biases, has_ih=b_ih is not None, hh_rows=hh_rows,
+                        feature_major=STEPS[kind][0].feature_major)
 
 
-def step_workspace(h0, T, width, reverse=False):
-    """The arrays of one layer direction's T fused steps (cells.Workspace), or None for the twins. h0: the initial
-    state array (N, W). Only for a run without masks."""
-    return None if modes().primitives else Workspace(h0, T, width, reverse)
+def step_workspace(h0, T, width, reverse=False, kind="lstm"):
+    """The arrays of one layer direction's T fused steps of `kind` (cells.Workspace, in that cell's layout), or None
+    for the twins. h0: the initial state array (N, W). Only for a run without masks."""
+    return None if modes().primitives else Workspace(h0, T, width, reverse, STEPS[kind][0].feature_major)
 
 
 def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None, ws=None):

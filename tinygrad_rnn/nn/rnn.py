@@ -211,10 +211,10 @@ class RNNBase(Module):
                 else:
                     rows = None
                     kind, weights, kw = "rnn", (w_hh,), {"nonlinearity": self.nonlinearity}
-                gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows)
+                gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows, kind=kind)
                 s = states[k * D + d]
                 # a workspace (one array for all states of a direction) serves runs without masks
-                ws = fused.step_workspace(s.array, T, P, reverse=d == 1) if masks is None else None
+                ws = fused.step_workspace(s.array, T, P, reverse=d == 1, kind=kind) if masks is None else None
                 if ws is not None:
                     spaces.append(ws)
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}

@@ -117,7 +117,7 @@ class RNNCell(RNNCellBase):
         x = self._input(input)
         batched, N = input.ndim == 2, x.shape[0]
         h = zeros_state((N, self.hidden_size), x.dtype) if hx is None else self._state(hx, batched, N, "hx")
-        gx = fused.linear(x, self.weight_ih, self.bias_ih, self.bias_hh)
+        gx = fused.linear(x, self.weight_ih, self.bias_ih, self.bias_hh, kind="rnn")
         h = fused.rnn_step(gx, h, self.weight_hh, nonlinearity=self.nonlinearity, tag=self._tag())
         return h if batched else h.squeeze(0)
 
@@ -171,7 +171,7 @@ class GRUCell(RNNCellBase):
         batched, N = input.ndim == 2, x.shape[0]
         h = zeros_state((N, self.hidden_size), x.dtype) if hx is None else self._state(hx, batched, N, "hx")
         w_hh, b_hn, rows = gru_recurrent_args(self.weight_hh, self.bias_hh, self.hidden_size, self.reset_after)
-        gx = fused.linear(x, self.weight_ih, self.bias_ih, self.bias_hh, hh_rows=rows)
+        gx = fused.linear(x, self.weight_ih, self.bias_ih, self.bias_hh, hh_rows=rows, kind="gru")
         h = fused.gru_step(gx, h, w_hh, b_hn, tag=self._tag())
         return h if batched else h.squeeze(0)
 
