@@ -91,6 +91,7 @@ MECHANISMS = {
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(cells, "CONTIGUOUS_WT", False),         # steps read the transposed view
+    "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
 }
 
 

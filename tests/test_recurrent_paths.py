@@ -12,7 +12,7 @@ from test_recurrent_core import _layer  # IN=3, H=4 there too
 import tinygrad_rnn as tr
 from tinygrad_rnn import autograd
 from tinygrad_rnn.autograd import topological_order
-from tinygrad_rnn.kernels import fused
+from tinygrad_rnn.kernels import cells, fused
 
 T, N, IN, H = 5, 3, 3, 4  # IN and H as test_recurrent_core's _layer builds them
 KINDS = ("rnn", "rnn_relu", "lstm", "lstm_proj", "gru", "gru_before")
@@ -109,4 +109,51 @@ def test_workspace_and_fresh_arrays_agree(kind, monkeypatch):
     monkeypatch.setattr(fused, "step_workspace", lambda *a, **k: None)
     without = _grads(layer, x)
     for a, b in zip(with_ws, without, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("use_output,use_state", ((True, True), (False, True), (True, False)))
+def test_chained_steps_and_step_nodes_agree(kind, use_output, use_state, monkeypatch):
+    # Cell.chain (the engine's extension point) runs a layer direction's steps in one loop and joins their gx and
+    # weight gradients; turned off, every step is an ordinary node. Whole and partial graphs, two layers, both ways.
+    layer = _layer(kind, num_layers=2, bidirectional=True)
+    _, x = _inputs()
+    runs = []
+    chain = cells.Cell.chain
+
+    def counted(self, g, pending):
+        run = chain(self, g, pending)
+        runs.append(None if run is None else len(run[3]))
+        return run
+    monkeypatch.setattr(cells.Cell, "chain", counted)
+    chained = _grads(layer, x, use_output=use_output, use_state=use_state)
+    assert runs == [T] * 4  # one run per layer direction, each over all T steps
+    monkeypatch.setattr(cells, "CHAIN", False)
+    runs.clear()
+    nodes = _grads(layer, x, use_output=use_output, use_state=use_state)
+    assert runs == [None] * (4 * T)
+    for a, b in zip(chained, nodes, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_chain_stops_at_a_retained_state():
+    # a step whose state retains its gradient ends the run there; the gradients stay those of the step nodes
+    layer = _layer("lstm")
+    rng, x = _inputs()
+    w = tr.Tensor(rng.standard_normal((T, N, H)), dtype=tr.float64)
+    out, (h_n, _) = layer(x)
+    mid = out.grad_fn.parents[T // 2]  # a step's state, kept by the stacked output's node
+    mid.retain_grad()
+    ((out * w).sum() + h_n.sum()).backward()
+    assert mid.grad is not None and mid.grad.shape == mid.shape
+    got = [np.array(mid.grad.numpy())] + [np.array(p.grad.numpy()) for p in layer.parameters()]
+    layer.zero_grad()
+    with autograd.record_grad_norms():  # hooks: no chain, every step a node
+        out, (h_n, _) = layer(x)
+        mid = out.grad_fn.parents[T // 2]
+        mid.retain_grad()
+        ((out * w).sum() + h_n.sum()).backward()
+    want = [mid.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
+    for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

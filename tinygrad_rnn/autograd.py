@@ -16,7 +16,8 @@ Graph API (what visualize/ reads):
                              a backward run inside `record_grad_norms()`.
 
 The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
-into a gradient its producer marked fresh). Norm recording and anomaly checks are hooks on each node.
+into a gradient its producer marked fresh) and lets a node with `chain` run its predecessors' backward in the same
+loop (Function's docstring: the one extension point). Norm recording and anomaly checks are hooks on each node.
 """
 
 import contextlib
@@ -169,11 +170,20 @@ def _user_frame():
 
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
-    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self."""
+    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self.
+
+    The engine's one extension point, for a run of nodes that takes its own gradients (a recurrent layer direction's
+    steps, kernels/cells.py Cell.chain): a Function may define chain(grad, pending) -> (parents, grads, fresh, done)
+    or None. The engine calls it instead of backward() when it reaches the node (not inside record_grad_norms() or
+    detect_anomaly(), whose hooks watch every node, nor after an in-place change of what it saved). It may run the
+    backward of this node and of predecessors whose results only it and nodes already run consume, taking their
+    gradients with pending.take_into(fn, array); it returns the gradients to route (parents[i] gets grads[i]), the
+    index of one made afresh (or -1) and the Functions it ran (the engine releases them). None: backward() as usual."""
 
     tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
     released = False    # True once backward freed the saved arrays
     retained = None     # a weakref to the result Tensor once it called retain_grad()
+    chain = None        # the engine's one extension point (see the class docstring)
     fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
                         # else (a recurrent step's state): the engine may add other gradients into it in place
     saves_inputs = True   # backward reads the input arrays (True, or a tuple of indices): checked against in-place
@@ -298,17 +308,21 @@ def backward(root, grad, retain_graph=False):
                 continue
             if fn.retained is not None:
                 _retain(fn, g)
-            # an in-place change since fn was made: check what it saved, and take its parents as they were then
-            parents = V.parents_now(fn) if fn.epoch < now else fn.parents
-            in_grads = _node_backward(fn, g, parents)
-            for hook in hooks:
-                hook(fn, g, in_grads)
-            fresh = fn.fresh_grad
+            stale = fn.epoch < now  # an in-place change since fn was made: check what it saved, find its old parents
+            run = fn.chain(g, pending) if fn.chain is not None and not hooks and not stale else None
+            if run is None:
+                parents = V.parents_now(fn) if stale else fn.parents
+                in_grads = _node_backward(fn, g, parents)
+                for hook in hooks:
+                    hook(fn, g, in_grads)
+                run = (parents, in_grads, fn.fresh_grad, (fn,))
+            parents, in_grads, fresh, done = run
             for i, d in enumerate(in_grads):
                 if d is not None:
                     pending.route(parents[i], d, i == fresh, leaves)
             if not retain_graph:
-                fn.release()
+                for f in done:
+                    f.release()
     # Leaves are written once, at the end, so their lazy per-step gradients become one product.
     for p, a in leaves.values():
         _accumulate_leaf(p, a.value(), a.owned)

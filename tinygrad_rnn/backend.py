@@ -92,10 +92,11 @@ if NAME == "strict":
 
     mul, add, sub = _into(lambda a, b: a * b), _into(lambda a, b: a + b), _into(lambda a, b: a - b)
     tanh, exp, reciprocal, negative = _into(xp.tanh), _into(xp.exp), _into(lambda a: 1.0 / a), _into(lambda a: -a)
+    sqrt, div = _into(xp.sqrt), _into(lambda a, b: a / b)
     matmul = _into(xp.matmul)
 else:
     mul, add, sub, tanh, exp, matmul = xp.multiply, xp.add, xp.subtract, xp.tanh, xp.exp, xp.matmul
-    reciprocal, negative = xp.reciprocal, xp.negative
+    reciprocal, negative, sqrt, div = xp.reciprocal, xp.negative, xp.sqrt, xp.divide
 
 
 def empty(shape, dtype):

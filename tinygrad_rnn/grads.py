@@ -1,5 +1,6 @@
 """The engine's gradient values: the lazy gradients a backward may return (IndexGrad, OuterGrad), the sum of the
-gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending). Imports: backend."""
+gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending, whose take_into
+is what a Function.chain hook uses). Imports: backend."""
 
 from . import backend as B
 
@@ -26,6 +27,16 @@ class OuterGrad:
 
     def __init__(self, left, right, span=None):
         self.left, self.right, self.span = left, right, span
+
+
+def joined(grads):
+    """One OuterGrad standing for the sum of `grads` (OuterGrads of consecutive steps over one pair of bases, as
+    their spans say), or None when they do not join."""
+    spans = [d.span for d in grads]
+    if spans[0] is None:
+        return None
+    lr = _joined_spans(spans)
+    return None if lr is None else OuterGrad(*lr)
 
 
 def _joined_spans(spans):
@@ -93,6 +104,16 @@ class Accumulator:
         for d in based:
             B.add_at_index(self.dense, d.idx, d.values)
 
+    def add_into(self, out):
+        """out += the gradient held here, in place (`out`: an array of the full shape that only the caller holds)."""
+        if self.based or self.lefts:
+            out += self.value()
+            return
+        if self.dense is not None:
+            out += self.dense
+        for d in self.indexed:
+            B.add_at_index(out, d.idx, d.values)
+
     def value(self):
         if self.based:
             self._take_based()
@@ -129,6 +150,15 @@ class Pending(dict):
         """Remove and return fn's summed gradient (a dense array), or None if none arrived."""
         a = self.pop(fn, None)
         return a.value() if type(a) is Accumulator else a
+
+    def take_into(self, fn, out):
+        """Remove the gradient that reached fn's result so far and add it into `out` (an array of the result's shape
+        that only the caller holds), without making the sum in a new array first."""
+        a = self.pop(fn, None)
+        if type(a) is Accumulator:
+            a.add_into(out)
+        elif a is not None:
+            out += a
 
     def route(self, p, d, fresh, leaves):
         """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (by producing

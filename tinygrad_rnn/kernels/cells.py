@@ -12,6 +12,7 @@ arrays (views, no copies): the input projection stores gx as (T, G, N) (fused.Li
 
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad
+from ..grads import joined
 from ..ops import relu_grad, sigmoid_grad, tanh_grad
 
 xp = B.xp
@@ -20,6 +21,10 @@ xp = B.xp
 # from a contiguous copy made once per forward (Workspace.transposed). False: the transposed view (bench_charlm
 # --ablate turns it off).
 CONTIGUOUS_WT = True
+
+# A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
+# each step is an ordinary node (bench_charlm --ablate turns it off).
+CHAIN = True
 
 
 def _cols(a):
@@ -244,6 +249,48 @@ class Cell(Function):
     def other_grads(self, need):
         """The gradients of gx and the weights (every parent but the state), after step_backward."""
         return (self.gx_grad(self.da) if need[0] else None,) + self.weight_grads(need)
+
+    def chain(self, g, pending):
+        """Function.chain (the engine's extension point): this step's backward and then each earlier step of the
+        same layer direction (same Workspace), in one loop. A step's state feeds only the next step and the layer's
+        stacked output (nn's layers hand out only the last one), so once the engine reaches the latest step, every
+        earlier step's gradient is whole as soon as its successor has run: pending.take_into adds what the stacked
+        output sent it. gx gets one gradient, the workspace's gradient block, when the run covers every step, and
+        each weight one OuterGrad over the run (else the steps' own). Returns (parents, gradients, index of the state
+        gradient made afresh, steps run), or None without a workspace (then the engine calls backward())."""
+        if CHAIN is False or self.ws is None:
+            return None
+        cls, ws, fn, done = type(self), self.ws, self, []
+        g = self.cols(g)
+        while True:
+            prev = fn.parents[1].grad_fn
+            if type(prev) is not cls or prev.ws is not ws or prev.retained is not None:
+                prev = None  # the run starts at fn: its state gradient goes back to the engine
+            ds = fn.step_backward(g, prev is not None or fn.needs_input_grad[1])
+            done.append(fn)
+            if prev is None:
+                break
+            pending.take_into(prev, self.cols(ds))
+            g, fn = ds, prev
+        need, parents, grads = self.needs_input_grad, [], []
+        if need[0]:
+            whole = len(done) == ws.T
+            parents += [self.parents[0]] * (1 if whole else len(done))
+            grads += [ws.blocks["grads"]] if whole else [f.gx_grad(f.da) for f in done]
+        per_step = [f.weight_grads(need) for f in done]
+        for j, p in enumerate(self.parents[2:]):
+            if not need[2 + j]:
+                continue
+            ogs = [w[j] for w in per_step]
+            one = joined(ogs)
+            parents += [p] * (len(ogs) if one is None else 1)
+            grads += ogs if one is None else [one]
+        fresh = -1
+        if ds is not None and fn.needs_input_grad[1]:
+            fresh = len(grads)
+            parents.append(fn.parents[1])
+            grads.append(self.cols(ds))
+        return parents, grads, fresh, done
 
 
 # ----------------------------------------------------------------------------------------- tanh / relu RNN

@@ -198,9 +198,17 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, ws=None, **kw):
         kind, weights = _gru_kind(*weights)
     outs, base = [None] * len(times), tag or {}
     with B.quiet():
+        if modes().primitives:
+            for t in times:
+                s = outs[t] = _step(kind, gx, s, weights, t, None if masks is None else masks[t],
+                                    {**base, "step": t}, ws, kw)
+            return outs, s
+        # what _step does per step, with the table lookup, the weights and the tag's context made once
+        apply, weights, base = STEPS[kind][0].apply, [w for w in weights if w is not None], {**current_tag(), **base}
         for t in times:
-            s = outs[t] = _step(kind, gx, s, weights, t, None if masks is None else masks[t], {**base, "step": t}, ws,
-                                kw)
+            s = outs[t] = apply(gx, s, *weights, t=t, mask=None if masks is None else masks[t], ws=ws, **kw)
+            if s.grad_fn is not None:
+                s.grad_fn.tag = {**base, "step": t}
     return outs, s
 
 

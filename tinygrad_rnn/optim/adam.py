@@ -59,18 +59,19 @@ class Adam(Optimizer):
                 else:
                     g = g + wd * x
             m, v = st["exp_avg"], st["exp_avg_sq"]
+            tmp = B.reusable_empty(x.shape, x.dtype)  # one scratch array, no temporaries (same operations in order)
             m *= b1
-            m += (1.0 - b1) * g
+            m += B.mul(g, 1.0 - b1, out=tmp)
             v *= b2
-            gg = g * g
+            gg = B.mul(g, g, out=tmp)
             gg *= 1.0 - b2
             v += gg
             if amsgrad:
                 v = st["max_exp_avg_sq"] = xp.maximum(st["max_exp_avg_sq"], v)
-            denom = xp.sqrt(v)
+            denom = B.sqrt(v, out=tmp)
             denom /= (1.0 - b2**t) ** 0.5
             denom += eps
-            upd = m / denom
+            upd = B.div(m, denom, out=tmp)
             upd *= lr / (1.0 - b1**t)
             x -= upd
 
