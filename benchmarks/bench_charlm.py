@@ -92,6 +92,9 @@ MECHANISMS = {
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(cells, "CONTIGUOUS_WT", False),         # steps read the transposed view
     "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
+    "bias in the product": _set(fused, "BIAS_IN_PRODUCT", False),     # a pass adding a (G, 1) bias column
+    "padded rows": _set(cells, "PAD_ROWS", False),                    # gradient blocks packed
+    "dx in x's layout": _set(backend, "LAYOUT_LIKE", False),          # Linear's dx always row-major
 }
 
 
@@ -152,6 +155,8 @@ def main():
     ap.add_argument("--ablate", action="store_true", help="each mechanism off in turn: its gain per size")
     ap.add_argument("--mechanisms", default=None, help="with --ablate: a comma-separated subset of the mechanisms")
     ap.add_argument("--malloc-tune", action="store_true", help="opt in: tune glibc malloc for the whole process")
+    ap.add_argument("--readme", default=None, metavar="PATH",
+                    help="also write the table (with the command, date and load) into PATH between its markers")
     a = ap.parse_args()
     global _clock
     _clock = time.process_time if a.clock == "cpu" else time.perf_counter
@@ -162,6 +167,7 @@ def main():
           f"rounds={a.rounds} budget={a.budget}s; "
           "medians of per-step time", flush=True)
     cell_list, sizes = a.cells.split(","), a.sizes.split(",")
+    rows = []  # markdown rows for --readme
     if a.ablate:
         print(f"{'cell':5} {'size':7} {'mechanism':24} {'on ms':>8} {'off ms':>8} {'gain':>6}")
     else:
@@ -182,6 +188,8 @@ def main():
                     off = statistics.median(r[name][0])
                     print(f"{cell:5} {size:7} {name:24} {on * 1e3:8.2f} {off * 1e3:8.2f} {off / on - 1:6.1%}",
                           flush=True)
+                    rows.append(f"| {cell.upper()} | {size} | {name} | {on * 1e3:.2f} | {off * 1e3:.2f} | "
+                                f"{off / on - 1:.1%} |")
                 continue
             runners = {"tinygrad_rnn": (ours, None), "numpy": (anchors.build_numpy(cfg, cell, x, y)[0], None)}
             if not a.no_torch:
@@ -199,6 +207,36 @@ def main():
             x_torch = f"{t_torch / t_ours:7.2f}" if t_torch else f"{'-':>7}"
             print(f"{cell:5} {size:7} | {t_ours * 1e3:12.2f} {t_np * 1e3:8.2f} {torch_ms} ms | {t_np / t_ours:7.2f} "
                   f"{x_torch} | {r['tinygrad_rnn'][1]:11.0f}", flush=True)
+            shape = "({B}, {T}, {H})".format(**cfg)
+            rows.append(f"| {cell.upper()} | {size} {shape} | {t_ours * 1e3:.2f} | {t_np * 1e3:.2f} | "
+                        f"{torch_ms.strip()} | {t_np / t_ours:.2f} | {x_torch.strip()} | {r['tinygrad_rnn'][1]:.0f} |")
+    if a.readme:
+        write_readme(a.readme, "ablation" if a.ablate else "table", rows)
+
+
+def write_readme(path, which, rows):
+    """Put `rows` (markdown) with their header, the command, date and load between PATH's markers for `which`."""
+    begin = f"<!-- bench_charlm {which}: written by benchmarks/bench_charlm.py --readme -->"
+    end = f"<!-- end of bench_charlm {which} -->"
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if begin not in text or end not in text:
+        sys.exit(f"bench_charlm: {path} has no markers {begin} ... {end}")
+    if which == "ablation":
+        head = "| cell | size | mechanism off | on ms | off ms | gain |\n|---|---|---|---:|---:|---:|"
+    else:
+        head = ("| cell | size (B, T, H) | tinygrad_rnn ms | NumPy step ms | PyTorch ms | x NumPy step | x PyTorch "
+                "| faults/step |\n|---|---|---:|---:|---:|---:|---:|---:|")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    cmd = "python benchmarks/bench_charlm.py " + " ".join(sys.argv[1:])
+    note = (f"`{cmd}` on {time.strftime('%Y-%m-%d %H:%M')}, load average {load}, "
+            f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, NumPy {backend.np.__version__}:")
+    before, rest = text.split(begin, 1)
+    after = rest.split(end, 1)[1]
+    tmp = path + ".tmp"  # written whole, then renamed over the old file: never a half-written README
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(before + begin + "\n" + note + "\n\n" + head + "\n" + "\n".join(rows) + "\n" + end + after)
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

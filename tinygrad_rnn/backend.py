@@ -109,11 +109,14 @@ _per_thread = threading.local()  # arrays a call writes into and keeps for later
 REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs none. (False: every call allocates.)
 
 
+LAYOUT_LIKE = True  # False: matmul_like is a plain product (bench_charlm --ablate turns it off)
+
+
 def matmul_like(a, b, like):
     """a @ b (2-D) laid out in memory as `like` (an array of the result's shape): when `like` is column-major (the
     transposed view a recurrent layer's output is), computed as (b^T a^T)^T, so the result is column-major too and
     the gradient of that layer's states is read in memory order. For a gradient, which nobody writes into."""
-    if NAME == "strict" or a.dtype != b.dtype:
+    if NAME == "strict" or a.dtype != b.dtype or not LAYOUT_LIKE:
         return xp.matmul(a, b)
     # the result in an array nobody holds any more (B.reusable_empty): a fresh one this large is page-faulted in
     # again on every backward

@@ -22,6 +22,10 @@ xp = B.xp
 # --ablate turns it off).
 CONTIGUOUS_WT = True
 
+# Rows of the feature-major gradient blocks and h history that would lie a multiple of 512 bytes apart get 64 bytes
+# of padding (_strided). False: packed (bench_charlm --ablate turns it off).
+PAD_ROWS = True
+
 # A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
 # each step is an ordinary node (bench_charlm --ablate turns it off).
 CHAIN = True
@@ -129,7 +133,7 @@ def _strided(shape, dtype):
     rows a power of two apart in memory fall into the same cache sets (the copy into a slice took 3x as long)."""
     R, T, N = shape
     row, size = T * N, B.host_dtype(dtype).itemsize
-    if (row * size) % 512:
+    if not PAD_ROWS or (row * size) % 512:
         return B.reusable_empty(shape, dtype)
     return B.reshape(B.reusable_empty((R, row + 64 // size), dtype)[:, :row], shape)
 

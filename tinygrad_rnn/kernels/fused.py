@@ -44,6 +44,11 @@ def enabled():
 
 
 # ----------------------------------------------------------------------------------------- input projection
+# The feature-major projection adds its bias inside the product (one more column of w against a row of ones). False:
+# a pass over the result adding a (G, 1) column (bench_charlm --ablate turns it off).
+BIAS_IN_PRODUCT = True
+
+
 class Linear(Function):
     """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims. The result
     is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
@@ -66,8 +71,11 @@ class Linear(Function):
         # (..., G, N), seen as (..., N, G); an array nobody holds any more, as the workspace's (a fresh one this large
         # is page-faulted in again on every forward)
         y = B.reusable_empty(xt.shape[:-2] + (w.shape[0], xt.shape[-1]), x.dtype)
-        if bias is None:
-            return _mT(B.matmul(w, xt, out=y))
+        if bias is None or not BIAS_IN_PRODUCT:
+            B.matmul(w, xt, out=y)
+            if bias is not None:
+                y += B.reshape(bias, (-1, 1))
+            return _mT(y)
         # the bias as one more column of w against a row of ones under x: added inside the product, which costs less
         # than a pass over y broadcasting a (G, 1) column
         k = x.shape[-1]
