@@ -92,8 +92,6 @@ MECHANISMS = {
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(cells, "CONTIGUOUS_WT", False),         # steps read the transposed view
     "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
-    "bias in the product": _set(fused, "BIAS_IN_PRODUCT", False),     # a pass adding a (G, 1) bias column
-    "padded rows": _set(cells, "PAD_ROWS", False),                    # gradient blocks packed
     "dx in x's layout": _set(backend, "LAYOUT_LIKE", False),          # Linear's dx always row-major
 }
 
@@ -167,7 +165,7 @@ def main():
           f"rounds={a.rounds} budget={a.budget}s; "
           "medians of per-step time", flush=True)
     cell_list, sizes = a.cells.split(","), a.sizes.split(",")
-    rows = []  # markdown rows for --readme
+    rows, results = [], []  # markdown rows for --readme; (cell, size, x numpy, x torch or None)
     if a.ablate:
         print(f"{'cell':5} {'size':7} {'mechanism':24} {'on ms':>8} {'off ms':>8} {'gain':>6}")
     else:
@@ -190,6 +188,7 @@ def main():
                           flush=True)
                     rows.append(f"| {cell.upper()} | {size} | {name} | {on * 1e3:.2f} | {off * 1e3:.2f} | "
                                 f"{off / on - 1:.1%} |")
+                    results.append((name, off / on - 1))
                 continue
             runners = {"tinygrad_rnn": (ours, None), "numpy": (anchors.build_numpy(cfg, cell, x, y)[0], None)}
             if not a.no_torch:
@@ -207,11 +206,37 @@ def main():
             x_torch = f"{t_torch / t_ours:7.2f}" if t_torch else f"{'-':>7}"
             print(f"{cell:5} {size:7} | {t_ours * 1e3:12.2f} {t_np * 1e3:8.2f} {torch_ms} ms | {t_np / t_ours:7.2f} "
                   f"{x_torch} | {r['tinygrad_rnn'][1]:11.0f}", flush=True)
+            results.append((cell, size, t_np / t_ours, t_torch / t_ours if t_torch else None))
             shape = "({B}, {T}, {H})".format(**cfg)
             rows.append(f"| {cell.upper()} | {size} {shape} | {t_ours * 1e3:.2f} | {t_np * 1e3:.2f} | "
                         f"{torch_ms.strip()} | {t_np / t_ours:.2f} | {x_torch.strip()} | {r['tinygrad_rnn'][1]:.0f} |")
+    summary = ablation_summary(results) if a.ablate else goals(results)
+    print(summary)
     if a.readme:
-        write_readme(a.readme, "ablation" if a.ablate else "table", rows)
+        write_readme(a.readme, "ablation" if a.ablate else "table", rows + ["", summary])
+
+
+GOALS = {"small": 0.85, "medium": 0.9, "large": 0.9}  # x the NumPy step; GRU and RNN also >= 1.0 x PyTorch at medium
+
+
+def goals(results):
+    """One line: which of the speed goals this run met."""
+    met, missed = [], []
+    for cell, size, x_np, x_torch in results:
+        (met if x_np >= GOALS[size] else missed).append(f"{cell.upper()} {size} {x_np:.2f}x NumPy (goal {GOALS[size]})")
+        if size == "medium" and cell in ("gru", "rnn") and x_torch is not None:
+            (met if x_torch >= 1.0 else missed).append(f"{cell.upper()} medium {x_torch:.2f}x PyTorch (goal 1.0)")
+    return f"Goals met in this run: {'; '.join(met) or 'none'}. Not met: {'; '.join(missed) or 'none'}."
+
+
+def ablation_summary(results):
+    """One line: each mechanism's best gain over the cells and sizes run, and whether it earns the 5% it must."""
+    best = {}
+    for name, gain in results:
+        best[name] = max(best.get(name, gain), gain)
+    keep = [f"{n} (best {g:.1%})" for n, g in best.items() if g >= 0.05]
+    drop = [f"{n} (best {g:.1%})" for n, g in best.items() if g < 0.05]
+    return f"At least 5% at some size in this run: {', '.join(keep) or 'none'}. Below 5%: {', '.join(drop) or 'none'}."
 
 
 def write_readme(path, which, rows):

@@ -29,14 +29,17 @@ class OuterGrad:
         self.left, self.right, self.span = left, right, span
 
 
-def joined(grads):
-    """One OuterGrad standing for the sum of `grads` (OuterGrads of consecutive steps over one pair of bases, as
-    their spans say), or None when they do not join."""
-    spans = [d.span for d in grads]
-    if spans[0] is None:
+def joined_run(first, last, steps):
+    """One OuterGrad for `steps` consecutive steps' OuterGrads given the two at the ends of the run (either order),
+    read from their spans' bases; None when they have no spans or the bases differ."""
+    a, b = first.span, last.span
+    if a is None or b is None or a[0] is not b[0] or a[1] is not b[1] or a[3] - a[2] != b[3] - b[2]:
         return None
-    lr = _joined_spans(spans)
-    return None if lr is None else OuterGrad(*lr)
+    if abs(a[2] - b[2]) + 1 != steps:
+        return None
+    lo, hi, off = min(a[2], b[2]), max(a[2], b[2]), a[3] - a[2]
+    left, right = a[0][lo:hi + 1, ...], a[1][lo + off:hi + 1 + off, ...]
+    return OuterGrad(B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1])))
 
 
 def _joined_spans(spans):

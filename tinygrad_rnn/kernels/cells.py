@@ -12,7 +12,7 @@ arrays (views, no copies): the input projection stores gx as (T, G, N) (fused.Li
 
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad
-from ..grads import joined
+from ..grads import joined_run
 from ..ops import relu_grad, sigmoid_grad, tanh_grad
 
 xp = B.xp
@@ -21,10 +21,6 @@ xp = B.xp
 # from a contiguous copy made once per forward (Workspace.transposed). False: the transposed view (bench_charlm
 # --ablate turns it off).
 CONTIGUOUS_WT = True
-
-# Rows of the feature-major gradient blocks and h history that would lie a multiple of 512 bytes apart get 64 bytes
-# of padding (_strided). False: packed (bench_charlm --ablate turns it off).
-PAD_ROWS = True
 
 # A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
 # each step is an ordinary node (bench_charlm --ablate turns it off).
@@ -66,7 +62,7 @@ class Workspace:
             return
         self.states = B.reusable_empty((T + 1, h0.shape[1], self.N), h0.dtype)
         self.states[i0, ...] = _cols(h0)
-        self.hist = _strided((width, T + 1, self.N), h0.dtype)
+        self.hist = B.reusable_empty((width, T + 1, self.N), h0.dtype)
         self.hist[:, i0, :] = self.states[i0, :width, :]
         self.h_states = xp.permute_dims(self.hist, (1, 2, 0))  # (T+1, N, P)
 
@@ -96,7 +92,7 @@ class Workspace:
         b = self.blocks.get(name)
         if b is None:
             if self.fm:
-                b = self.blocks[name] = xp.permute_dims(_strided((width, self.T, self.N), dtype), (1, 2, 0))
+                b = self.blocks[name] = xp.permute_dims(B.reusable_empty((width, self.T, self.N), dtype), (1, 2, 0))
             else:
                 b = self.blocks[name] = B.reusable_empty((self.T, self.N, width), dtype)
         return b
@@ -125,17 +121,6 @@ class Workspace:
     def span(self, left, t):
         """The place of OuterGrad(left[t], h_t): the engine joins consecutive steps' spans into one product."""
         return (left, self.h_states, t, t + self.rev)
-
-
-def _strided(shape, dtype):
-    """An uninitialised (R, T, N) array from B.reusable_empty whose rows of T*N values lie 64 bytes further apart
-    than packed when the packed distance is a multiple of 512 bytes: a step reads and writes one (R, N) slice, and
-    rows a power of two apart in memory fall into the same cache sets (the copy into a slice took 3x as long)."""
-    R, T, N = shape
-    row, size = T * N, B.host_dtype(dtype).itemsize
-    if not PAD_ROWS or (row * size) % 512:
-        return B.reusable_empty(shape, dtype)
-    return B.reshape(B.reusable_empty((R, row + 64 // size), dtype)[:, :row], shape)
 
 
 def _rows(ws, name, t, width, N, dtype):
@@ -281,14 +266,16 @@ class Cell(Function):
             whole = len(done) == ws.T
             parents += [self.parents[0]] * (1 if whole else len(done))
             grads += [ws.blocks["grads"]] if whole else [f.gx_grad(f.da) for f in done]
-        per_step = [f.weight_grads(need) for f in done]
+        ends = (done[0].weight_grads(need), done[-1].weight_grads(need))  # the run's spans: what joins it
+        per_step = None
         for j, p in enumerate(self.parents[2:]):
             if not need[2 + j]:
                 continue
-            ogs = [w[j] for w in per_step]
-            one = joined(ogs)
-            parents += [p] * (len(ogs) if one is None else 1)
-            grads += ogs if one is None else [one]
+            one = joined_run(ends[0][j], ends[1][j], len(done))
+            if one is None:
+                per_step = per_step or [f.weight_grads(need) for f in done]
+            parents += [p] * (len(done) if one is None else 1)
+            grads += [w[j] for w in per_step] if one is None else [one]
         fresh = -1
         if ds is not None and fn.needs_input_grad[1]:
             fresh = len(grads)

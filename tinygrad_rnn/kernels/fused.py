@@ -2,19 +2,21 @@
 their twins, and the input projection and output stacker Functions. Imports: backend, autograd, kernels.cells,
 kernels.twins (never tensor: twins call ops.X.apply on the Tensors they are given).
 
-Step interface (what nn/rnn.py calls; gate blocks are contiguous column ranges, PyTorch's row order):
-  gx = linear(x, w_ih, b_ih, b_hh, hh_rows)        # x (T, N, I) -> (T, N, G*H): every step's input part in ONE
-                                                   # matmul; b_hh[:hh_rows] is folded in (all of it for RNN/LSTM,
-                                                   # the r and z rows for GRU, whose b_hn sits inside r * (...))
+Step interface (what nn/rnn.py calls; Tensors batch-major, gate blocks contiguous column ranges, PyTorch's row order):
+  gx = linear(x, w_ih, b_ih, b_hh, hh_rows, kind)  # x (T, N, I) -> (T, N, G*H): every step's input part in ONE
+                                                   # product; b_hh[:hh_rows] is folded in (all of it for RNN/LSTM,
+                                                   # the r and z rows for GRU, whose b_hn sits inside r * (...));
+                                                   # stored in the layout of `kind`'s cell (cells.py's docstring)
   h = rnn_step(gx, h, w_hh, t=t)                   # state (N, H)
   s = lstm_step(gx, s, w_hh, w_hr, t=t)            # state s = [h | c], (N, P + H): one output per node
   h = gru_step(gx, h, w_hh, b_hn, t=t)             # reset_after=False: gru_step(gx, h, (w_rz, w_n), t=t)
-  ws = step_workspace(h0, T, width, reverse)       # one layer direction's arrays (cells.Workspace; None for twins)
+  ws = step_workspace(h0, T, width, reverse, kind) # one layer direction's arrays (cells.Workspace; None for twins)
   outs, last = run_steps(kind, gx, s0, weights, times, masks, tag, ws)  # every step of one layer direction
   y = stack_states(states, width=P, directions=D)  # states ordered by direction, then original time -> (T, N, D*P)
-`t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into gx's buffer, and dW_hh an
-OuterGrad so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps. `mask` (N, 1) bool marks rows whose
-sequence is still running: other rows keep their state and pass its gradient through untouched.
+`t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into the workspace's gradient block,
+and dW_hh an OuterGrad, so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps (with a workspace the
+steps' Cell.chain hands the engine these already joined). `mask` (N, 1) bool marks rows whose sequence is still
+running: other rows keep their state and pass its gradient through untouched.
 
 tr.use_primitives() (per thread; or TINYGRAD_RNN_FUSED=0 at import) makes these helpers build the twins instead,
 with a `kind` tag per gate, so the visualizer can draw the gates."""
@@ -44,11 +46,6 @@ def enabled():
 
 
 # ----------------------------------------------------------------------------------------- input projection
-# The feature-major projection adds its bias inside the product (one more column of w against a row of ones). False:
-# a pass over the result adding a (G, 1) column (bench_charlm --ablate turns it off).
-BIAS_IN_PRODUCT = True
-
-
 class Linear(Function):
     """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims. The result
     is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
@@ -71,18 +68,10 @@ class Linear(Function):
         # (..., G, N), seen as (..., N, G); an array nobody holds any more, as the workspace's (a fresh one this large
         # is page-faulted in again on every forward)
         y = B.reusable_empty(xt.shape[:-2] + (w.shape[0], xt.shape[-1]), x.dtype)
-        if bias is None or not BIAS_IN_PRODUCT:
-            B.matmul(w, xt, out=y)
-            if bias is not None:
-                y += B.reshape(bias, (-1, 1))
-            return _mT(y)
-        # the bias as one more column of w against a row of ones under x: added inside the product, which costs less
-        # than a pass over y broadcasting a (G, 1) column
-        k = x.shape[-1]
-        xa = B.reusable_empty(xt.shape[:-2] + (k + 1, xt.shape[-1]), x.dtype)
-        xa[..., :k, :] = xt
-        xa[..., k, :] = 1.0
-        return _mT(B.matmul(xp.concat((w, B.reshape(bias, (-1, 1))), axis=1), xa, out=y))
+        B.matmul(w, xt, out=y)
+        if bias is not None:
+            y += B.reshape(bias, (-1, 1))
+        return _mT(y)
 
     def backward(self, g):
         need = self.needs_input_grad
