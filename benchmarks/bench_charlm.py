@@ -93,6 +93,7 @@ MECHANISMS = {
     "contiguous W_hh^T": _set(cells, "CONTIGUOUS_WT", False),         # steps read the transposed view
     "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
     "dx in x's layout": _set(backend, "LAYOUT_LIKE", False),          # Linear's dx always row-major
+    "one tanh for all gates": _set(cells, "TANH_SIGMOID", False),     # 1 / (1 + exp(-x)) on the sigmoid gates
 }
 
 

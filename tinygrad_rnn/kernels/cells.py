@@ -13,7 +13,7 @@ arrays (views, no copies): the input projection stores gx as (T, G, N) (fused.Li
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad
 from ..grads import joined_run
-from ..ops import relu_grad, sigmoid_grad, tanh_grad
+from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
 
 xp = B.xp
 
@@ -21,6 +21,10 @@ xp = B.xp
 # from a contiguous copy made once per forward (Workspace.transposed). False: the transposed view (bench_charlm
 # --ablate turns it off).
 CONTIGUOUS_WT = True
+
+# The gates' sigmoid as (1 + tanh(x/2)) / 2, one tanh over all of a step's gate rows (sigmoid_cols_). False: the
+# primitive's 1 / (1 + exp(-x)) on the sigmoid rows and tanh on the LSTM's g rows (bench_charlm --ablate).
+TANH_SIGMOID = True
 
 # A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
 # each step is an ordinary node (bench_charlm --ablate turns it off).
@@ -335,7 +339,12 @@ class LSTMCell(Cell):
         a = _rows(ws, "acts", t, H4, N, dt)
         B.matmul(w_hh, h, out=a)
         a += x
-        sigmoid_cols_(a, *_lstm_constants(H, N, dt)[:2])
+        if TANH_SIGMOID:
+            sigmoid_cols_(a, *_lstm_constants(H, N, dt)[:2])
+        else:
+            sigmoid_(a[:2 * H, :])
+            B.tanh(a[2 * H:3 * H, :], out=a[2 * H:3 * H, :])
+            sigmoid_(a[3 * H:, :])
         i, f, gg, o = a[:H, :], a[H:2 * H, :], a[2 * H:3 * H, :], a[3 * H:, :]
         c2 = out[P:, :]
         B.mul(f, c, out=c2)
@@ -431,7 +440,10 @@ class GRUCell(Cell):
         if b_hn is not None:
             qn += b_hn.T
         rz = B.add(x[:2 * H, :], q[:2 * H, :], out=_rows(ws, "rz", t, 2 * H, N, dt))
-        sigmoid_cols_(rz, 0.5, 0.5)
+        if TANH_SIGMOID:
+            sigmoid_cols_(rz, 0.5, 0.5)
+        else:
+            sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
         n = B.mul(r, qn, out=_rows(ws, "n", t, H, N, dt))
         n += x[2 * H:, :]
@@ -503,7 +515,10 @@ class GRUCellResetBefore(Cell):
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
         rz = B.matmul(w_rz, h, out=_rows(ws, "rz", t, 2 * H, N, dt))
         rz += x[:2 * H, :]
-        sigmoid_cols_(rz, 0.5, 0.5)
+        if TANH_SIGMOID:
+            sigmoid_cols_(rz, 0.5, 0.5)
+        else:
+            sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
         rh = B.mul(r, h, out=_rows(ws, "rh", t, H, N, dt))
         n = B.matmul(w_n, rh, out=_rows(ws, "n", t, H, N, dt))
