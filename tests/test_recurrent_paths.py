@@ -157,15 +157,3 @@ def test_chain_stops_at_a_retained_state():
     want = [mid.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
-
-
-@pytest.mark.parametrize("kind", ("lstm", "lstm_proj", "gru", "gru_before"))
-def test_both_sigmoid_forms_agree(kind, monkeypatch):
-    # the cells' sigmoid as (1 + tanh(x/2)) / 2 (one tanh over every gate row) against 1 / (1 + exp(-x))
-    layer = _layer(kind, num_layers=2, bidirectional=True)
-    _, x = _inputs()
-    tanh_form = _grads(layer, x)
-    monkeypatch.setattr(cells, "TANH_SIGMOID", False)
-    exp_form = _grads(layer, x)
-    for a, b in zip(tanh_form, exp_form, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

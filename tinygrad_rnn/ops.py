@@ -20,9 +20,8 @@ def unbroadcast(grad, shape):
 
 
 def sigmoid_(a):
-    """a <- sigmoid(a) = 1 / (1 + exp(-a)) in place, PyTorch's formula, for the primitive Sigmoid (exp(-a) may
-    overflow to inf, giving the exact limit 0: callers run it under B.quiet()). The fused cells use the tanh form,
-    kernels.cells.sigmoid_cols_, which shares one tanh between all gates."""
+    """a <- sigmoid(a) = 1 / (1 + exp(-a)) in place, the form every fused kernel uses (exp(-a) may overflow to inf,
+    giving the exact limit 0: callers run it under B.quiet())."""
     B.negative(a, out=a)
     B.exp(a, out=a)
     a += 1.0

@@ -26,6 +26,6 @@ workspace, its reuse across batches, the joined weight products, the chained ste
 embedding backward, the plain cross-entropy path, the contiguous copy of W_hh^T (cells.CONTIGUOUS_WT) and Linear's dx
 in x's layout (backend.LAYOUT_LIKE); the layouts themselves (feature-major gate blocks, the batch-major RNN) were
 chosen by measurement, not switched.
-The shared derivatives (tanh, sigmoid, relu) live in ops.py beside the primitives that use them; the cells' sigmoid
-is cells.sigmoid_cols_ (one tanh for all gates).
+The shared derivatives (tanh, sigmoid, relu) and the one in-place sigmoid live in ops.py beside the primitives that
+use them.
 """

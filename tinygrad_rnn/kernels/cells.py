@@ -11,8 +11,8 @@ arrays (views, no copies): the input projection stores gx as (T, G, N) (fused.Li
 (W, N) state as the (N, W) view .T."""
 
 from .. import backend as B
+from .. import grads as _grads
 from ..autograd import Function, IndexGrad, OuterGrad
-from ..grads import joined_run
 from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
 
 xp = B.xp
@@ -21,10 +21,6 @@ xp = B.xp
 # from a contiguous copy made once per forward (Workspace.transposed). False: the transposed view (bench_charlm
 # --ablate turns it off).
 CONTIGUOUS_WT = True
-
-# The gates' sigmoid as (1 + tanh(x/2)) / 2, one tanh over all of a step's gate rows (sigmoid_cols_). False: the
-# primitive's 1 / (1 + exp(-x)) on the sigmoid rows and tanh on the LSTM's g rows (bench_charlm --ablate).
-TANH_SIGMOID = True
 
 # A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
 # each step is an ordinary node (bench_charlm --ablate turns it off).
@@ -156,16 +152,6 @@ def _constant_rows(key, parts, N, dtype):
     return c
 
 
-def sigmoid_cols_(a, half, shift):
-    """a <- sigmoid(a) where half = 0.5 and shift = 0.5, tanh(a) where half = 1 and shift = 0 (arrays or scalars), in
-    place: sigmoid(x) = (1 + tanh(x / 2)) / 2, so one tanh covers every gate (and never overflows, unlike exp)."""
-    a *= half
-    B.tanh(a, out=a)
-    a *= half
-    a += shift
-    return a
-
-
 def _split_mask(g, mask):
     """(gradient for the columns that ran this step, gradient passed straight to the previous state)."""
     if mask is None:
@@ -275,7 +261,7 @@ class Cell(Function):
         for j, p in enumerate(self.parents[2:]):
             if not need[2 + j]:
                 continue
-            one = joined_run(ends[0][j], ends[1][j], len(done))
+            one = _grads.joined_run(ends[0][j], ends[1][j], len(done))
             if one is None:
                 per_step = per_step or [f.weight_grads(need) for f in done]
             parents += [p] * (len(done) if one is None else 1)
@@ -322,7 +308,7 @@ class RNNCell(Cell):
 class LSTMCell(Cell):
     """One LSTM step on the state s = [h ; c] (P + H rows, feature-major); P = H, or proj_size with W_hr.
     forward:  a = W_hh h + gx_t, split in row blocks i, f, g, o (each H rows)
-              i, f, o = sigmoid(.), g = tanh(.) (one tanh over all four blocks: sigmoid_cols_)
+              i, f, o = sigmoid(.), g = tanh(.)
               c' = f*c + i*g;  k = tanh(c');  m = o*k;  h' = m (or W_hr m)
     backward (dh', dc' given):
               dW_hr = dh' m^T, dm = W_hr^T dh'        (dm = dh' without projection)
@@ -339,12 +325,9 @@ class LSTMCell(Cell):
         a = _rows(ws, "acts", t, H4, N, dt)
         B.matmul(w_hh, h, out=a)
         a += x
-        if TANH_SIGMOID:
-            sigmoid_cols_(a, *_lstm_constants(H, N, dt)[:2])
-        else:
-            sigmoid_(a[:2 * H, :])
-            B.tanh(a[2 * H:3 * H, :], out=a[2 * H:3 * H, :])
-            sigmoid_(a[3 * H:, :])
+        sigmoid_(a[:2 * H, :])
+        B.tanh(a[2 * H:3 * H, :], out=a[2 * H:3 * H, :])
+        sigmoid_(a[3 * H:, :])
         i, f, gg, o = a[:H, :], a[H:2 * H, :], a[2 * H:3 * H, :], a[3 * H:, :]
         c2 = out[P:, :]
         B.mul(f, c, out=c2)
@@ -381,7 +364,7 @@ class LSTMCell(Cell):
         B.mul(dC, i, out=dg)
         B.mul(dm, k, out=do)
         d1 = B.sub(1.0, y, out=_tmp(self.ws, "d1", 4 * H, N, dt))
-        d1 *= B.add(y, _lstm_constants(H, N, dt)[2], out=_tmp(self.ws, "d2", 4 * H, N, dt))
+        d1 *= B.add(y, _g_rows(H, N, dt), out=_tmp(self.ws, "d2", 4 * H, N, dt))
         da *= d1
         self.da = self.keep_grad(da)
         if not need_ds:
@@ -398,12 +381,9 @@ class LSTMCell(Cell):
         return out
 
 
-def _lstm_constants(H, N, dtype):
-    """(half, shift, e) (4H, N) for the gate rows i, f, g, o: sigmoid_cols_'s scale and shift (tanh on g's rows) and
-    the backward's e (1 on g's rows)."""
-    return (_constant_rows(("half", H), ((2 * H, 0.5), (H, 1.0), (H, 0.5)), N, dtype),
-            _constant_rows(("shift", H), ((2 * H, 0.5), (H, 0.0), (H, 0.5)), N, dtype),
-            _constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype))
+def _g_rows(H, N, dtype):
+    """(4H, N): 1 on the LSTM's g rows, 0 on i, f, o (the backward's e)."""
+    return _constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype)
 
 
 # ----------------------------------------------------------------------------------------- GRU
@@ -440,10 +420,7 @@ class GRUCell(Cell):
         if b_hn is not None:
             qn += b_hn.T
         rz = B.add(x[:2 * H, :], q[:2 * H, :], out=_rows(ws, "rz", t, 2 * H, N, dt))
-        if TANH_SIGMOID:
-            sigmoid_cols_(rz, 0.5, 0.5)
-        else:
-            sigmoid_(rz)
+        sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
         n = B.mul(r, qn, out=_rows(ws, "n", t, H, N, dt))
         n += x[2 * H:, :]
@@ -515,10 +492,7 @@ class GRUCellResetBefore(Cell):
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
         rz = B.matmul(w_rz, h, out=_rows(ws, "rz", t, 2 * H, N, dt))
         rz += x[:2 * H, :]
-        if TANH_SIGMOID:
-            sigmoid_cols_(rz, 0.5, 0.5)
-        else:
-            sigmoid_(rz)
+        sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
         rh = B.mul(r, h, out=_rows(ws, "rh", t, H, N, dt))
         n = B.matmul(w_n, rh, out=_rows(ws, "n", t, H, N, dt))
