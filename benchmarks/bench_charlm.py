@@ -232,9 +232,9 @@ def goals(results):
     """One line: which of the speed goals this run met."""
     met, missed = [], []
     for cell, size, x_np, x_torch in results:
-        (met if x_np >= GOALS[size] else missed).append(f"{cell.upper()} {size} {x_np:.2f}x NumPy (goal {GOALS[size]})")
+        (met if x_np >= GOALS[size] else missed).append(f"{cell.upper()} {size} {x_np:.3f}x NumPy (goal {GOALS[size]})")
         if size == "medium" and cell in ("gru", "rnn") and x_torch is not None:
-            (met if x_torch >= 1.0 else missed).append(f"{cell.upper()} medium {x_torch:.2f}x PyTorch (goal 1.0)")
+            (met if x_torch >= 1.0 else missed).append(f"{cell.upper()} medium {x_torch:.3f}x PyTorch (goal 1.0)")
     return f"Goals met in this run: {'; '.join(met) or 'none'}. Not met: {'; '.join(missed) or 'none'}."
 
 
