@@ -84,8 +84,8 @@ class Accumulator:
             self.dense = self.dense + d
             self.owned = True
 
-    def added(self, d):
-        self.add(d)
+    def added(self, d, fresh=False):
+        self.add(d, fresh)
         return self
 
     def _own(self, dtype):
@@ -146,20 +146,24 @@ class Accumulator:
 
 
 class Pending(dict):
-    """The engine's map Function -> the gradient of its result so far: a bare array while exactly one dense gradient
-    has arrived (the common case: no accumulator object, no copy), else an Accumulator."""
+    """The engine's map Function -> the gradient of its result so far: a bare array or IndexGrad while exactly one
+    dense or indexed gradient has arrived (the common cases: no accumulator object, no copy), else an Accumulator."""
 
     def take(self, fn):
         """Remove and return fn's summed gradient (a dense array), or None if none arrived."""
         a = self.pop(fn, None)
+        if type(a) is IndexGrad:
+            a = Accumulator(fn.out_shape, fn.dtype).added(a)
         return a.value() if type(a) is Accumulator else a
 
     def take_into(self, fn, out):
         """Remove the gradient that reached fn's result so far and add it into `out` (an array of the result's shape
         that only the caller holds), without making the sum in a new array first."""
         a = self.pop(fn, None)
-        if type(a) is Accumulator:
-            a.add_into(out)
+        if type(a) is IndexGrad and a.base is None:
+            B.add_at_index(out, a.idx, a.values)
+        elif type(a) is IndexGrad or type(a) is Accumulator:
+            (a if type(a) is Accumulator else Accumulator(out.shape, out.dtype).added(a)).add_into(out)
         elif a is not None:
             out += a
 
@@ -178,10 +182,12 @@ class Pending(dict):
         td = type(d)
         lazy = td is IndexGrad or td is OuterGrad
         if target is None:
-            self[pfn] = Accumulator(p.shape, p.dtype).added(d) if lazy else d
+            self[pfn] = Accumulator(p.shape, p.dtype).added(d) if td is OuterGrad else d
         elif type(target) is Accumulator:
             target.add(d, fresh and not lazy)
-        elif fresh and not lazy and d.dtype == target.dtype and d.shape == target.shape:
+        elif lazy or type(target) is IndexGrad:
+            self[pfn] = Accumulator(p.shape, p.dtype).added(target).added(d, fresh and not lazy)
+        elif fresh and d.dtype == target.dtype and d.shape == target.shape:
             d += target
             self[pfn] = d
         else:

@@ -364,7 +364,7 @@ class LSTMCell(Cell):
         B.mul(dC, i, out=dg)
         B.mul(dm, k, out=do)
         d1 = B.sub(1.0, y, out=_tmp(self.ws, "d1", 4 * H, N, dt))
-        d1 *= B.add(y, _g_rows(H, N, dt), out=_tmp(self.ws, "d2", 4 * H, N, dt))
+        d1 *= B.add(y, _g_rows(self.ws, H, N, dt), out=_tmp(self.ws, "d2", 4 * H, N, dt))
         da *= d1
         self.da = self.keep_grad(da)
         if not need_ds:
@@ -381,9 +381,14 @@ class LSTMCell(Cell):
         return out
 
 
-def _g_rows(H, N, dtype):
-    """(4H, N): 1 on the LSTM's g rows, 0 on i, f, o (the backward's e)."""
-    return _constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype)
+def _g_rows(ws, H, N, dtype):
+    """(4H, N): 1 on the LSTM's g rows, 0 on i, f, o (the backward's e); looked up once per workspace."""
+    e = None if ws is None else ws.blocks.get("g_rows")
+    if e is None:
+        e = _constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype)
+        if ws is not None:
+            ws.blocks["g_rows"] = e
+    return e
 
 
 # ----------------------------------------------------------------------------------------- GRU
