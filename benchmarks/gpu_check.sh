@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# One prepared GPU check: install CuPy if missing, run the test suite on the CuPy backend (TINYGRAD_RNN_GPU=1), then
-# compare one LSTM + Linear training step on CuPy with the NumPy backend (same weights; loss, grads and updated
-# weights within 1e-4 in float32), and print a summary. Usage: bash benchmarks/gpu_check.sh [extra pytest args]
+# One prepared GPU check: install CuPy if missing, run the op, engine, tensor and recurrent tests on the CuPy backend
+# (TINYGRAD_RNN_GPU=1), compare one LSTM + Linear training step on CuPy with the NumPy backend (same weights; loss,
+# grads and updated weights within 1e-4 in float32), run benchmarks/bench_gpu.py (the char-LM step on the GPU, on the
+# CPU and in PyTorch CUDA at four sizes), and print a summary. Everything goes to $OUT (default: a temporary folder):
+# gpu_check.log and bench_gpu.json. Usage: bash benchmarks/gpu_check.sh [pytest args replacing the default tests]
 # Dry run without a GPU: GPU_CHECK_DEVICE=strict (the array-api-strict stand-in plays CuPy; nothing is installed).
+# BENCH=0 skips the benchmark; BENCH_ARGS adds bench_gpu.py options (e.g. "--cells lstm --budget 3").
 set -uo pipefail
 cd "$(dirname "$0")/.."
+OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu_check.log") 2>&1
 PY=${PYTHON:-python3}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-420}
 DEV=${GPU_CHECK_DEVICE:-1}            # the TINYGRAD_RNN_GPU value under test: 1 (CuPy) or strict (dry run)
@@ -44,8 +50,12 @@ fi
 if [ "$cupy_ver" != "unusable" ]; then
   # Tests marked no_strict use host NumPy arrays on purpose: they are skipped on device backends, as on strict.
   echo "== test suite with TINYGRAD_RNN_GPU=$DEV =="
+  TESTS=("$@")
+  [ ${#TESTS[@]} -gt 0 ] || TESTS=(tests/test_ops.py tests/test_engine.py tests/test_tensor.py tests/test_tensor_api.py
+                                   tests/test_devices.py tests/test_recurrent_core.py tests/test_recurrent_paths.py
+                                   tests/test_recurrent_lengths.py tests/test_recurrent_torch.py tests/test_workspace.py)
   TINYGRAD_RNN_GPU=$DEV timeout "$SUITE_TIMEOUT" "$PY" -m pytest -o addopts="" -q -p no:cacheprovider -m "not slow and not no_strict" \
-    "$@" 2>&1 | tee "$WORK/suite.log" | tail -n 25
+    "${TESTS[@]}" 2>&1 | tee "$WORK/suite.log" | tail -n 25
   rc=${PIPESTATUS[0]}
   summary=$(grep -E "(passed|failed|error)" "$WORK/suite.log" | tail -n 1)
   if [ "$rc" -eq 0 ]; then suite="PASS ($summary)"; elif [ "$rc" -eq 124 ]; then suite="TIMEOUT after ${SUITE_TIMEOUT}s"
@@ -154,11 +164,24 @@ PYEOF
   fi
 fi
 
+bench="not run"
+if [ "${BENCH:-1}" != "0" ] && [ "$cupy_ver" != "unusable" ]; then
+  echo "== char-LM step: GPU vs CPU vs PyTorch CUDA (benchmarks/bench_gpu.py) =="
+  # shellcheck disable=SC2086
+  if "$PY" benchmarks/bench_gpu.py --gpu-flag "$DEV" --json "$OUT/bench_gpu.json" ${BENCH_ARGS:-}; then
+    bench="written to $OUT/bench_gpu.json"
+  else
+    bench="FAIL (see the log)"; status=1
+  fi
+fi
+
 echo
 echo "== gpu_check summary =="
 echo "GPU:        ${gpu:-none}"
 echo "CuPy:       $cupy_ver"
 echo "test suite: $suite"
 echo "LSTM step:  $step"
+echo "benchmark:  $bench"
+echo "output:     $OUT"
 echo "result:     $([ "$status" -eq 0 ] && echo OK || echo FAILED)"
 exit "$status"

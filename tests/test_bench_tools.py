@@ -1,0 +1,89 @@
+"""The benchmark scripts' bookkeeping (not their timings): bench_charlm's goals line and README writer, bench_gpu's
+ratios, table and its refusal to write a run that was not on CuPy into the README."""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(HERE, "..", "benchmarks")
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(BENCH, name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_goals_line_sorts_met_from_missed():
+    bc = _load("bench_charlm")
+    line = bc.goals([("lstm", "small", 0.86, 0.5), ("gru", "medium", 0.89, 1.02), ("rnn", "large", 0.95, None)])
+    met, missed = line.split("Not met:")
+    assert "LSTM small 0.860x" in met and "GRU medium 1.020x PyTorch" in met and "RNN large 0.950x" in met
+    assert "GRU medium 0.890x NumPy" in missed
+
+
+def test_readme_writer_replaces_only_between_markers(tmp_path):
+    bc = _load("bench_charlm")
+    readme = tmp_path / "README.md"
+    begin = "<!-- bench_charlm table: written by benchmarks/bench_charlm.py --readme -->"
+    end = "<!-- end of bench_charlm table -->"
+    readme.write_text(f"before\n{begin}\nold rows\n{end}\nafter\n", encoding="utf-8")
+    bc.write_readme(str(readme), "table", ["| LSTM | small | 1 |"])
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("before\n" + begin) and text.endswith(end + "\nafter\n")
+    assert "old rows" not in text and "| LSTM | small | 1 |" in text
+    assert not (tmp_path / "README.md.tmp").exists()
+    (tmp_path / "bare.md").write_text("no markers\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        bc.write_readme(str(tmp_path / "bare.md"), "table", [])
+    assert (tmp_path / "bare.md").read_text(encoding="utf-8") == "no markers\n"
+
+
+def _report(backend):
+    bg = _load("bench_gpu")
+    results = [
+        {"system": "gpu", "cell": "lstm", "size": "large", "ms": 10.0, "backend": backend},
+        {"system": "cpu", "cell": "lstm", "size": "large", "ms": 400.0, "backend": "numpy"},
+        {"system": "torch_cuda", "cell": "lstm", "size": "large", "ms": 5.0, "backend": "torch"},
+        {"system": "gpu", "cell": "lstm", "size": "xl", "error": "timed out after 120 s"},
+        {"system": "cpu", "cell": "lstm", "size": "xl", "ms": 900.0, "backend": "numpy"},
+        {"system": "torch_cuda", "cell": "lstm", "size": "xl", "ms": 8.0, "backend": "torch"},
+    ]
+    machine = {"date": "2026-01-01 00:00 UTC", "cpus": 16, "gpu": "a GPU", "cupy": "13", "torch": "2", "numpy": "2"}
+    return bg, {"command": "python benchmarks/bench_gpu.py", "machine": machine, "results": results,
+                "ratios": bg.ratios(results)}
+
+
+def test_gpu_ratios_and_table():
+    bg, report = _report("cupy")
+    by_size = {r["size"]: r for r in report["ratios"]}
+    assert by_size["large"]["gpu_x_cpu"] == pytest.approx(40.0)
+    assert by_size["large"]["gpu_x_torch_cuda"] == pytest.approx(0.5)
+    assert by_size["xl"]["gpu_x_cpu"] is None  # the GPU run failed: no ratio, and the error is in the table
+    text = bg.table(report)
+    assert "| LSTM | large (64, 128, 512) | 10.00 | 400.00 | 5.00 | 40.0 | 0.50 |" in text
+    assert "gpu lstm xl: timed out after 120 s" in text
+
+
+@pytest.mark.parametrize("backend", ("cupy", "strict"))
+def test_gpu_readme_only_from_a_cupy_run(backend, tmp_path):
+    bg, report = _report(backend)
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"x\n{bg.BEGIN}\n{bg.END}\ny\n", encoding="utf-8")
+    p = subprocess.run([sys.executable, os.path.join(BENCH, "bench_gpu.py"), "--from-json", str(path),
+                        "--readme", str(readme)], capture_output=True, text=True, timeout=120)
+    text = readme.read_text(encoding="utf-8")
+    if backend == "cupy":
+        assert p.returncode == 0, p.stderr
+        assert "| LSTM | large (64, 128, 512) | 10.00 |" in text
+    else:
+        assert p.returncode != 0 and "not CuPy" in p.stderr
+        assert text == f"x\n{bg.BEGIN}\n{bg.END}\ny\n"
