@@ -25,7 +25,7 @@ import time
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import backend, grads, nn, optim
-from tinygrad_rnn.kernels import cells, fused, loss
+from tinygrad_rnn.kernels import cells, fused, loss, workspace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")  # CI: shared/ next to the clone
@@ -99,7 +99,7 @@ MECHANISMS = {
                              _set(grads, "joined_run", lambda *a: None)),
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
-    "contiguous W_hh^T": _set(cells, "CONTIGUOUS_WT", False),         # steps read the transposed view
+    "contiguous W_hh^T": _set(workspace, "CONTIGUOUS_WT", False),     # steps read the transposed view
     "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
     "dx in x's layout": _set(backend, "LAYOUT_LIKE", False),          # Linear's dx always row-major
 }

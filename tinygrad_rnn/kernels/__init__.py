@@ -8,10 +8,10 @@ Imports: helpers, backend, autograd, ops (never tensor).
              written ONCE, with its derivation in the class docstring, over backend's out= vocabulary (B.mul, B.add,
              B.matmul, ...: in place on NumPy and CuPy, computed then written on the array-API stand-in), so the same
              code runs on every backend (with or without a workspace, masked or not); the cells with gates compute
-             feature-major (gates as contiguous (H, N) row blocks), the RNN batch-major; the Workspace, one layer
-             direction's arrays (all states, per-step saved values, gate gradients) so outputs and weight-gradient
-             factors are views, not copies; and Cell.chain, the engine's extension point: a direction's steps take
-             their own gradients in one loop
+             feature-major (gates as contiguous (H, N) row blocks), the RNN batch-major; and Cell.chain, the
+             engine's extension point: a direction's steps take their own gradients in one loop
+  workspace.py  the Workspace, one layer direction's arrays (all states, per-step saved values, gate gradients) so
+             outputs and weight-gradient factors are views, not copies, and the helpers the cells take arrays from
   twins.py   each step made of primitive ops: the readable specification, what use_primitives() builds and the
              visualizer draws; tests check every fused step against its twin in float64
   loss.py    log-softmax, softmax, cross-entropy and BCE-with-logits as single Functions
@@ -23,9 +23,9 @@ block) and of the weights (OuterGrads the engine joins into one product over all
 instead calls Cell.chain on the latest step, which runs every step of the direction and returns those gradients joined.
 Speed mechanisms kept (benchmarks/bench_charlm.py --ablate, each >= 5% at some size; README, Benchmarks): the
 workspace, its reuse across batches, the joined weight products, the chained steps (cells.CHAIN), the one-hot
-embedding backward, the plain cross-entropy path, the contiguous copy of W_hh^T (cells.CONTIGUOUS_WT) and Linear's dx
-in x's layout (backend.LAYOUT_LIKE); the layouts themselves (feature-major gate blocks, the batch-major RNN) were
-chosen by measurement, not switched.
+embedding backward, the plain cross-entropy path, the contiguous copy of W_hh^T (workspace.CONTIGUOUS_WT) and
+Linear's dx in x's layout (backend.LAYOUT_LIKE); the layouts themselves (feature-major gate blocks, the batch-major
+RNN) were chosen by measurement, not switched.
 The shared derivatives (tanh, sigmoid, relu) and the one in-place sigmoid live in ops.py beside the primitives that
 use them.
 """

@@ -14,142 +14,13 @@ from .. import backend as B
 from .. import grads as _grads
 from ..autograd import Function, IndexGrad, OuterGrad
 from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
+from .workspace import columns, constant_rows, saved_rows, scratch, weight_t
 
 xp = B.xp
-
-# The products with W_hh^T (the backward's W_hh^T @ da, feature-major; the forward's h @ W_hh^T, batch-major) read it
-# from a contiguous copy made once per forward (Workspace.transposed). False: the transposed view (bench_charlm
-# --ablate turns it off).
-CONTIGUOUS_WT = True
 
 # A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
 # each step is an ordinary node (bench_charlm --ablate turns it off).
 CHAIN = True
-
-
-def _cols(a):
-    """The feature-major (W, N) view of a batch-major (N, W) array, and back: a transpose, never a copy."""
-    return a.T
-
-
-class Workspace:
-    """The arrays of one layer direction's T steps in one forward, feature-major (see the module docstring) for the
-    cells with gates (below), batch-major for the RNN (feature_major=False: every array below transposed, the states
-    (T+1, N, W) hold the history themselves and no copy is made, since one gate block has no strided gates):
-      states (T+1, W, N)  every state, contiguous per step (the initial one copied in: index 0, or T for the reverse
-                          direction): what the steps read and write; a step's output Tensor is the view states[i].T
-      hist (P, T+1, N)    the h part of every state again (one copy per step), laid out so that the layer output
-                          (T, N, P) and the right factor of dW_hh over all steps are views that BLAS reads directly
-      saved blocks        (T, width, N): per-step values the backward needs, contiguous per step
-      gradient blocks     (width, T, N), seen as (T, N, width): a step writes its gate gradients into its slot, so
-                          gx's gradient and the left factor of dW_hh are that one array (one product, no concat)
-      scratch             (width, N) arrays no node keeps, reused by every step
-    A new forward makes a new Workspace whose arrays come from B.reusable_empty: ones nobody holds any more (no
-    output, view or graph node), so no array a Tensor or graph node still holds is ever overwritten, and steady
-    training allocates none."""
-
-    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks", "fm")
-
-    def __init__(self, h0, T, width, reverse, feature_major=True):
-        self.rev, self.N, self.T, self.fm = int(reverse), h0.shape[0], T, feature_major
-        i0 = T * self.rev
-        self.blocks = {}
-        if not feature_major:
-            self.states = B.reusable_empty((T + 1,) + tuple(h0.shape), h0.dtype)
-            self.states[i0, ...] = h0
-            self.hist = None
-            self.h_states = self.states if width == h0.shape[1] else self.states[..., :width]
-            return
-        self.states = B.reusable_empty((T + 1, h0.shape[1], self.N), h0.dtype)
-        self.states[i0, ...] = _cols(h0)
-        self.hist = B.reusable_empty((width, T + 1, self.N), h0.dtype)
-        self.hist[:, i0, :] = self.states[i0, :width, :]
-        self.h_states = xp.permute_dims(self.hist, (1, 2, 0))  # (T+1, N, P)
-
-    def io(self, t):
-        """(the state step t reads, the slot of the state it writes), each (W, N)."""
-        return self.states[t + self.rev, ...], self.states[t + 1 - self.rev, ...]
-
-    def record(self, t, out):
-        """Copy the h rows of step t's new state (W, N) into hist (feature-major only)."""
-        if self.fm:
-            self.hist[:, t + 1 - self.rev, :] = out[:self.hist.shape[0], ...]
-
-    def outputs(self, width):
-        """The layer output (T, N, width): a view of hist (of the states, batch-major)."""
-        r = self.rev
-        return self.h_states[1 - r:self.T + 1 - r, ...]
-
-    def block(self, name, width, dtype):
-        """Saved block `name` (T, width, N) (made on first use): step t's (width, N) values are block[t]."""
-        b = self.blocks.get(name)
-        if b is None:
-            b = self.blocks[name] = B.reusable_empty((self.T,) + self._rows(width), dtype)
-        return b
-
-    def grad_block(self, name, width, dtype):
-        """Gradient block `name` seen as (T, N, width), stored (width, T, N) (made on first use)."""
-        b = self.blocks.get(name)
-        if b is None:
-            if self.fm:
-                b = self.blocks[name] = xp.permute_dims(B.reusable_empty((width, self.T, self.N), dtype), (1, 2, 0))
-            else:
-                b = self.blocks[name] = B.reusable_empty((self.T, self.N, width), dtype)
-        return b
-
-    def scratch(self, name, width, dtype):
-        """A (width, N) array no graph node keeps, reused by every step."""
-        b = self.blocks.get(name)
-        if b is None:
-            b = self.blocks[name] = B.reusable_empty(self._rows(width), dtype)
-        return b
-
-    def _rows(self, width):
-        return (width, self.N) if self.fm else (self.N, width)
-
-    def transposed(self, name, w):
-        """w.T as a contiguous array, copied on first use in this forward's graph and read by every step (small
-        products with the transposed view are 25-60% slower)."""
-        if not CONTIGUOUS_WT:
-            return w.T
-        b = self.blocks.get(name)
-        if b is None:
-            b = self.blocks[name] = B.reusable_empty((w.shape[1], w.shape[0]), w.dtype)
-            b[...] = w.T
-        return b
-
-    def span(self, left, t):
-        """The place of OuterGrad(left[t], h_t): the engine joins consecutive steps' spans into one product."""
-        return (left, self.h_states, t, t + self.rev)
-
-
-def _rows(ws, name, t, width, N, dtype):
-    """Step t's (width, N) values of saved block `name`, or a fresh array without a workspace."""
-    return B.empty((width, N), dtype) if ws is None else ws.block(name, width, dtype)[t, ...]
-
-
-def _tmp(ws, name, width, N, dtype):
-    return B.empty((width, N), dtype) if ws is None else ws.scratch(name, width, dtype)
-
-
-def _wt(ws, name, w):
-    """w.T for the backward's w.T @ da: the workspace's contiguous copy, or the view without a workspace."""
-    return w.T if ws is None else ws.transposed(name, w)
-
-
-_constants = {}
-
-
-def _constant_rows(key, parts, N, dtype):
-    """A cached (sum of row counts, N) array: value v on n rows for each (n, v) in `parts`. Full arrays, not (G, 1)
-    columns: a NumPy op broadcasting a column over N takes 2-3x as long as one over two full arrays."""
-    k = (key, N, dtype)
-    c = _constants.get(k)
-    if c is None:
-        if len(_constants) > 64:
-            _constants.clear()
-        c = _constants[k] = xp.concat([B.full((n, N), v, dtype) for n, v in parts])
-    return c
 
 
 def _split_mask(g, mask):
@@ -196,7 +67,7 @@ class Cell(Function):
         copy). Without a workspace: d itself (a fresh array). Returns what the weight and gx gradients refer to."""
         if self.ws is None:
             return d
-        slot = _cols(self.ws.grad_block(name, d.shape[0], d.dtype)[self.t, ...])
+        slot = columns(self.ws.grad_block(name, d.shape[0], d.dtype)[self.t, ...])
         slot[...] = d
         return slot
 
@@ -285,7 +156,7 @@ class RNNCell(Cell):
     def forward(self, gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", ws=None):
         x, h, a = self._begin(gx, h, t, mask, ws, h.shape[1])
         self.h, self.w_hh, self.relu = h, w_hh, nonlinearity == "relu"
-        B.matmul(h, _wt(ws, "w_hh_t", w_hh), out=a)
+        B.matmul(h, weight_t(ws, "w_hh_t", w_hh), out=a)
         a += x
         if self.relu:
             a[...] = xp.where(a > 0, a, xp.zeros_like(a))
@@ -322,7 +193,7 @@ class LSTMCell(Cell):
         H, N, dt = H4 // 4, s.shape[0], s.dtype
         x, s, out = self._begin(gx, s, t, mask, ws, P + H)
         h, c = s[:P, :], s[P:, :]
-        a = _rows(ws, "acts", t, H4, N, dt)
+        a = saved_rows(ws, "acts", t, H4, N, dt)
         B.matmul(w_hh, h, out=a)
         a += x
         sigmoid_(a[:2 * H, :])
@@ -331,10 +202,10 @@ class LSTMCell(Cell):
         i, f, gg, o = a[:H, :], a[H:2 * H, :], a[2 * H:3 * H, :], a[3 * H:, :]
         c2 = out[P:, :]
         B.mul(f, c, out=c2)
-        tmp = _tmp(ws, "tmp", H, N, dt)
+        tmp = scratch(ws, "tmp", H, N, dt)
         B.mul(i, gg, out=tmp)
         c2 += tmp
-        k = B.tanh(c2, out=_rows(ws, "k", t, H, N, dt))
+        k = B.tanh(c2, out=saved_rows(ws, "k", t, H, N, dt))
         if w_hr is None:
             B.mul(o, k, out=out[:P, :])
             m = None
@@ -352,9 +223,9 @@ class LSTMCell(Cell):
             self.dh2 = dm
             dm = B.matmul(self.w_hr.T, dm)
         i, f, gg, o = y[:H, :], y[H:2 * H, :], y[2 * H:3 * H, :], y[3 * H:, :]
-        da = _tmp(self.ws, "da", 4 * H, N, dt)
+        da = scratch(self.ws, "da", 4 * H, N, dt)
         di, df, dg, do = da[:H, :], da[H:2 * H, :], da[2 * H:3 * H, :], da[3 * H:, :]
-        dC = tanh_grad(k, dm, _tmp(self.ws, "dC", H, N, dt))
+        dC = tanh_grad(k, dm, scratch(self.ws, "dC", H, N, dt))
         dC *= o
         dC += dc2
         # da = [dC*g, dC*c, dC*i, dm*k] * [i(1-i), f(1-f), 1-g^2, o(1-o)], the derivative of all four blocks in one
@@ -363,21 +234,21 @@ class LSTMCell(Cell):
         B.mul(dC, self.c, out=df)
         B.mul(dC, i, out=dg)
         B.mul(dm, k, out=do)
-        d1 = B.sub(1.0, y, out=_tmp(self.ws, "d1", 4 * H, N, dt))
-        d1 *= B.add(y, _g_rows(self.ws, H, N, dt), out=_tmp(self.ws, "d2", 4 * H, N, dt))
+        d1 = B.sub(1.0, y, out=scratch(self.ws, "d1", 4 * H, N, dt))
+        d1 *= B.add(y, _g_rows(self.ws, H, N, dt), out=scratch(self.ws, "d2", 4 * H, N, dt))
         da *= d1
         self.da = self.keep_grad(da)
         if not need_ds:
             return None
         ds = B.empty((P + H, N), dt)
-        B.matmul(_wt(self.ws, "w_hh_t", self.w_hh), da, out=ds[:P, :])
+        B.matmul(weight_t(self.ws, "w_hh_t", self.w_hh), da, out=ds[:P, :])
         B.mul(dC, f, out=ds[P:, :])
         return ds
 
     def weight_grads(self, need):
         out = (self.outer(self.da, self.h) if need[2] else None,)
         if self.w_hr is not None:
-            out += (OuterGrad(_cols(self.dh2), _cols(self.m)) if need[3] else None,)
+            out += (OuterGrad(columns(self.dh2), columns(self.m)) if need[3] else None,)
         return out
 
 
@@ -385,13 +256,21 @@ def _g_rows(ws, H, N, dtype):
     """(4H, N): 1 on the LSTM's g rows, 0 on i, f, o (the backward's e); looked up once per workspace."""
     e = None if ws is None else ws.blocks.get("g_rows")
     if e is None:
-        e = _constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype)
+        e = constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype)
         if ws is not None:
             ws.blocks["g_rows"] = e
     return e
 
 
 # ----------------------------------------------------------------------------------------- GRU
+def _gru_new_state(h, n, z, h2, hmn):
+    """h2 <- h' = n + z * (h - n), the update both GRU forms share; returns hmn <- h - n (the backward's factor)."""
+    B.sub(h, n, out=hmn)
+    B.mul(hmn, z, out=h2)
+    h2 += n
+    return hmn
+
+
 def _gru_gates_backward(g, z, n, hmn, dn, dz, tmp):
     """The part both GRU forms share, h' = n + z * (h - n), with z = sigmoid(.), n = tanh(.):
     dn_pre = dh' * (1-z) * (1-n^2) (into dn), dz_pre = dh' * (h-n) * z(1-z) (into dz: the sigmoid derivative
@@ -420,29 +299,27 @@ class GRUCell(Cell):
     def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
-        q = B.matmul(w_hh, h, out=_rows(ws, "q", t, 3 * H, N, dt))
+        q = B.matmul(w_hh, h, out=saved_rows(ws, "q", t, 3 * H, N, dt))
         qn = q[2 * H:, :]
         if b_hn is not None:
             qn += b_hn.T
-        rz = B.add(x[:2 * H, :], q[:2 * H, :], out=_rows(ws, "rz", t, 2 * H, N, dt))
+        rz = B.add(x[:2 * H, :], q[:2 * H, :], out=saved_rows(ws, "rz", t, 2 * H, N, dt))
         sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
-        n = B.mul(r, qn, out=_rows(ws, "n", t, H, N, dt))
+        n = B.mul(r, qn, out=saved_rows(ws, "n", t, H, N, dt))
         n += x[2 * H:, :]
         B.tanh(n, out=n)
-        hmn = B.sub(h, n, out=_rows(ws, "hmn", t, H, N, dt))
-        B.mul(hmn, z, out=h2)
-        h2 += n
+        hmn = _gru_new_state(h, n, z, h2, saved_rows(ws, "hmn", t, H, N, dt))
         self.h, self.w_hh, self.rz, self.n, self.qn, self.hmn = h, w_hh, rz, n, qn, hmn
         return self._end(h2, h)
 
     def step_backward(self, g, need_dh):
         H, N = g.shape
         r, z = self.rz[:H, :], self.rz[H:, :]
-        da = _tmp(self.ws, "da", 3 * H, N, g.dtype)
+        da = scratch(self.ws, "da", 3 * H, N, g.dtype)
         dr, dz, dn = da[:H, :], da[H:2 * H, :], da[2 * H:, :]
-        dq = _tmp(self.ws, "dq", 3 * H, N, g.dtype)
-        tmp = _tmp(self.ws, "tmp", H, N, g.dtype)
+        dq = scratch(self.ws, "dq", 3 * H, N, g.dtype)
+        tmp = scratch(self.ws, "tmp", H, N, g.dtype)
         _gru_gates_backward(g, z, self.n, self.hmn, dn, dz, tmp)
         drn = B.mul(dn, r, out=dq[2 * H:, :])
         B.sub(1.0, r, out=dr)  # dr_pre = (dn_pre * r) * q_n * (1 - r): the sigmoid derivative r(1-r), r taken from drn
@@ -452,7 +329,7 @@ class GRUCell(Cell):
         self.da, self.dq = self.keep_grad(da), self.keep_grad(dq, "grads2")
         if not need_dh:
             return None
-        return _gru_state_grad(B.matmul(_wt(self.ws, "w_hh_t", self.w_hh), dq), g, z, tmp)
+        return _gru_state_grad(B.matmul(weight_t(self.ws, "w_hh_t", self.w_hh), dq), g, z, tmp)
 
     def weight_grads(self, need):
         out = (self.outer(self.dq, self.h, "grads2") if need[2] else None,)
@@ -462,7 +339,7 @@ class GRUCell(Cell):
 
     def bias_grad(self):
         H = self.n.shape[0]
-        drn, ws = _cols(self.dq[2 * H:, :]), self.ws
+        drn, ws = columns(self.dq[2 * H:, :]), self.ws
         ones = B.ones_column(drn.shape[0], drn.dtype)
         if ws is None:
             return OuterGrad(ones, drn)
@@ -495,26 +372,24 @@ class GRUCellResetBefore(Cell):
     def forward(self, gx, h, w_rz, w_n, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
-        rz = B.matmul(w_rz, h, out=_rows(ws, "rz", t, 2 * H, N, dt))
+        rz = B.matmul(w_rz, h, out=saved_rows(ws, "rz", t, 2 * H, N, dt))
         rz += x[:2 * H, :]
         sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
-        rh = B.mul(r, h, out=_rows(ws, "rh", t, H, N, dt))
-        n = B.matmul(w_n, rh, out=_rows(ws, "n", t, H, N, dt))
+        rh = B.mul(r, h, out=saved_rows(ws, "rh", t, H, N, dt))
+        n = B.matmul(w_n, rh, out=saved_rows(ws, "n", t, H, N, dt))
         n += x[2 * H:, :]
         B.tanh(n, out=n)
-        hmn = B.sub(h, n, out=_rows(ws, "hmn", t, H, N, dt))
-        B.mul(hmn, z, out=h2)
-        h2 += n
+        hmn = _gru_new_state(h, n, z, h2, saved_rows(ws, "hmn", t, H, N, dt))
         self.h, self.w_rz, self.w_n, self.rz, self.rh, self.n, self.hmn = h, w_rz, w_n, rz, rh, n, hmn
         return self._end(h2, h)
 
     def step_backward(self, g, need_dh):
         H, N = g.shape
         r, z, h = self.rz[:H, :], self.rz[H:, :], self.h
-        da = _tmp(self.ws, "da", 3 * H, N, g.dtype)
+        da = scratch(self.ws, "da", 3 * H, N, g.dtype)
         dr, dz, dn = da[:H, :], da[H:2 * H, :], da[2 * H:, :]
-        tmp = _tmp(self.ws, "tmp", H, N, g.dtype)
+        tmp = scratch(self.ws, "tmp", H, N, g.dtype)
         _gru_gates_backward(g, z, self.n, self.hmn, dn, dz, tmp)
         drh = B.matmul(self.w_n.T, dn)
         B.mul(drh, h, out=tmp)
@@ -529,5 +404,5 @@ class GRUCellResetBefore(Cell):
 
     def weight_grads(self, need):
         H = self.n.shape[0]
-        return (OuterGrad(_cols(self.da[:2 * H, :]), _cols(self.h)) if need[2] else None,
-                OuterGrad(_cols(self.da[2 * H:, :]), _cols(self.rh)) if need[3] else None)
+        return (OuterGrad(columns(self.da[:2 * H, :]), columns(self.h)) if need[2] else None,
+                OuterGrad(columns(self.da[2 * H:, :]), columns(self.rh)) if need[3] else None)

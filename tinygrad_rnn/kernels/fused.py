@@ -10,7 +10,7 @@ Step interface (what nn/rnn.py calls; Tensors batch-major, gate blocks contiguou
   h = rnn_step(gx, h, w_hh, t=t)                   # state (N, H)
   s = lstm_step(gx, s, w_hh, w_hr, t=t)            # state s = [h | c], (N, P + H): one output per node
   h = gru_step(gx, h, w_hh, b_hn, t=t)             # reset_after=False: gru_step(gx, h, (w_rz, w_n), t=t)
-  ws = step_workspace(h0, T, width, reverse, kind) # one layer direction's arrays (cells.Workspace; None for twins)
+  ws = step_workspace(h0, T, width, reverse, kind) # one layer direction's arrays (workspace.Workspace; None for twins)
   outs, last = run_steps(kind, gx, s0, weights, times, masks, tag, ws)  # every step of one layer direction
   y = stack_states(states, width=P, directions=D)  # states ordered by direction, then original time -> (T, N, D*P)
 `t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into the workspace's gradient block,
@@ -24,8 +24,9 @@ with a `kind` tag per gate, so the visualizer can draw the gates."""
 from .. import backend as B
 from ..autograd import Function, IndexGrad, current_tag, modes, use_primitives
 from ..autograd import tag as _tag_ctx
-from .cells import GRUCell, GRUCellResetBefore, LSTMCell, RNNCell, Workspace
+from .cells import GRUCell, GRUCellResetBefore, LSTMCell, RNNCell
 from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
+from .workspace import Workspace
 
 xp = B.xp
 __all__ = ["use_primitives", "RNNCell", "LSTMCell", "GRUCell", "GRUCellResetBefore"]  # the mode lives in autograd
@@ -162,7 +163,7 @@ def linear(x, w, b_ih=None, b_hh=None, hh_rows=None, kind="lstm"):
 
 
 def step_workspace(h0, T, width, reverse=False, kind="lstm"):
-    """The arrays of one layer direction's T fused steps of `kind` (cells.Workspace, in that cell's layout), or None
+    """The arrays of one layer direction's T fused steps of `kind` (workspace.Workspace, in that cell's layout), or None
     for the twins. h0: the initial state array (N, W). Only for a run without masks."""
     return None if modes().primitives else Workspace(h0, T, width, reverse, STEPS[kind][0].feature_major)
 
