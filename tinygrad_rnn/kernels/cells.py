@@ -14,7 +14,7 @@ from .. import backend as B
 from .. import grads as _grads
 from ..autograd import Function, IndexGrad, OuterGrad
 from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
-from .workspace import columns, constant_rows, saved_rows, scratch, weight_t
+from .workspace import columns, saved_rows, scratch, weight_t
 
 xp = B.xp
 
@@ -228,15 +228,16 @@ class LSTMCell(Cell):
         dC = tanh_grad(k, dm, scratch(self.ws, "dC", H, N, dt))
         dC *= o
         dC += dc2
-        # da = [dC*g, dC*c, dC*i, dm*k] * [i(1-i), f(1-f), 1-g^2, o(1-o)], the derivative of all four blocks in one
-        # pass: (1 - y) * (y + e), e = 1 on g's block (1-g^2 = (1-g)(1+g)), 0 elsewhere
+        # da = [dC*g, dC*c, dC*i, dm*k] * [i(1-i), f(1-f), 1-g^2, o(1-o)], the derivative of all four blocks at once:
+        # u = 1 - y, d = u * y on every block, and on g's block 1 - g^2 = (1-g)(1+g) = u + u*g, so d += u there
         B.mul(dC, gg, out=di)
         B.mul(dC, self.c, out=df)
         B.mul(dC, i, out=dg)
         B.mul(dm, k, out=do)
-        d1 = B.sub(1.0, y, out=scratch(self.ws, "d1", 4 * H, N, dt))
-        d1 *= B.add(y, _g_rows(self.ws, H, N, dt), out=scratch(self.ws, "d2", 4 * H, N, dt))
-        da *= d1
+        u = B.sub(1.0, y, out=scratch(self.ws, "d1", 4 * H, N, dt))
+        d = B.mul(u, y, out=scratch(self.ws, "d2", 4 * H, N, dt))
+        d[2 * H:3 * H, :] += u[2 * H:3 * H, :]
+        da *= d
         self.da = self.keep_grad(da)
         if not need_ds:
             return None
@@ -250,16 +251,6 @@ class LSTMCell(Cell):
         if self.w_hr is not None:
             out += (OuterGrad(columns(self.dh2), columns(self.m)) if need[3] else None,)
         return out
-
-
-def _g_rows(ws, H, N, dtype):
-    """(4H, N): 1 on the LSTM's g rows, 0 on i, f, o (the backward's e); looked up once per workspace."""
-    e = None if ws is None else ws.blocks.get("g_rows")
-    if e is None:
-        e = constant_rows(("g", H), ((2 * H, 0.0), (H, 1.0), (H, 0.0)), N, dtype)
-        if ws is not None:
-            ws.blocks["g_rows"] = e
-    return e
 
 
 # ----------------------------------------------------------------------------------------- GRU

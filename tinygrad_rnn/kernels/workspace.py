@@ -1,5 +1,5 @@
 """One layer direction's arrays for its fused steps (Workspace) and the helpers the cells take their arrays from:
-per-step rows of saved blocks, scratch, contiguous copies of W_hh^T, cached constant rows. Imports: backend."""
+per-step rows of saved blocks, scratch, contiguous copies of W_hh^T. Imports: backend."""
 
 from .. import backend as B
 
@@ -121,18 +121,3 @@ def scratch(ws, name, width, N, dtype):
 def weight_t(ws, name, w):
     """w.T for a product with W_hh^T: the workspace's contiguous copy (CONTIGUOUS_WT), or the view without one."""
     return w.T if ws is None else ws.transposed(name, w)
-
-
-_constants = {}
-
-
-def constant_rows(key, parts, N, dtype):
-    """A cached (sum of row counts, N) array: value v on n rows for each (n, v) in `parts`. Full arrays, not (G, 1)
-    columns: a NumPy op broadcasting a column over N takes 2-3x as long as one over two full arrays."""
-    k = (key, N, dtype)
-    c = _constants.get(k)
-    if c is None:
-        if len(_constants) > 64:
-            _constants.clear()
-        c = _constants[k] = xp.concat([B.full((n, N), v, dtype) for n, v in parts])
-    return c
