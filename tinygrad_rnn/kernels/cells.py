@@ -1,14 +1,15 @@
 """The recurrent cell steps (tanh/relu RNN, LSTM, GRU in both forms) as single Functions: each cell's forward and
 backward written once, with its derivation, for every backend (B's out= vocabulary: in place on NumPy and CuPy).
-Each has a twin made of primitives in twins.py (the readable specification). The Workspace holds one layer
-direction's arrays. Imports: backend, autograd, ops.
+Each has a twin made of primitives in twins.py (the readable specification); kernels/workspace.py holds one layer
+direction's arrays. Imports: backend, grads, autograd, ops, kernels.workspace.
 
-Layout. A step's Tensors are batch-major as the user sees them: gx (T, N, G), the state (N, W). Inside a step every
-array is feature-major, one column per sequence: the gate block of step t is W_hh @ h_t, a (G, N) array whose gates
-are contiguous (H, N) row blocks, so each NumPy call runs over contiguous memory (on the batch-major (N, G) rows a
-gate is a strided block and the same calls take 1.5-2x as long). The columns are the transposes of the batch-major
-arrays (views, no copies): the input projection stores gx as (T, G, N) (fused.Linear) and a step returns its
-(W, N) state as the (N, W) view .T."""
+Layout. A step's Tensors are batch-major as the user sees them: gx (T, N, G), the state (N, W). Inside a step of a
+cell with gates (LSTM, GRU) every array is feature-major, one column per sequence: the gate block of step t is
+W_hh @ h_t, a (G, N) array whose gates are contiguous (H, N) row blocks, so each NumPy call runs over contiguous
+memory (on the batch-major (N, G) rows a gate is a strided block and the same calls take 1.5-2x as long). The columns
+are the transposes of the batch-major arrays (views, no copies): the input projection stores gx as (T, G, N)
+(fused.Linear) and a step returns its (W, N) state as the (N, W) view .T. The RNN cell, one gate block with nothing
+strided, computes batch-major (Cell.feature_major = False)."""
 
 from .. import backend as B
 from .. import grads as _grads
@@ -32,7 +33,7 @@ def _split_mask(g, mask):
 
 
 class Cell(Function):
-    """What the step Functions share: the state read and written (feature-major s_in, s_out), the step t of gx
+    """What the step Functions share: the state read and written (in the cell's layout), the step t of gx
     (t=None: gx is already (N, G)), the mask of sequences still running (others keep their state and pass its
     gradient through), and the gradient objects. backward() = mask split + step_backward (the cell's maths) + the
     per-parent gradients."""
