@@ -265,11 +265,16 @@ def write_readme(path, which, rows):
     cmd = "python benchmarks/bench_charlm.py " + " ".join(sys.argv[1:])
     note = (f"`{cmd}` on {time.strftime('%Y-%m-%d %H:%M')}, load average {load}, "
             f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, NumPy {backend.np.__version__}:")
+    write_between(path, text, begin, end, note + "\n\n" + head + "\n" + "\n".join(rows))
+
+
+def write_between(path, text, begin, end, body):
+    """Write `text` (PATH's contents, which hold both markers) with `body` between the markers: written whole, then
+    renamed over the old file, so a README is never left half-written."""
     before, rest = text.split(begin, 1)
-    after = rest.split(end, 1)[1]
-    tmp = path + ".tmp"  # written whole, then renamed over the old file: never a half-written README
+    tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(before + begin + "\n" + note + "\n\n" + head + "\n" + "\n".join(rows) + "\n" + end + after)
+        f.write(before + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
     os.replace(tmp, path)
 
 

@@ -164,11 +164,9 @@ def write_readme(path, text):
         old = f.read()
     if BEGIN not in old or END not in old:
         sys.exit(f"bench_gpu: {path} has no markers {BEGIN} ... {END}")
-    head, rest = old.split(BEGIN, 1)
-    tmp = path + ".tmp"  # written whole, then renamed over the old file
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1])
-    os.replace(tmp, path)
+    sys.path.insert(0, HERE)
+    from bench_charlm import write_between
+    write_between(path, old, BEGIN, END, text)
 
 
 def main():

@@ -37,9 +37,13 @@ def joined_run(first, last, steps):
         return None
     if abs(a[2] - b[2]) + 1 != steps:
         return None
-    lo, hi, off = min(a[2], b[2]), max(a[2], b[2]), a[3] - a[2]
-    left, right = a[0][lo:hi + 1, ...], a[1][lo + off:hi + 1 + off, ...]
-    return OuterGrad(B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1])))
+    return OuterGrad(*_span_views(a[0], a[1], min(a[2], b[2]), max(a[2], b[2]), a[3] - a[2]))
+
+
+def _span_views(lb, rb, lo, hi, off):
+    """(left, right): steps lo..hi of the left base and lo+off..hi+off of the right one, each as a 2-D view."""
+    left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
+    return B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1]))
 
 
 def _joined_spans(spans):
@@ -53,8 +57,7 @@ def _joined_spans(spans):
     lo, hi = min(idx), max(idx)
     if hi - lo + 1 != len(spans) or len(idx) != len(spans):
         return None
-    left, right = lb[lo:hi + 1, ...], rb[lo + off:hi + 1 + off, ...]
-    return B.reshape(left, (-1, left.shape[-1])), B.reshape(right, (-1, right.shape[-1]))
+    return _span_views(lb, rb, lo, hi, off)
 
 
 class Accumulator:
