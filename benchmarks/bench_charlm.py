@@ -1,14 +1,16 @@
 """Char-LM training step as a user writes it (Embedding -> LSTM/GRU/RNN -> Linear -> cross-entropy -> backward ->
 Adam, float32) in a plain process, beside the hand-written NumPy step and PyTorch CPU of the shared anchors
 (../shared/bench/anchors.py, systems `numpy` and `torch_nn`: same configs, same data), in interleaved rounds.
-Reports medians of per-step wall time, the ratios, and tinygrad_rnn's minor page faults per step.
+Each system runs in a spawned process of its own (tinygrad_rnn, the NumPy step, PyTorch), driven in turn, so each
+has the allocator and threads of a user's process that runs only it. Reports medians of per-step wall time, the ratios,
+and tinygrad_rnn's minor page faults per step.
 
     python benchmarks/bench_charlm.py                          # three cells, three sizes
     python benchmarks/bench_charlm.py --cells lstm --sizes small --ablate
     python benchmarks/bench_charlm.py --anchors /path/to/anchors.py --malloc-tune
 
 --ablate turns each speed mechanism of the library off in turn (beside it on, interleaved) and prints the gain it
-brings per size. --malloc-tune (opt-in, printed) keeps freed memory in glibc's heap for the whole process: the
+brings per size. --malloc-tune (opt-in, printed) keeps freed memory in glibc's heap in every process it starts: the
 library never changes allocator or BLAS settings itself.
 """
 
@@ -16,6 +18,7 @@ import argparse
 import contextlib
 import ctypes
 import importlib.util
+import multiprocessing
 import os
 import resource
 import statistics
@@ -119,28 +122,98 @@ def _faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+class Local:
+    """A runner in this process: a step function and the context (a mechanism turned off) it runs in."""
+
+    def __init__(self, fn, ctx=None):
+        self.fn, self.ctx = fn, ctx
+
+    def run(self, reps):
+        """(per-step times of `reps` steps, minor page faults per step)."""
+        with self.ctx() if self.ctx else contextlib.nullcontext():
+            f0, times = _faults(), []
+            for _ in range(reps):
+                t0 = _clock()
+                self.fn()
+                times.append(_clock() - t0)
+            return times, (_faults() - f0) / reps
+
+
+class Worker:
+    """A runner in a process of its own (spawned: a fresh interpreter), which builds one system's step and runs it on
+    request, so each library's allocations and threads are those of a user's process running only it (beside each
+    other, torch's and NumPy's heaps hid tinygrad_rnn's page faults)."""
+
+    def __init__(self, system, cell, size, a):
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, system, cell, size, a.anchors, a.clock, a.malloc_tune,
+                                                     a.torch_threads), daemon=True)
+        self.proc.start()
+        child.close()
+        ok, info = self.conn.recv()
+        if not ok:
+            self.close()
+            raise ImportError(info)
+
+    def run(self, reps):
+        self.conn.send(reps)
+        return self.conn.recv()
+
+    def close(self):
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.proc.join(timeout=30)
+        if self.proc.is_alive():
+            self.proc.kill()
+
+
+def _serve(conn, system, cell, size, anchors_path, clock, malloc_tune, torch_threads):
+    """A Worker's process: build `system`'s step ("tinygrad_rnn", "numpy" or "torch"), then run as many steps as
+    each request asks, answering (times, faults per step); None ends it."""
+    global _clock
+    _clock = time.process_time if clock == "cpu" else time.perf_counter
+    if malloc_tune:
+        tune_malloc()
+    try:
+        anchors = load_anchors(anchors_path)
+        cfg = anchors.CONFIGS[size]
+        x, y = anchors.make_data(cfg)
+        if system == "tinygrad_rnn":
+            fn = tiny_step(cfg, cell, x, y)
+        elif system == "numpy":
+            fn = anchors.build_numpy(cfg, cell, x, y)[0]
+        else:
+            fn = anchors.build_torch_nn(cfg, cell, x, y)[0]
+            if torch_threads:
+                import torch
+                torch.set_num_threads(torch_threads)
+    except ImportError as e:
+        conn.send((False, str(e)))
+        return
+    conn.send((True, None))
+    runner = Local(fn)
+    while (reps := conn.recv()) is not None:
+        conn.send(runner.run(reps))
+
+
 def interleaved(runners, rounds, budget):
     """{name: (per-step seconds, minor faults per step)} over `rounds` interleaved rounds; each runner's repetitions
-    per round sized to ~budget/rounds seconds. runners: {name: (step, context manager factory or None)}."""
+    per round sized to ~budget/rounds seconds. runners: {name: Local or Worker}."""
     reps = {}
-    for name, (fn, ctx) in runners.items():  # warm up (3 steps) and size the repetitions
-        with ctx() if ctx else contextlib.nullcontext():
-            for _ in range(2):
-                fn()
-            t0 = _clock()
-            fn()
-            reps[name] = max(2, int(budget / rounds / max(_clock() - t0, 1e-4)))
+    for name, runner in runners.items():  # warm up (2 steps), then size the repetitions on a third
+        runner.run(2)
+        one = runner.run(1)[0][0]
+        reps[name] = max(2, int(budget / rounds / max(one, 1e-4)))
     times = {name: [] for name in runners}
     faults = {name: [] for name in runners}
     for _ in range(rounds):
-        for name, (fn, ctx) in runners.items():
-            with ctx() if ctx else contextlib.nullcontext():
-                f0 = _faults()
-                for _ in range(reps[name]):
-                    t0 = _clock()
-                    fn()
-                    times[name].append(_clock() - t0)
-                faults[name].append((_faults() - f0) / reps[name])
+        for name, runner in runners.items():
+            t, f = runner.run(reps[name])
+            times[name] += t
+            faults[name].append(f)
     return {name: (times[name], statistics.median(faults[name])) for name in runners}
 
 
@@ -169,7 +242,8 @@ def main():
     _clock = time.process_time if a.clock == "cpu" else time.perf_counter
     anchors = load_anchors(a.anchors)
     tuned = tune_malloc() if a.malloc_tune else False
-    print(f"plain process: clock={a.clock} malloc_tuned={tuned} "
+    where = "this process, tinygrad_rnn only" if a.ablate else "each system in a spawned process of its own"
+    print(f"plain processes ({where}): clock={a.clock} malloc_tuned={tuned or a.malloc_tune} "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} torch_threads={a.torch_threads or 'anchors'} "
           f"rounds={a.rounds} budget={a.budget}s; "
           "medians of per-step time", flush=True)
@@ -183,12 +257,12 @@ def main():
     for cell in cell_list:
         for size in sizes:
             cfg = anchors.CONFIGS[size]
-            x, y = anchors.make_data(cfg)
-            ours = tiny_step(cfg, cell, x, y)
-            if a.ablate:
-                runners = {"on": (ours, None)}
+            if a.ablate:  # in this process, which runs only tinygrad_rnn
+                x, y = anchors.make_data(cfg)
+                ours = tiny_step(cfg, cell, x, y)
+                runners = {"on": Local(ours)}
                 chosen = a.mechanisms.split(",") if a.mechanisms else list(MECHANISMS)
-                runners.update({name: (ours, MECHANISMS[name]) for name in chosen})
+                runners.update({name: Local(ours, MECHANISMS[name]) for name in chosen})
                 r = interleaved(runners, a.rounds, a.budget)
                 on = statistics.median(r["on"][0])
                 for name in chosen:
@@ -199,16 +273,17 @@ def main():
                                 f"{off / on - 1:.1%} |")
                     results.append((name, off / on - 1))
                 continue
-            runners = {"tinygrad_rnn": (ours, None), "numpy": (anchors.build_numpy(cfg, cell, x, y)[0], None)}
+            runners = {"tinygrad_rnn": Worker("tinygrad_rnn", cell, size, a), "numpy": Worker("numpy", cell, size, a)}
             if not a.no_torch:
                 try:
-                    runners["torch"] = (anchors.build_torch_nn(cfg, cell, x, y)[0], None)
-                    if a.torch_threads:
-                        import torch
-                        torch.set_num_threads(a.torch_threads)
+                    runners["torch"] = Worker("torch", cell, size, a)
                 except ImportError:
                     pass
-            r = interleaved(runners, a.rounds, a.budget)
+            try:
+                r = interleaved(runners, a.rounds, a.budget)
+            finally:
+                for w in runners.values():
+                    w.close()
             med = {k: statistics.median(v[0]) for k, v in r.items()}
             t_ours, t_np, t_torch = med["tinygrad_rnn"], med["numpy"], med.get("torch")
             torch_ms = f"{t_torch * 1e3:8.2f}" if t_torch else f"{'-':>8}"

@@ -1,6 +1,8 @@
 """Workspaces are reused across batches only when nothing holds them: an output, a graph node or a retained gradient
 the user still has is never overwritten by a later forward, and steady training makes no new workspace arrays."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,69 @@ def test_matmul_like_gives_the_product_in_the_layout_asked(order):
     np.testing.assert_allclose(B.to_host(out), B.to_host(a) @ B.to_host(b), rtol=1e-13, atol=1e-13)
     if B.NAME == "numpy":
         assert out.flags.f_contiguous == (order == "F") and out.flags.c_contiguous == (order == "C")
+
+
+def _lm(seed=0):
+    tr.manual_seed(seed)
+    return nn.Embedding(11, 5, dtype=tr.float64), nn.Linear(5, 11, dtype=tr.float64)
+
+
+def _tokens(seed, n=40):
+    return tr.tensor(np.random.default_rng(seed).integers(0, 11, n))
+
+
+def test_held_embedding_logits_and_gradients_survive_later_steps():
+    """Embedding rows, Linear's output and cross-entropy's arrays come from the pool: what the user still holds
+    (outputs, a retained gradient, a graph not yet run backward) is never overwritten by later steps."""
+    emb, fc = _lm()
+    x1, y1 = _tokens(1), _tokens(2)
+    e1 = emb(x1)
+    e1.retain_grad()
+    logits1 = fc(e1)
+    loss1 = nn.functional.cross_entropy(logits1, y1)
+    kept = e1.numpy().copy(), logits1.numpy().copy(), loss1.item()
+    for seed in range(3, 8):  # later steps of the same shapes, run to the end
+        loss = nn.functional.cross_entropy(fc(emb(_tokens(seed))), _tokens(seed + 10))
+        loss.backward()
+    np.testing.assert_array_equal(e1.numpy(), kept[0])
+    np.testing.assert_array_equal(logits1.numpy(), kept[1])
+    emb.zero_grad(), fc.zero_grad()
+    loss1.backward(retain_graph=True)  # the saved exp(z) of step 1 is intact: the same gradients as a fresh run
+    first = [p.grad.numpy().copy() for p in (*emb.parameters(), *fc.parameters())] + [e1.grad.numpy().copy()]
+    loss2 = nn.functional.cross_entropy(fc(emb(_tokens(20))), _tokens(21))
+    loss2.backward()  # between the two backwards of step 1's graph
+    emb.zero_grad(), fc.zero_grad()
+    e1.grad = None
+    loss1.backward()  # the second backward through the retained graph reads what the first left
+    again = [p.grad.numpy() for p in (*emb.parameters(), *fc.parameters())] + [e1.grad.numpy()]
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a, b)
+    emb2, fc2 = _lm()
+    nn.functional.cross_entropy(fc2(emb2(x1)), y1).backward()
+    for a, p in zip(first, (*emb2.parameters(), *fc2.parameters()), strict=False):
+        np.testing.assert_array_equal(a, p.grad.numpy())
+
+
+@pooled
+def test_steady_language_model_steps_make_no_new_large_arrays():
+    """After warm-up a step's new memory (tracemalloc's peak over what was held before it; NumPy reports its arrays
+    there) stays well below one logits array: the embedding rows, the logits, exp(z) and dlogits are pooled arrays
+    (fresh arrays took about two logits' worth a step)."""
+    tr.manual_seed(0)
+    emb, fc = nn.Embedding(300, 16, dtype=tr.float64), nn.Linear(16, 300, dtype=tr.float64)
+    rng = np.random.default_rng(0)
+    batches = [(tr.tensor(rng.integers(0, 300, 400)), tr.tensor(rng.integers(0, 300, 400))) for _ in range(6)]
+    logits_bytes = 400 * 300 * 8
+    tracemalloc.start()
+    try:
+        peaks = []
+        for x, y in batches:
+            held = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            logits = fc(emb(x))  # the previous step's logits are still held here
+            nn.functional.cross_entropy(logits, y).backward()
+            peaks.append(tracemalloc.get_traced_memory()[1] - held)
+    finally:
+        tracemalloc.stop()
+    assert peaks[0] > logits_bytes  # the first step does allocate (the measure sees NumPy's arrays)
+    assert max(peaks[3:]) < logits_bytes / 2, peaks

@@ -149,6 +149,13 @@ def reusable_empty(shape, dtype):
     return a
 
 
+def take_rows(w, idx):
+    """Rows `idx` (1-D ints) of the 2-D table w, as a new array (on NumPy one nobody holds any more: reusable_empty)."""
+    if REUSE:
+        return np.take(w, idx, axis=0, out=reusable_empty((idx.shape[0], w.shape[1]), w.dtype))
+    return xp.take(w, idx, axis=0)
+
+
 def is_array(a):
     """True for an array of the active backend."""
     return isinstance(a, _array_type)

@@ -124,7 +124,9 @@ class CrossEntropy(Function):
         sums, kept for backward (which normalises them into the softmax), instead of log-probabilities, a one-hot
         mask and a second exp."""
         m = x.shape[0]
-        z = x - x.max(axis=1, keepdims=True)
+        # z (and dx in backward) in arrays nobody holds any more (B.reusable_empty): fresh ones of a language model's
+        # logits size are page-faulted in again on every step
+        z = B.np.subtract(x, x.max(axis=1, keepdims=True), out=B.reusable_empty(x.shape, x.dtype))
         rows = B.np.arange(m)
         picked = z[rows, target]
         B.np.exp(z, out=z)
@@ -136,7 +138,8 @@ class CrossEntropy(Function):
     def backward(self, g):
         if self.ez is not None:  # d(mean of -log p[i, t_i])/dx = (softmax - onehot(t)) / m
             scale = g / self.ez.shape[0] if self.reduction == "mean" else g
-            dx = self.ez * (scale / self.ssum)[:, None]  # softmax = exp(z) / ssum, normalised here: one pass
+            ez = self.ez  # softmax = exp(z) / ssum, normalised here: one pass
+            dx = B.np.multiply(ez, (scale / self.ssum)[:, None], out=B.reusable_empty(ez.shape, ez.dtype))
             dx[self.rows, self.target] -= scale
             return dx
         s = xp.exp(self.logp)

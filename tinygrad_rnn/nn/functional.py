@@ -41,9 +41,11 @@ class LinearFn(Function):
     def forward(self, x, w, b=None):
         # x's leading dims as one: a single (rows, in) @ (in, out) product, not one per leading index
         self.shape, self.x2, self.w = x.shape, B.reshape(x, (-1, w.shape[1])), w
-        y = xp.matmul(self.x2, xp.permute_dims(w, (1, 0)))
+        # the result in an array nobody holds any more (B.reusable_empty): a fresh one this large (a language model's
+        # logits) is page-faulted in again on every step
+        y = B.matmul(self.x2, xp.permute_dims(w, (1, 0)), out=B.reusable_empty((self.x2.shape[0], w.shape[0]), x.dtype))
         if b is not None:
-            y += b  # y is new: add the bias in place
+            y += b  # y is ours: add the bias in place
         return B.reshape(y, x.shape[:-1] + (w.shape[0],))
 
     def backward(self, g):
@@ -66,7 +68,7 @@ class EmbeddingFn(Function):
     def forward(self, w, indices=None, padding_idx=None):
         self.flat = B.reshape(indices, (-1,))
         self.num, self.padding_idx = w.shape[0], padding_idx
-        return B.reshape(xp.take(w, self.flat, axis=0), tuple(indices.shape) + (w.shape[1],))
+        return B.reshape(B.take_rows(w, self.flat), tuple(indices.shape) + (w.shape[1],))
 
     def backward(self, g):
         g2 = B.reshape(g, (-1, g.shape[-1]))
