@@ -139,6 +139,11 @@ class Local:
             return times, (_faults() - f0) / reps
 
 
+# Seconds a Worker waits before it runs: the threads of the process that ran before (OpenBLAS's, torch's OpenMP) spin
+# for a while after their last call and would take a core from this one (seen: the NumPy step at 1.9x its own time).
+SETTLE = 0.4
+
+
 class Worker:
     """A runner in a process of its own (spawned: a fresh interpreter), which builds one system's step and runs it on
     request, so each library's allocations and threads are those of a user's process running only it (beside each
@@ -157,6 +162,7 @@ class Worker:
             raise ImportError(info)
 
     def run(self, reps):
+        time.sleep(SETTLE)
         self.conn.send(reps)
         return self.conn.recv()
 

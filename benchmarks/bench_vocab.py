@@ -5,10 +5,13 @@ NumPy, in interleaved rounds (medians of wall time, plain process, float32):
   lsm_nll     F.log_softmax + F.nll_loss            logp = log_softmax(logits); mean(-logp[y]); dlogits
 
     python benchmarks/bench_vocab.py                 # N=2048 rows, H=256, V=10000
+    python benchmarks/bench_vocab.py --readme README.md   # also write the table into README.md between its markers
 """
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -55,6 +58,8 @@ def main():
                     help="cpu: this process's CPU time, steadier on a loaded machine (fair with one BLAS thread)")
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--readme", default=None, metavar="PATH",
+                    help="also write the table (with the command, date and load) into PATH between its markers")
     a = ap.parse_args()
     global _clock
     _clock = time.process_time if a.clock == "cpu" else time.perf_counter
@@ -98,6 +103,7 @@ def main():
     print(f"N={N} H={H} V={V} float32, plain process, clock={a.clock}, {a.rounds} interleaved rounds x {a.reps}; "
           "medians")
     print(f"{'case':10} {'tinygrad_rnn ms':>15} {'numpy ms':>9} {'ours/numpy':>10}")
+    rows = []
     for name, (ours, mine) in cases.items():
         t = {"ours": [], "numpy": []}
         for fn in (ours, mine):
@@ -110,6 +116,31 @@ def main():
                     t[key].append(_clock() - t0)
         mo, mn = statistics.median(t["ours"]), statistics.median(t["numpy"])
         print(f"{name:10} {mo * 1e3:15.2f} {mn * 1e3:9.2f} {mo / mn:10.2f}", flush=True)
+        rows.append(f"| {CASES[name]} | {mo * 1e3:.2f} | {mn * 1e3:.2f} | {mo / mn:.2f} |")
+    if a.readme:
+        write_readme(a.readme, rows, f"N = {N:,} rows, H = {H}, V = {V:,}, float32, clock {a.clock}, "
+                                     f"{a.rounds} interleaved rounds of {a.reps}")
+
+
+CASES = {"linear_ce": "`Linear(H, V)` + `cross_entropy`", "lsm_nll": "`log_softmax` + `nll_loss`"}
+
+
+def write_readme(path, rows, what):
+    """The table, with the command, date and load, between PATH's bench_vocab markers (bench_charlm's writer)."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_charlm import write_between
+    begin = "<!-- bench_vocab table: written by benchmarks/bench_vocab.py --readme -->"
+    end = "<!-- end of bench_vocab table -->"
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if begin not in text or end not in text:
+        sys.exit(f"bench_vocab: {path} has no markers {begin} ... {end}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    cmd = "python benchmarks/bench_vocab.py " + " ".join(sys.argv[1:])
+    note = (f"`{cmd}` on {time.strftime('%Y-%m-%d %H:%M')}, load average {load}, {what}; medians of forward + "
+            "backward:")
+    head = "| case | tinygrad_rnn ms | NumPy by hand ms | x the NumPy time |\n|---|---:|---:|---:|"
+    write_between(path, text, begin, end, note + "\n\n" + head + "\n" + "\n".join(rows))
 
 
 if __name__ == "__main__":

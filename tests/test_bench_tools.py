@@ -87,3 +87,34 @@ def test_gpu_readme_only_from_a_cupy_run(backend, tmp_path):
     else:
         assert p.returncode != 0 and "not CuPy" in p.stderr
         assert text == f"x\n{bg.BEGIN}\n{bg.END}\ny\n"
+
+
+def test_vocab_readme_writer_fills_its_markers(tmp_path):
+    bv = _load("bench_vocab")
+    readme = tmp_path / "README.md"
+    begin = "<!-- bench_vocab table: written by benchmarks/bench_vocab.py --readme -->"
+    end = "<!-- end of bench_vocab table -->"
+    readme.write_text(f"top\n{begin}\n{end}\nbottom\n", encoding="utf-8")
+    bv.write_readme(str(readme), ["| `log_softmax` + `nll_loss` | 2.00 | 1.00 | 2.00 |"], "N = 8 rows")
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("top\n" + begin) and text.endswith(end + "\nbottom\n")
+    assert "N = 8 rows" in text and "| `log_softmax` + `nll_loss` | 2.00 | 1.00 | 2.00 |" in text
+
+
+ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")
+
+
+@pytest.mark.skipif(not os.path.exists(ANCHORS), reason="the shared anchors are not next to this checkout")
+def test_bench_worker_runs_a_system_in_a_process_of_its_own():
+    if BENCH not in sys.path:  # the spawned process imports bench_charlm by name (it gets this sys.path)
+        sys.path.insert(0, BENCH)
+    bc = importlib.import_module("bench_charlm")
+    opts = type("Opts", (), {"anchors": ANCHORS, "clock": "wall", "malloc_tune": False, "torch_threads": None})
+    w = bc.Worker("tinygrad_rnn", "rnn", "small", opts)
+    try:
+        assert w.proc.pid != os.getpid() and w.proc.is_alive()
+        times, faults = w.run(3)
+        assert len(times) == 3 and all(t > 0 for t in times) and faults >= 0
+    finally:
+        w.close()
+    assert not w.proc.is_alive()
