@@ -28,15 +28,27 @@ def test_goals_line_sorts_met_from_missed():
     assert "GRU medium 0.890x NumPy" in missed
 
 
+def _marked_readme(tmp_path, what):
+    """A README.md with `what`'s markers around old rows, and a check that a writer kept everything outside them."""
+    script = what.split()[0]
+    begin = f"<!-- {what}: written by benchmarks/{script}.py --readme -->"
+    end = f"<!-- end of {what} -->"
+    readme = tmp_path / "README.md"
+    readme.write_text(f"before\n{begin}\nold rows\n{end}\nafter\n", encoding="utf-8")
+
+    def check():
+        text = readme.read_text(encoding="utf-8")
+        assert text.startswith("before\n" + begin) and text.endswith(end + "\nafter\n")
+        return text
+
+    return readme, check
+
+
 def test_readme_writer_replaces_only_between_markers(tmp_path):
     bc = _load("bench_charlm")
-    readme = tmp_path / "README.md"
-    begin = "<!-- bench_charlm table: written by benchmarks/bench_charlm.py --readme -->"
-    end = "<!-- end of bench_charlm table -->"
-    readme.write_text(f"before\n{begin}\nold rows\n{end}\nafter\n", encoding="utf-8")
+    readme, check = _marked_readme(tmp_path, "bench_charlm table")
     bc.write_readme(str(readme), "table", ["| LSTM | small | 1 |"])
-    text = readme.read_text(encoding="utf-8")
-    assert text.startswith("before\n" + begin) and text.endswith(end + "\nafter\n")
+    text = check()
     assert "old rows" not in text and "| LSTM | small | 1 |" in text
     assert not (tmp_path / "README.md.tmp").exists()
     (tmp_path / "bare.md").write_text("no markers\n", encoding="utf-8")
@@ -91,14 +103,11 @@ def test_gpu_readme_only_from_a_cupy_run(backend, tmp_path):
 
 def test_vocab_readme_writer_fills_its_markers(tmp_path):
     bv = _load("bench_vocab")
-    readme = tmp_path / "README.md"
-    begin = "<!-- bench_vocab table: written by benchmarks/bench_vocab.py --readme -->"
-    end = "<!-- end of bench_vocab table -->"
-    readme.write_text(f"top\n{begin}\n{end}\nbottom\n", encoding="utf-8")
-    bv.write_readme(str(readme), ["| `log_softmax` + `nll_loss` | 2.00 | 1.00 | 2.00 |"], "N = 8 rows")
-    text = readme.read_text(encoding="utf-8")
-    assert text.startswith("top\n" + begin) and text.endswith(end + "\nbottom\n")
-    assert "N = 8 rows" in text and "| `log_softmax` + `nll_loss` | 2.00 | 1.00 | 2.00 |" in text
+    readme, check = _marked_readme(tmp_path, "bench_vocab table")
+    row = "| `log_softmax` + `nll_loss` | 2.00 | 1.00 | 2.00 |"
+    bv.write_readme(str(readme), [row], "N = 8 rows")
+    text = check()
+    assert "old rows" not in text and "N = 8 rows" in text and row in text
 
 
 ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")
