@@ -1,6 +1,7 @@
 """Workspaces are reused across batches only when nothing holds them: an output, a graph node or a retained gradient
 the user still has is never overwritten by a later forward, and steady training makes no new workspace arrays."""
 
+import sys
 import tracemalloc
 
 import numpy as np
@@ -27,6 +28,22 @@ def test_reusable_empty_reuses_only_what_nobody_holds():
     assert id(b) != first
     del held, b
     assert id(B.reusable_empty((7, 3), B.float64)) == first
+
+
+@pooled
+def test_pool_keeps_a_bounded_number_of_free_bytes(monkeypatch):
+    """Many shapes in turn (generation with a growing length): the arrays nobody holds are dropped past
+    POOL_FREE_BYTES; an array still held stays in the pool, and a shape in steady use is still served from it."""
+    monkeypatch.setattr(B, "POOL_FREE_BYTES", 10_000)
+    monkeypatch.setattr(B._per_thread, "pool", {}, raising=False)
+    held = B.reusable_empty((100,), B.float64)
+    for n in range(200, 2000, 100):
+        B.reusable_empty((n,), B.float64)
+        free = sum(a.nbytes for arrays in B._per_thread.pool.values() for a in arrays if sys.getrefcount(a) == 3)
+        assert free <= 10_000 + n * 8
+    assert any(a is held for a in B._per_thread.pool[((100,), B.float64)])
+    first = id(B.reusable_empty((1900,), B.float64))
+    assert id(B.reusable_empty((1900,), B.float64)) == first
 
 
 @pytest.mark.parametrize("cell", CELLS)

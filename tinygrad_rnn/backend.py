@@ -130,7 +130,9 @@ def reusable_empty(shape, dtype):
     before and nobody holds any more (no Tensor, view or graph node refers to it: its reference count says so), else
     a new one, kept for later (at most 4 per shape). So steady training allocates no large array per step: a fresh
     large array is page-faulted in on every use (thousands of faults a step) unless the process tunes malloc,
-    which the library never does. Elsewhere a new array (CuPy has its own memory pool)."""
+    which the library never does. The arrays nobody holds stay kept only up to POOL_FREE_BYTES in all (many shapes
+    of large arrays, as in generation with a growing length, must not pile up). Elsewhere a new array (CuPy has its own
+    memory pool)."""
     if not REUSE:
         return empty(shape, dtype)
     pool = _per_thread.__dict__.setdefault("pool", {})
@@ -145,8 +147,22 @@ def reusable_empty(shape, dtype):
             return a
     a = np.empty(shape, dtype)
     if len(arrays) < 4:
+        _trim_pool(pool, a.nbytes)
         arrays.append(a)
     return a
+
+
+POOL_FREE_BYTES = 1 << 30  # at most this many bytes of pooled arrays nobody holds, per thread
+
+
+def _trim_pool(pool, incoming):
+    """Before the pool keeps a new array of `incoming` bytes: if the arrays nobody holds would then pass
+    POOL_FREE_BYTES, drop them (their shapes went out of use; the arrays in use stay)."""
+    free = [(key, a) for key, arrays in pool.items() for a in arrays if sys.getrefcount(a) == 3]
+    if sum(a.nbytes for _, a in free) + incoming <= POOL_FREE_BYTES:
+        return
+    for key, a in free:
+        pool[key] = [b for b in pool[key] if b is not a]
 
 
 def take_rows(w, idx):
