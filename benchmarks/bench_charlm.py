@@ -104,7 +104,6 @@ MECHANISMS = {
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(workspace, "CONTIGUOUS_WT", False),     # steps read the transposed view
     "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
-    "dx in x's layout": _set(backend, "LAYOUT_LIKE", False),          # Linear's dx always row-major
 }
 
 

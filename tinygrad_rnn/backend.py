@@ -109,19 +109,11 @@ _per_thread = threading.local()  # arrays a call writes into and keeps for later
 REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs none. (False: every call allocates.)
 
 
-LAYOUT_LIKE = True  # False: matmul_like is a plain product (bench_charlm --ablate turns it off)
-
-
-def matmul_like(a, b, like):
-    """a @ b (2-D) laid out in memory as `like` (an array of the result's shape): when `like` is column-major (the
-    transposed view a recurrent layer's output is), computed as (b^T a^T)^T, so the result is column-major too and
-    the gradient of that layer's states is read in memory order. For a gradient, which nobody writes into."""
-    if NAME == "strict" or a.dtype != b.dtype or not LAYOUT_LIKE:
+def matmul_pooled(a, b):
+    """a @ b (2-D), a gradient nobody writes into, in an array nobody holds any more (reusable_empty): a fresh one this
+    large is page-faulted in again on every backward."""
+    if not REUSE or a.dtype != b.dtype:
         return xp.matmul(a, b)
-    # the result in an array nobody holds any more (B.reusable_empty): a fresh one this large is page-faulted in
-    # again on every backward
-    if like.shape[0] > 1 and like.strides[0] == like.itemsize:
-        return xp.matmul(b.T, a.T, out=reusable_empty((b.shape[1], a.shape[0]), a.dtype)).T
     return xp.matmul(a, b, out=reusable_empty((a.shape[0], b.shape[1]), a.dtype))
 
 

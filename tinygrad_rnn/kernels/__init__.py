@@ -22,10 +22,10 @@ way). Its backward is the cell's step_backward plus the gradients of gx (an Inde
 block) and of the weights (OuterGrads the engine joins into one product over all steps); with a workspace the engine
 instead calls Cell.chain on the latest step, which runs every step of the direction and returns those gradients joined.
 Speed mechanisms kept (benchmarks/bench_charlm.py --ablate, each >= 5% at some size; README, Benchmarks): the
-workspace, its reuse across batches, the joined weight products, the chained steps (cells.CHAIN), the one-hot
-embedding backward, the plain cross-entropy path, the contiguous copy of W_hh^T (workspace.CONTIGUOUS_WT) and
-Linear's dx in x's layout (backend.LAYOUT_LIKE); the layouts themselves (feature-major gate blocks, the batch-major
-RNN) were chosen by measurement, not switched.
+workspace, its reuse across batches (with the other pooled arrays: backend.reusable_empty), the joined weight products,
+the chained steps (cells.CHAIN), the one-hot embedding backward, the plain cross-entropy path and the contiguous copy
+of W_hh^T (workspace.CONTIGUOUS_WT); the layouts themselves (feature-major gate blocks, the batch-major RNN) were
+chosen by measurement, not switched.
 The shared derivatives (tanh, sigmoid, relu) and the one in-place sigmoid live in ops.py beside the primitives that
 use them.
 """

@@ -79,7 +79,7 @@ class Linear(Function):
     def backward(self, g):
         need = self.needs_input_grad
         g2 = B.reshape(g, (-1, g.shape[-1]))
-        dx = B.reshape(B.matmul_like(g2, self.w, self.x2), self.lead + (self.w.shape[1],)) if need[0] else None
+        dx = B.reshape(B.matmul_pooled(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
         dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:

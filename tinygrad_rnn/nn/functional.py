@@ -51,8 +51,7 @@ class LinearFn(Function):
     def backward(self, g):
         needs = self.needs_input_grad
         g2 = B.reshape(g, (-1, self.w.shape[0]))
-        # dx in x's memory layout (a recurrent layer's output is a column-major view): its consumer reads it in order
-        dx = B.reshape(B.matmul_like(g2, self.w, self.x2), self.shape) if needs[0] else None
+        dx = B.reshape(B.matmul_pooled(g2, self.w), self.shape) if needs[0] else None
         dw = OuterGrad(g2, self.x2) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
