@@ -110,8 +110,8 @@ REUSE = NAME == "numpy"  # CuPy keeps its own memory pool; the stand-in needs no
 
 
 def matmul_pooled(a, b):
-    """a @ b (2-D), a gradient nobody writes into, in an array nobody holds any more (reusable_empty): a fresh one this
-    large is page-faulted in again on every backward."""
+    """a @ b (2-D) in an array nobody holds any more (reusable_empty), the caller's to keep or change: a fresh one of
+    a language model's size is page-faulted in again on every step."""
     if not REUSE or a.dtype != b.dtype:
         return xp.matmul(a, b)
     return xp.matmul(a, b, out=reusable_empty((a.shape[0], b.shape[1]), a.dtype))

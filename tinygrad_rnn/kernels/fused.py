@@ -61,7 +61,7 @@ class Linear(Function):
             b_hh = xp.concat((b_hh[:hh_rows], xp.zeros_like(b_hh[hh_rows:])))
         bias = b_hh if b_ih is None else (b_ih if b_hh is None else b_ih + b_hh)  # one pass over y, not two
         if x.ndim < 2 or not feature_major:  # batch-major: one (rows, I) @ (I, G) product
-            y = B.matmul(self.x2, w.T, out=B.reusable_empty((self.x2.shape[0], w.shape[0]), x.dtype))
+            y = B.matmul_pooled(self.x2, w.T)
             if bias is not None:
                 y += bias
             return B.reshape(y, self.lead + (w.shape[0],))

@@ -41,9 +41,7 @@ class LinearFn(Function):
     def forward(self, x, w, b=None):
         # x's leading dims as one: a single (rows, in) @ (in, out) product, not one per leading index
         self.shape, self.x2, self.w = x.shape, B.reshape(x, (-1, w.shape[1])), w
-        # the result in an array nobody holds any more (B.reusable_empty): a fresh one this large (a language model's
-        # logits) is page-faulted in again on every step
-        y = B.matmul(self.x2, xp.permute_dims(w, (1, 0)), out=B.reusable_empty((self.x2.shape[0], w.shape[0]), x.dtype))
+        y = B.matmul_pooled(self.x2, xp.permute_dims(w, (1, 0)))  # a language model's logits: pooled
         if b is not None:
             y += b  # y is ours: add the bias in place
         return B.reshape(y, x.shape[:-1] + (w.shape[0],))
