@@ -1,6 +1,7 @@
 """Workspaces are reused across batches only when nothing holds them: an output, a graph node or a retained gradient
 the user still has is never overwritten by a later forward, and steady training makes no new workspace arrays."""
 
+import contextlib
 import sys
 import tracemalloc
 
@@ -91,6 +92,39 @@ def test_steady_training_makes_no_new_workspace(cell):
             B.np.empty = real
     assert not [s for s in made if len(s) == 3 and s[-1] % 6 == 0], made  # no (T, N, k*H) workspace block
 
+
+
+@pytest.mark.parametrize("cell", ("LSTM", "GRU"))
+def test_gate_activations_overwrite_the_layers_own_projection(cell):
+    """A layer's steps keep their gate activations in the rows of the layer's input projection, which nothing else
+    reads (no other array written per step), and the layer still gives the primitive twins' values and gradients."""
+    from tinygrad_rnn.kernels import fused
+
+    tr.manual_seed(0)
+    layer = getattr(nn, cell)(5, 6, dtype=tr.float64)
+    results = []
+    for primitives in (False, True):
+        with tr.use_primitives() if primitives else contextlib.nullcontext():
+            x = _x(1)
+            out, _ = layer(x)
+            if not primitives:
+                step = out.grad_fn.parents[-1].grad_fn  # the last step: its input is the projection gx
+                gx = step.parents[0].array
+                kept = step.y if cell == "LSTM" else step.rz
+                assert np.shares_memory(kept, gx)
+            layer.zero_grad()
+            out.backward(tr.Tensor(np.random.default_rng(2).standard_normal(out.shape), dtype=tr.float64))
+            results.append([out.numpy(), x.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()])
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # the step helpers with a workspace made without the projection leave a caller's gx as it was
+    gx = tr.Tensor(np.random.default_rng(3).standard_normal((4, 3, 18)), dtype=tr.float64)
+    before = gx.numpy().copy()
+    h0 = tr.zeros(3, 6, dtype=tr.float64)
+    ws = fused.step_workspace(h0.array, 4, 6, kind="gru")
+    w_hh = tr.Tensor(np.random.default_rng(4).standard_normal((18, 6)), dtype=tr.float64)
+    fused.run_steps("gru", gx, h0, (w_hh, None), range(4), ws=ws)
+    np.testing.assert_array_equal(gx.numpy(), before)
 
 def test_matmul_pooled_gives_the_product_in_a_reused_array():
     rng = np.random.default_rng(0)

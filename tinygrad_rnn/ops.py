@@ -28,6 +28,18 @@ def sigmoid_(a):
     return B.reciprocal(a, out=a)
 
 
+def gate_sigmoid_(a):
+    """a <- sigmoid(a) = (tanh(a / 2) + 1) / 2 in place: the recurrent cells' gates. Same count of passes as
+    sigmoid_, each a quarter to a third quicker (tanh instead of exp and a reciprocal). A gate loses relative precision
+    only where its value is below float eps (there it reads 0 instead of, say, 2e-9, an absolute error below half an
+    ulp of 1), which changes no sum it enters; the primitive sigmoid keeps the exp form, exact near 0."""
+    a *= 0.5
+    B.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+    return a
+
+
 def stable_sigmoid(x):
     """sigmoid(x) as a new array: the one formula (sigmoid_) on a copy; overflow of exp is a value, not a warning."""
     with B.quiet():

@@ -11,7 +11,8 @@ Imports: helpers, backend, autograd, ops (never tensor).
              feature-major (gates as contiguous (H, N) row blocks), the RNN batch-major; and Cell.chain, the
              engine's extension point: a direction's steps take their own gradients in one loop
   workspace.py  the Workspace, one layer direction's arrays (all states, per-step saved values, gate gradients) so
-             outputs and weight-gradient factors are views, not copies, and the helpers the cells take arrays from
+             outputs and weight-gradient factors are views, not copies (the gate activations overwrite the layer's
+             input projection, read by nothing else), and the helpers the cells take arrays from
   twins.py   each step made of primitive ops: the readable specification, what use_primitives() builds and the
              visualizer draws; tests check every fused step against its twin in float64
   loss.py    log-softmax, softmax, cross-entropy and BCE-with-logits as single Functions

@@ -14,8 +14,8 @@ strided, computes batch-major (Cell.feature_major = False)."""
 from .. import backend as B
 from .. import grads as _grads
 from ..autograd import Function, IndexGrad, OuterGrad
-from ..ops import relu_grad, sigmoid_, sigmoid_grad, tanh_grad
-from .workspace import columns, saved_rows, scratch, weight_t
+from ..ops import gate_sigmoid_, relu_grad, sigmoid_grad, tanh_grad
+from .workspace import columns, input_rows, saved_rows, scratch, weight_t
 
 xp = B.xp
 
@@ -194,12 +194,17 @@ class LSTMCell(Cell):
         H, N, dt = H4 // 4, s.shape[0], s.dtype
         x, s, out = self._begin(gx, s, t, mask, ws, P + H)
         h, c = s[:P, :], s[P:, :]
-        a = saved_rows(ws, "acts", t, H4, N, dt)
-        B.matmul(w_hh, h, out=a)
-        a += x
-        sigmoid_(a[:2 * H, :])
-        B.tanh(a[2 * H:3 * H, :], out=a[2 * H:3 * H, :])
-        sigmoid_(a[3 * H:, :])
+        a = B.matmul(w_hh, h, out=scratch(ws, "wh", H4, N, dt))
+        a = B.add(x, a, out=input_rows(ws, "acts", x, t, 0, H4))
+        # i, f, o = sigmoid(.) and g = tanh(.) with ONE tanh over the block: sigmoid(x) = (tanh(x/2) + 1) / 2, the form
+        # of ops.gate_sigmoid_ (fewer passes than a sigmoid on the i, f and the o rows and a tanh on the g rows)
+        sig = a[:2 * H, :], a[3 * H:, :]
+        for b in sig:
+            b *= 0.5
+        B.tanh(a, out=a)
+        for b in sig:
+            b *= 0.5
+            b += 0.5
         i, f, gg, o = a[:H, :], a[H:2 * H, :], a[2 * H:3 * H, :], a[3 * H:, :]
         c2 = out[P:, :]
         B.mul(f, c, out=c2)
@@ -295,11 +300,11 @@ class GRUCell(Cell):
         qn = q[2 * H:, :]
         if b_hn is not None:
             qn += b_hn.T
-        rz = B.add(x[:2 * H, :], q[:2 * H, :], out=saved_rows(ws, "rz", t, 2 * H, N, dt))
-        sigmoid_(rz)
+        rz = B.add(x[:2 * H, :], q[:2 * H, :], out=input_rows(ws, "rz", x, t, 0, 2 * H))
+        gate_sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
-        n = B.mul(r, qn, out=saved_rows(ws, "n", t, H, N, dt))
-        n += x[2 * H:, :]
+        n = B.mul(r, qn, out=scratch(ws, "tmp", H, N, dt))
+        n = B.add(x[2 * H:, :], n, out=input_rows(ws, "n", x, t, 2 * H, 3 * H))
         B.tanh(n, out=n)
         hmn = _gru_new_state(h, n, z, h2, saved_rows(ws, "hmn", t, H, N, dt))
         self.h, self.w_hh, self.rz, self.n, self.qn, self.hmn = h, w_hh, rz, n, qn, hmn
@@ -364,13 +369,13 @@ class GRUCellResetBefore(Cell):
     def forward(self, gx, h, w_rz, w_n, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
-        rz = B.matmul(w_rz, h, out=saved_rows(ws, "rz", t, 2 * H, N, dt))
-        rz += x[:2 * H, :]
-        sigmoid_(rz)
+        rz = B.matmul(w_rz, h, out=scratch(ws, "wh", 2 * H, N, dt))
+        rz = B.add(x[:2 * H, :], rz, out=input_rows(ws, "rz", x, t, 0, 2 * H))
+        gate_sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
         rh = B.mul(r, h, out=saved_rows(ws, "rh", t, H, N, dt))
-        n = B.matmul(w_n, rh, out=saved_rows(ws, "n", t, H, N, dt))
-        n += x[2 * H:, :]
+        n = B.matmul(w_n, rh, out=scratch(ws, "wn", H, N, dt))
+        n = B.add(x[2 * H:, :], n, out=input_rows(ws, "n", x, t, 2 * H, 3 * H))
         B.tanh(n, out=n)
         hmn = _gru_new_state(h, n, z, h2, saved_rows(ws, "hmn", t, H, N, dt))
         self.h, self.w_rz, self.w_n, self.rz, self.rh, self.n, self.hmn = h, w_rz, w_n, rz, rh, n, hmn

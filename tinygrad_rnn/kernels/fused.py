@@ -10,7 +10,7 @@ Step interface (what nn/rnn.py calls; Tensors batch-major, gate blocks contiguou
   h = rnn_step(gx, h, w_hh, t=t)                   # state (N, H)
   s = lstm_step(gx, s, w_hh, w_hr, t=t)            # state s = [h | c], (N, P + H): one output per node
   h = gru_step(gx, h, w_hh, b_hn, t=t)             # reset_after=False: gru_step(gx, h, (w_rz, w_n), t=t)
-  ws = step_workspace(h0, T, width, reverse, kind) # one layer direction's arrays (workspace.Workspace; None for twins)
+  ws = step_workspace(h0, T, width, reverse, kind, gx)  # one direction's arrays (workspace.Workspace; None: twins)
   outs, last = run_steps(kind, gx, s0, weights, times, masks, tag, ws)  # every step of one layer direction
   y = stack_states(states, width=P, directions=D)  # states ordered by direction, then original time -> (T, N, D*P)
 `t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into the workspace's gradient block,
@@ -162,10 +162,14 @@ def linear(x, w, b_ih=None, b_hh=None, hh_rows=None, kind="lstm"):
                         feature_major=STEPS[kind][0].feature_major)
 
 
-def step_workspace(h0, T, width, reverse=False, kind="lstm"):
+def step_workspace(h0, T, width, reverse=False, kind="lstm", gx=None):
     """The arrays of one layer direction's T fused steps of `kind` (workspace.Workspace, in that cell's layout), or None
-    for the twins. h0: the initial state array (N, W). Only for a run without masks."""
-    return None if modes().primitives else Workspace(h0, T, width, reverse, STEPS[kind][0].feature_major)
+    for the twins. h0: the initial state array (N, W). Only for a run without masks. gx: the direction's input
+    projection (linear()'s Tensor) when nothing but these steps reads it: the steps then write their gate activations
+    over it."""
+    if modes().primitives:
+        return None
+    return Workspace(h0, T, width, reverse, STEPS[kind][0].feature_major, None if gx is None else gx.array)
 
 
 def rnn_step(gx, h, w_hh, t=None, mask=None, nonlinearity="tanh", tag=None, ws=None):

@@ -29,16 +29,24 @@ class Workspace:
       gradient blocks     (width, T, N), seen as (T, N, width): a step writes its gate gradients into its slot, so
                           gx's gradient and the left factor of dW_hh are that one array (one product, no concat)
       scratch             (width, N) arrays no node keeps, reused by every step
+      gx (T, G, N)        the layer's input projection (when the layer hands it over: only the steps read it): a step
+                          writes its gate activations over its own rows of it (input_rows) instead of a saved block
     A new forward makes a new Workspace whose arrays come from B.reusable_empty: ones nobody holds any more (no
     output, view or graph node), so no array a Tensor or graph node still holds is ever overwritten, and steady
     training allocates none."""
 
-    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks", "fm")
+    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks", "fm", "gx")
 
-    def __init__(self, h0, T, width, reverse, feature_major=True):
+    def __init__(self, h0, T, width, reverse, feature_major=True, gx=None):
         self.rev, self.N, self.T, self.fm = int(reverse), h0.shape[0], T, feature_major
         i0 = T * self.rev
         self.blocks = {}
+        # gx: the layer's input projection (T, N, G), stored (T, G, N), which only these steps read: each step writes
+        # its gate activations over its own pre-activation rows (input_rows), as the hand-written NumPy step does, so
+        # a step writes no other saved array for them (one cold stream of memory a step instead of two)
+        self.gx = None
+        if gx is not None and feature_major and tuple(gx.shape[:2]) == (T, self.N):
+            self.gx = xp.permute_dims(gx, (0, 2, 1))
         if not feature_major:
             self.states = B.reusable_empty((T + 1,) + tuple(h0.shape), h0.dtype)
             self.states[i0, ...] = h0
@@ -111,6 +119,15 @@ class Workspace:
 def saved_rows(ws, name, t, width, N, dtype):
     """Step t's (width, N) values of saved block `name`, or a fresh array without a workspace."""
     return B.empty((width, N), dtype) if ws is None else ws.block(name, width, dtype)[t, ...]
+
+
+def input_rows(ws, name, x, t, lo, hi):
+    """Where step t keeps values computed from rows lo:hi of its input x = gx_t (W, N), their activations: those rows
+    of gx_t themselves when the workspace holds the layer's gx (see Workspace), else step t's row of saved block
+    `name`, or a fresh array. Callers write them with an elementwise op reading x's rows first (in place is safe)."""
+    if ws is None or ws.gx is None:
+        return saved_rows(ws, name, t, hi - lo, x.shape[1], x.dtype)
+    return ws.gx[t, lo:hi, :]
 
 
 def scratch(ws, name, width, N, dtype):

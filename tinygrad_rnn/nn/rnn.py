@@ -214,7 +214,8 @@ class RNNBase(Module):
                 gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows, kind=kind)
                 s = states[k * D + d]
                 # a workspace (one array for all states of a direction) serves runs without masks
-                ws = fused.step_workspace(s.array, T, P, reverse=d == 1, kind=kind) if masks is None else None
+                # gx is read by these steps only: they may write their gate activations over it
+                ws = fused.step_workspace(s.array, T, P, d == 1, kind, gx) if masks is None else None
                 if ws is not None:
                     spaces.append(ws)
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}
