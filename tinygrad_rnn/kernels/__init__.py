@@ -27,6 +27,6 @@ workspace, its reuse across batches (with the other pooled arrays: backend.reusa
 the chained steps (cells.CHAIN), the one-hot embedding backward, the plain cross-entropy path and the contiguous copy
 of W_hh^T (workspace.CONTIGUOUS_WT); the layouts themselves (feature-major gate blocks, the batch-major RNN) were
 chosen by measurement, not switched.
-The shared derivatives (tanh, sigmoid, relu) and the one in-place sigmoid live in ops.py beside the primitives that
-use them.
+The shared derivatives (tanh, sigmoid, relu) and the in-place sigmoids (sigmoid_, exact near 0, for the primitive;
+gate_sigmoid_, (tanh(x/2) + 1) / 2, quicker, for the gates) live in ops.py beside the primitives that use them.
 """
