@@ -82,7 +82,7 @@ class Accumulator:
         elif self.dense is None:
             self.dense, self.owned = d, fresh
         elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
-            self.dense += d  # our own buffer: add in place, no new array per incoming gradient
+            B.add_into(self.dense, d)  # our own buffer: add in place, no new array per incoming gradient
         else:
             self.dense = self.dense + d
             self.owned = True
@@ -113,10 +113,10 @@ class Accumulator:
     def add_into(self, out):
         """out += the gradient held here, in place (`out`: an array of the full shape that only the caller holds)."""
         if self.based or self.lefts:
-            out += self.value()
+            B.add_into(out, self.value())
             return
         if self.dense is not None:
-            out += self.dense
+            B.add_into(out, self.dense)
         for d in self.indexed:
             B.add_at_index(out, d.idx, d.values)
 
@@ -168,7 +168,7 @@ class Pending(dict):
         elif type(a) is IndexGrad or type(a) is Accumulator:
             (a if type(a) is Accumulator else Accumulator(out.shape, out.dtype).added(a)).add_into(out)
         elif a is not None:
-            out += a
+            B.add_into(out, a)
 
     def route(self, p, d, fresh, leaves):
         """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (by producing
@@ -191,7 +191,7 @@ class Pending(dict):
         elif lazy or type(target) is IndexGrad:
             self[pfn] = Accumulator(p.shape, p.dtype).added(target).added(d, fresh and not lazy)
         elif fresh and d.dtype == target.dtype and d.shape == target.shape:
-            d += target
+            B.add_into(d, target)
             self[pfn] = d
         else:
             self[pfn] = Accumulator(p.shape, p.dtype).added(target).added(d)
