@@ -365,23 +365,19 @@ def add_at_index(buf, idx, values):
         buf[key] = cur + xp.reshape(values, cur.shape)
     else:
         view = buf[idx]
-        if _column_major(view, values):  # a 2-D basic index: a view, written through
+        if view.ndim == 2 and view.strides[0] < view.strides[1]:  # a 2-D basic index: a view, written through
             add_into(view, values)
         else:
             buf[idx] += values
 
 
-def _column_major(out, values):
-    return NAME != "strict" and out.ndim == 2 and out.strides[0] < out.strides[1] and getattr(values, "ndim", 0) == 2
-
-
 def add_into(out, values):
-    """out += values in place. A 2-D `out` laid out column-major (the transposed view a recurrent step's state is,
-    seen batch-major) is summed as out.T += values.T, in its own memory order: NumPy walks a column-major `out`
+    """out += values in place (arrays). A 2-D `out` laid out column-major (the transposed view a recurrent step's state
+    is, seen batch-major) is summed as out.T += values.T, in its own memory order: NumPy walks a column-major `out`
     against a row-major `values` 3-4x slower than the same sum on the transposes."""
-    if _column_major(out, values):
-        t = out.T
-        t += values.T
+    if out.ndim == 2 and values.ndim == 2 and NAME != "strict" and out.strides[0] < out.strides[1]:
+        out = out.T
+        out += values.T
     else:
         out += values
 
