@@ -365,9 +365,9 @@ def add_at_index(buf, idx, values):
         buf[key] = cur + xp.reshape(values, cur.shape)
     else:
         view = buf[idx]
-        if view.ndim == 2 and view.strides[0] < view.strides[1]:  # a 2-D basic index: a view, written through
+        if view.ndim:  # a basic index: a view, written through
             add_into(view, values)
-        else:
+        else:  # one element: a copy, so written back
             buf[idx] += values
 
 
@@ -375,7 +375,7 @@ def add_into(out, values):
     """out += values in place (arrays). A 2-D `out` laid out column-major (the transposed view a recurrent step's state
     is, seen batch-major) is summed as out.T += values.T, in its own memory order: NumPy walks a column-major `out`
     against a row-major `values` 3-4x slower than the same sum on the transposes."""
-    if out.ndim == 2 and values.ndim == 2 and NAME != "strict" and out.strides[0] < out.strides[1]:
+    if out.ndim == 2 and NAME != "strict" and out.strides[0] < out.strides[1] and getattr(values, "ndim", 0) == 2:
         out = out.T
         out += values.T
     else:
