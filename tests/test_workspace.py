@@ -224,3 +224,20 @@ def test_add_into_and_add_at_index_give_the_plain_sums_in_every_layout():
     want[:, :3] += 1
     want[1, 4] += 2
     np.testing.assert_array_equal(B.to_host(buf), want)
+
+
+@pytest.mark.parametrize("dtype", ("float32", "float64"))
+def test_col_sums_and_row_sums_are_the_sums_in_every_layout(dtype):
+    """B.col_sums / B.row_sums (one product with a column of ones: the bias gradients and the softmax's row sums) give
+    the sums along each axis, for row- and column-major arrays, one row or column, and none."""
+    rng = np.random.default_rng(5)
+    dt, tol = getattr(B, dtype), {"float32": 2e-6, "float64": 1e-14}[dtype]
+    for shape in ((1120, 65), (7, 3), (1, 9), (9, 1), (0, 4), (4, 0)):
+        a = rng.standard_normal(shape)
+        for arr in (B.asarray(a, dtype=dt), B.asarray(a.T, dtype=dt).T):  # row-major, and column-major seen as `shape`
+            cols, rows = B.to_host(B.col_sums(arr)), B.to_host(B.row_sums(arr))
+            assert cols.shape == (shape[1],) and rows.shape == (shape[0],)
+            assert cols.dtype == rows.dtype == np.dtype(dtype)
+            scale = max(1.0, np.abs(a).sum())
+            np.testing.assert_allclose(cols, a.sum(axis=0), rtol=0, atol=tol * scale)
+            np.testing.assert_allclose(rows, a.sum(axis=1), rtol=0, atol=tol * scale)

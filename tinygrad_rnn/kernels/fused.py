@@ -51,7 +51,8 @@ class Linear(Function):
     """y = x @ w.T + b_ih + b_hh[:hh_rows] (b_hh's other rows are added inside the step), any leading dims. The result
     is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
     contiguous (cells.py's layout), or batch-major (feature_major=False, for the RNN cell).
-    backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2, db_hh = the first hh_rows of those sums."""
+    backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2 (B.col_sums), db_hh = the first hh_rows of those
+    sums."""
 
     def forward(self, x, w, *biases, has_ih=True, hh_rows=None, feature_major=True):
         b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
@@ -83,7 +84,7 @@ class Linear(Function):
         dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:
-            db = xp.sum(g2, axis=0)
+            db = B.col_sums(g2)
             if self.has_ih:
                 out.append(db if need[2] else None)
             if len(out) < len(need):

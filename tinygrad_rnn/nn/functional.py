@@ -32,8 +32,9 @@ _dtype_name = B.dtype_name
 
 # ----- Functions
 class LinearFn(Function):
-    """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows, and
-    dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one weight product."""
+    """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows (one
+    product, B.col_sums), and dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one
+    weight product."""
 
     saves_output = False
     saved_inputs = Function._saved_crosswise
@@ -53,7 +54,7 @@ class LinearFn(Function):
         dw = OuterGrad(g2, self.x2) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
-        return dx, dw, (B.xp.sum(g2, axis=0) if needs[2] else None)
+        return dx, dw, (B.col_sums(g2) if needs[2] else None)
 
 
 class EmbeddingFn(Function):
