@@ -28,7 +28,7 @@ import time
 import tinygrad_rnn as tr
 import tinygrad_rnn.nn.functional as F
 from tinygrad_rnn import backend, grads, nn, optim
-from tinygrad_rnn.kernels import cells, fused, loss, workspace
+from tinygrad_rnn.kernels import fused, loss, workspace
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_ANCHORS = os.path.join(HERE, "..", "..", "shared", "bench", "anchors.py")  # CI: shared/ next to the clone
@@ -103,7 +103,7 @@ MECHANISMS = {
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(workspace, "CONTIGUOUS_WT", False),     # steps read the transposed view
-    "chained steps": _set(cells, "CHAIN", False),                     # every step an ordinary engine node
+    "one node per run": _set(fused, "ONE_NODE_PER_RUN", False),      # a graph node per step
 }
 
 

@@ -75,13 +75,16 @@ def test_fused_step_equals_twin(name, masked):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
 
 
-def test_fused_node_is_one_node_per_step_and_twin_shows_gates():
+def test_fused_run_is_one_node_with_a_record_per_step_and_twin_shows_gates():
     rng = np.random.default_rng(0)
     lstm = nn.LSTM(IN, H).double()
     x = _rand(rng, T, N, IN)
     out, _ = lstm(x)
-    steps = [fn for fn in _graph(out) if fn.name == "LSTMCell"]
-    assert len(steps) == T
+    runs = [fn for fn in _graph(out) if fn.steps]
+    assert [fn.name for fn in runs] == ["LSTMCellRun"] and not any(fn.name == "LSTMCell" for fn in _graph(out))
+    steps = _nodes(out)
+    assert [st.tag["step"] for st in steps if st.name == "LSTMCell"] == list(range(T))
+    assert all(st.out_shape == (N, 2 * H) and not st.released for st in steps if st.name == "LSTMCell")
     with tr.use_primitives():
         out, _ = lstm(x)
     kinds = {fn.tag.get("kind") for fn in _graph(out) if fn.tag.get("step") is not None}
@@ -93,18 +96,24 @@ def _graph(out):
     return topological_order(out.grad_fn)
 
 
+def _nodes(out):
+    """The graph's nodes with each Run node replaced by its per-step records (what the visualizer draws)."""
+    return [st for fn in _graph(out) for st in (fn.steps or [fn])]
+
+
 @pytest.mark.parametrize("kind", ("rnn", "lstm", "gru"))
 def test_step_tags(kind):
     cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
     layer = cls(IN, H, num_layers=2, bidirectional=True).double()
     out, _ = layer(_rand(np.random.default_rng(0), T, N, IN))
-    tags = {(f.tag["layer"], f.tag["direction"], f.tag["step"]) for f in _graph(out) if f.tag.get("kind") == "cell"}
-    assert tags == {(k, d, t) for k in range(2) for d in range(2) for t in range(T)}
-    assert all(f.tag["module"] == type(layer).__name__ for f in _graph(out) if f.tag.get("kind") == "cell")
+    steps = [f for f in _nodes(out) if "step" in f.tag]
+    tags = [(f.tag["layer"], f.tag["direction"], f.tag["step"]) for f in steps]
+    assert sorted(tags) == [(k, d, t) for k in range(2) for d in range(2) for t in range(T)]
+    assert all(f.tag["module"] == type(layer).__name__ and f.tag["kind"] == "cell" for f in steps)
     layer.name = "encoder"
     with tr.tag(model="m"):
         out, _ = layer(_rand(np.random.default_rng(0), T, N, IN))
-    cell = [f for f in _graph(out) if f.tag.get("kind") == "cell"]
+    cell = [f for f in _nodes(out) if f.tag.get("kind") == "cell"]
     assert {f.tag["module"] for f in cell} == {"encoder"} and {f.tag["model"] for f in cell} == {"m"}
 
 
@@ -329,7 +338,10 @@ def test_stack_states_gradcheck(primitives, width, directions, masked):
     valid = None
     if masked:
         valid = tr.backend.asarray(np.array([[True, True], [True, False], [False, False]])[:, :, None])
+    def parts(s):  # one list of per-step states per direction, as run_direction returns them without a Run
+        return [list(s[d * T:(d + 1) * T]) for d in range(directions)]
+
     with tr.use_primitives(primitives):
-        out = fused.stack_states(states, width, directions, valid)
+        out = fused.stack_states(parts(states), width, directions, valid)
         assert out.shape == (T, N, directions * width)
-        assert tr.gradcheck(lambda *s: fused.stack_states(list(s), width, directions, valid), states)
+        assert tr.gradcheck(lambda *s: fused.stack_states(parts(s), width, directions, valid), states)

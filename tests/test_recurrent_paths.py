@@ -1,7 +1,7 @@
-"""The paths of the recurrent layers agree: run_steps builds the graph the per-step helpers build (also under
-detect_anomaly()), a workspace and fresh arrays give the same gradients, the engine's hooks change no gradient, for
-whole and partial graphs, and twice with retain_graph. Plus the engine's in-place sums never write into a caller's
-gradient array."""
+"""The paths of the recurrent layers agree: a Run node (a layer direction as one node) and a node per step give the
+same gradients and show the same steps and gradient norms, a workspace and fresh arrays give the same gradients, the
+engine's hooks change no gradient, for whole and partial graphs, and twice with retain_graph. Plus the engine's
+in-place sums never write into a caller's gradient array."""
 
 import contextlib
 
@@ -84,20 +84,62 @@ def test_backward_never_writes_into_the_callers_gradient(kind, record):
     np.testing.assert_array_equal(g, kept)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_fast_node_loop_builds_the_graph_of_the_per_step_helpers(kind):
-    layer = _layer(kind, num_layers=2, bidirectional=True)
-    rng, x = _inputs()
+def _step_nodes(out):
+    """(layer, direction, step) -> the step's node, or its record when a Run node ran the direction."""
+    found = {}
+    for fn in topological_order(out.grad_fn):
+        for st in fn.steps or [fn]:
+            if "step" in st.tag:
+                found[(st.tag["layer"], st.tag["direction"], st.tag["step"])] = st
+    return found
 
-    def nodes():
-        out, _ = layer(x)
-        return [(f.name, f.tag, tuple(f.out_shape), str(f.dtype), f.needs_input_grad, len(f.parents))
-                for f in topological_order(out.grad_fn)]
-    fast = nodes()
-    with autograd.detect_anomaly():  # run_steps takes the per-step helpers in anomaly mode
-        slow = nodes()
-    assert fast == slow
-    assert sum(1 for n in fast if n[1].get("kind") == "cell") == 2 * 2 * T
+
+def _stack_norms(out):
+    """The norm recorded on the edge from each step's state into the layer output, by (direction, step)."""
+    fn = out.grad_fn
+    if fn.reads_steps:
+        return {(d, t): n for d, per in enumerate(fn.step_grad_norms) for t, n in enumerate(per)}
+    return {(i // T, i % T): n for i, n in enumerate(fn.grad_norms)}
+
+
+def _loss_of(out, st, rng):
+    h_n = st[0] if isinstance(st, tuple) else st
+    return (out * tr.Tensor(rng.standard_normal(out.shape), dtype=tr.float64)).sum() + (h_n * h_n).sum()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_run_records_are_the_step_nodes(kind, monkeypatch):
+    # a Run node's per-step records show what a node per step shows: name, tag, shape, dtype, and after a recorded
+    # backward the same gradient norms on every edge (what the visualizer draws), the output's edges included
+    layer = _layer(kind, num_layers=2, bidirectional=True)
+    _, x = _inputs()
+
+    def graph():
+        layer.zero_grad()
+        with autograd.record_grad_norms():
+            out, st = layer(x)
+            steps = _step_nodes(out)
+            _loss_of(out, st, np.random.default_rng(1)).backward()
+        return steps, _stack_norms(out)
+    run, run_norms = graph()
+    assert {type(s).__name__ for s in run.values()} == {"Step"}
+    monkeypatch.setattr(fused, "ONE_NODE_PER_RUN", False)
+    nodes, node_norms = graph()
+    assert all(isinstance(s, cells.Cell) for s in nodes.values())
+    assert sorted(run) == sorted(nodes) == [(k, d, t) for k in range(2) for d in range(2) for t in range(T)]
+    for key, a in run.items():
+        b = nodes[key]
+        assert (a.name, a.tag, tuple(a.out_shape), a.dtype, a.released) == (b.name, b.tag, tuple(b.out_shape),
+                                                                             b.dtype, b.released)
+        np.testing.assert_allclose(a.out_grad_norm, b.out_grad_norm, rtol=1e-12)
+        assert len(a.grad_norms) == len(b.grad_norms)
+        for u, v in zip(a.grad_norms, b.grad_norms, strict=True):
+            assert (u is None) == (v is None)
+            if u is not None:
+                np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-300)
+    assert sorted(run_norms) == sorted(node_norms)
+    for key, n in run_norms.items():
+        np.testing.assert_allclose(n, node_norms[key], rtol=1e-12)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -114,46 +156,18 @@ def test_workspace_and_fresh_arrays_agree(kind, monkeypatch):
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("use_output,use_state", ((True, True), (False, True), (True, False)))
-def test_chained_steps_and_step_nodes_agree(kind, use_output, use_state, monkeypatch):
-    # Cell.chain (the engine's extension point) runs a layer direction's steps in one loop and joins their gx and
-    # weight gradients; turned off, every step is an ordinary node. Whole and partial graphs, two layers, both ways.
+def test_run_nodes_and_step_nodes_agree(kind, use_output, use_state, monkeypatch):
+    # a Run node runs a layer direction's steps in one node and joins their gx and weight gradients; turned off, every
+    # step is an ordinary node. Whole and partial graphs, two layers, both directions.
     layer = _layer(kind, num_layers=2, bidirectional=True)
     _, x = _inputs()
-    runs = []
-    chain = cells.Cell.chain
-
-    def counted(self, g, pending):
-        run = chain(self, g, pending)
-        runs.append(None if run is None else len(run[3]))
-        return run
-    monkeypatch.setattr(cells.Cell, "chain", counted)
-    chained = _grads(layer, x, use_output=use_output, use_state=use_state)
-    assert runs == [T] * 4  # one run per layer direction, each over all T steps
-    monkeypatch.setattr(cells, "CHAIN", False)
-    runs.clear()
+    out, _ = layer(x)
+    assert sum(1 for fn in topological_order(out.grad_fn) if fn.steps) == 4  # one per layer direction
+    runs = _grads(layer, x, use_output=use_output, use_state=use_state)
+    monkeypatch.setattr(fused, "ONE_NODE_PER_RUN", False)
+    out, _ = layer(x)
+    assert not any(fn.steps for fn in topological_order(out.grad_fn))
     nodes = _grads(layer, x, use_output=use_output, use_state=use_state)
-    assert runs == [None] * (4 * T)
-    for a, b in zip(chained, nodes, strict=True):
+    for a, b in zip(runs, nodes, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
-
-def test_chain_stops_at_a_retained_state():
-    # a step whose state retains its gradient ends the run there; the gradients stay those of the step nodes
-    layer = _layer("lstm")
-    rng, x = _inputs()
-    w = tr.Tensor(rng.standard_normal((T, N, H)), dtype=tr.float64)
-    out, (h_n, _) = layer(x)
-    mid = out.grad_fn.parents[T // 2]  # a step's state, kept by the stacked output's node
-    mid.retain_grad()
-    ((out * w).sum() + h_n.sum()).backward()
-    assert mid.grad is not None and mid.grad.shape == mid.shape
-    got = [np.array(mid.grad.numpy())] + [np.array(p.grad.numpy()) for p in layer.parameters()]
-    layer.zero_grad()
-    with autograd.record_grad_norms():  # hooks: no chain, every step a node
-        out, (h_n, _) = layer(x)
-        mid = out.grad_fn.parents[T // 2]
-        mid.retain_grad()
-        ((out * w).sum() + h_n.sum()).backward()
-    want = [mid.grad.numpy()] + [p.grad.numpy() for p in layer.parameters()]
-    for a, b in zip(got, want, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -163,7 +163,7 @@ MODES = {
     "tag": (lambda: tr.tag(experiment="a"), lambda r: r["tag"].get("experiment") == "a"),
     "detect_anomaly": (tr.detect_anomaly, lambda r: r["anomaly"]),
     "record_grad_norms": (tr.record_grad_norms, lambda r: r["norms"]),
-    "use_primitives": (tr.use_primitives, lambda r: r["name"] != "StackStates"),
+    "use_primitives": (tr.use_primitives, lambda r: r["name"] != "StackRuns"),
     "no_grad": (tr.no_grad, None),
 }
 

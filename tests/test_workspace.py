@@ -108,8 +108,8 @@ def test_gate_activations_overwrite_the_layers_own_projection(cell):
             x = _x(1)
             out, _ = layer(x)
             if not primitives:
-                step = out.grad_fn.parents[-1].grad_fn  # the last step: its input is the projection gx
-                gx = step.parents[0].array
+                run = out.grad_fn.parents[-1].grad_fn  # the direction's Run node: its input is the projection gx
+                step, gx = run.cells[-1], run.parents[0].array  # the last step
                 kept = step.y if cell == "LSTM" else step.rz
                 if B.NAME == "numpy":  # (device arrays have no host memory to compare)
                     assert np.shares_memory(kept, gx)

@@ -14,10 +14,17 @@ Graph API (what visualize/ reads):
   fn.grad_norms           -> per parent, the norm of the gradient sent along that edge (None for no gradient),
   fn.out_grad_norm           and the norm of the gradient that reached the result; both are filled in only by
                              a backward run inside `record_grad_norms()`.
+  fn.steps                -> on a node that runs a layer direction's recurrent steps (kernels/fused.py Run, e.g.
+                             "LSTMCellRun"): one record per step in the order run, each with the name, tag (with
+                             "step"), out_shape, dtype, released, grad_norms and out_grad_norm a step node would
+                             have; step k reads parents[0], the state step k-1 wrote (parents[1] for k = 0) and
+                             parents[2:]; the node's result stacks the states in time order. Elsewhere None.
+  fn.reads_steps          -> True on the layer output made from Run nodes (StackRuns): it reads every step's state
+  fn.step_grad_norms         (an edge from each step when drawn); after a recorded backward step_grad_norms holds,
+                             per Run parent, the norm of each step's slice of the gradient (in time order).
 
 The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
-into a gradient its producer marked fresh) and lets a node with `chain` run its predecessors' backward in the same
-loop (Function's docstring: the one extension point). Norm recording and anomaly checks are hooks on each node.
+into a gradient its producer marked fresh). Norm recording and anomaly checks are hooks on each node.
 """
 
 import contextlib
@@ -152,7 +159,8 @@ def current_tag():
 
 
 _META = frozenset(("parents", "needs_input_grad", "tag", "out_shape", "dtype", "released", "grad_norms",
-                   "out_grad_norm", "created_at", "retained", "inplace_hint", "epoch", "previous"))
+                   "out_grad_norm", "created_at", "retained", "inplace_hint", "epoch", "previous", "step_info",
+                   "step_grad_norms"))
 _META_ORDER = tuple(sorted(_META))
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -170,20 +178,15 @@ def _user_frame():
 
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
-    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self.
-
-    The engine's one extension point, for a run of nodes that takes its own gradients (a recurrent layer direction's
-    steps, kernels/cells.py Cell.chain): a Function may define chain(grad, pending) -> (parents, grads, fresh, done)
-    or None. The engine calls it instead of backward() when it reaches the node (not inside record_grad_norms() or
-    detect_anomaly(), whose hooks watch every node, nor after an in-place change of what it saved). It may run the
-    backward of this node and of predecessors whose results only it and nodes already run consume, taking their
-    gradients with pending.take_into(fn, array); it returns the gradients to route (parents[i] gets grads[i]), the
-    index of one made afresh (or -1) and the Functions it ran (the engine releases them). None: backward() as usual."""
+    one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self. A run
+    of recurrent steps is one Function (kernels/fused.py Run): the engine needs no hook for it."""
 
     tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
     released = False    # True once backward freed the saved arrays
     retained = None     # a weakref to the result Tensor once it called retain_grad()
-    chain = None        # the engine's one extension point (see the class docstring)
+    steps = None        # the per-step records of a node that runs recurrent steps (Graph API above)
+    reads_steps = False
+    step_grad_norms = None
     fresh_grad = -1     # index of a parent whose dense gradient backward always makes afresh and holds nowhere
                         # else (a recurrent step's state): the engine may add other gradients into it in place
     saves_inputs = True   # backward reads the input arrays (True, or a tuple of indices): checked against in-place
@@ -308,21 +311,17 @@ def backward(root, grad, retain_graph=False):
                 continue
             if fn.retained is not None:
                 _retain(fn, g)
-            stale = fn.epoch < now  # an in-place change since fn was made: check what it saved, find its old parents
-            run = fn.chain(g, pending) if fn.chain is not None and not hooks and not stale else None
-            if run is None:
-                parents = V.parents_now(fn) if stale else fn.parents
-                in_grads = _node_backward(fn, g, parents)
-                for hook in hooks:
-                    hook(fn, g, in_grads)
-                run = (parents, in_grads, fn.fresh_grad, (fn,))
-            parents, in_grads, fresh, done = run
+            # an in-place change since fn was made: check what it saved, find its old parents
+            parents = V.parents_now(fn) if fn.epoch < now else fn.parents
+            in_grads = _node_backward(fn, g, parents)
+            for hook in hooks:
+                hook(fn, g, in_grads)
+            fresh = fn.fresh_grad
             for i, d in enumerate(in_grads):
                 if d is not None:
                     pending.route(parents[i], d, i == fresh, leaves)
             if not retain_graph:
-                for f in done:
-                    f.release()
+                fn.release()
     # Leaves are written once, at the end, so their lazy per-step gradients become one product.
     for p, a in leaves.values():
         _accumulate_leaf(p, a.value(), a.owned)
@@ -347,8 +346,8 @@ def _retain(fn, g):
 
 def _record_norms(fn, g, in_grads):
     """Hook inside record_grad_norms(): the norm of the gradient reaching fn's result and of each one it sends."""
-    fn.out_grad_norm = _norm(g)
-    fn.grad_norms = tuple(None if d is None else _norm(dense_grad(d, p))
+    fn.out_grad_norm = grad_norm(g)
+    fn.grad_norms = tuple(None if d is None else grad_norm(dense_grad(d, p))
                           for d, p in zip(in_grads, fn.parents, strict=True))
 
 
@@ -360,7 +359,8 @@ def _check_finite(fn, g, in_grads):
                                f"op created at {fn.__dict__.get('created_at', '<unknown>')}")
 
 
-def _norm(a):
+def grad_norm(a):
+    """The 2-norm of a gradient array, as a Python float (what record_grad_norms() stores)."""
     return float(B.to_host(B.xp.sqrt(B.xp.sum(a * a))))
 
 

@@ -1,6 +1,6 @@
 """The engine's gradient values: the lazy gradients a backward may return (IndexGrad, OuterGrad), the sum of the
-gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending, whose take_into
-is what a Function.chain hook uses). Imports: backend."""
+gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending). Imports:
+backend."""
 
 from . import backend as B
 
@@ -110,16 +110,6 @@ class Accumulator:
         for d in based:
             B.add_at_index(self.dense, d.idx, d.values)
 
-    def add_into(self, out):
-        """out += the gradient held here, in place (`out`: an array of the full shape that only the caller holds)."""
-        if self.based or self.lefts:
-            B.add_into(out, self.value())
-            return
-        if self.dense is not None:
-            B.add_into(out, self.dense)
-        for d in self.indexed:
-            B.add_at_index(out, d.idx, d.values)
-
     def value(self):
         if self.based:
             self._take_based()
@@ -158,17 +148,6 @@ class Pending(dict):
         if type(a) is IndexGrad:
             a = Accumulator(fn.out_shape, fn.dtype).added(a)
         return a.value() if type(a) is Accumulator else a
-
-    def take_into(self, fn, out):
-        """Remove the gradient that reached fn's result so far and add it into `out` (an array of the result's shape
-        that only the caller holds), without making the sum in a new array first."""
-        a = self.pop(fn, None)
-        if type(a) is IndexGrad and a.base is None:
-            B.add_at_index(out, a.idx, a.values)
-        elif type(a) is IndexGrad or type(a) is Accumulator:
-            (a if type(a) is Accumulator else Accumulator(out.shape, out.dtype).added(a)).add_into(out)
-        elif a is not None:
-            B.add_into(out, a)
 
     def route(self, p, d, fresh, leaves):
         """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (by producing

@@ -1,6 +1,6 @@
 """Read the autograd graph behind some tensors into plain records: ops, leaves, edges, time columns and lanes.
 Reads only the core's public graph API (grad_fn, name, parents via inputs_of, tag, out_shape, grad_norms,
-out_grad_norm).
+out_grad_norm, and a Run node's steps and its reader's reads_steps / step_grad_norms).
 Imports: tinygrad_rnn (Tensor, nn.Parameter, nn.Module) and the standard library."""
 
 import math
@@ -52,14 +52,14 @@ class Leaf:
 
 class Edge:
     """parent (an Op or a Leaf) -> child Op, feeding the child's parent slot `slot`; `norm` is the gradient norm
-    recorded on that edge (None when none was recorded or none flowed)."""
+    recorded on that edge (None when none was recorded or none flowed): the child's grad_norms[slot] unless given."""
 
     __slots__ = ("src", "dst", "slot", "norm")
 
-    def __init__(self, src, dst, slot):
+    def __init__(self, src, dst, slot, norm=None, given=False):
         self.src, self.dst, self.slot = src, dst, slot
         norms = dst.grad_norms
-        self.norm = norms[slot] if norms is not None and slot < len(norms) else None
+        self.norm = norm if given else norms[slot] if norms is not None and slot < len(norms) else None
 
 
 class Walk:
@@ -88,8 +88,11 @@ class Walk:
         return leaf
 
     def _walk(self):
-        """Iterative post-order DFS from every root, parents in order: deterministic, and deep graphs are fine."""
-        ops, leaf_index, pending, seen = {}, {}, [], set()
+        """Iterative post-order DFS from every root, parents in order: deterministic, and deep graphs are fine. A node
+        that runs recurrent steps (fn.steps, the core's Run) becomes one op per step: step k fed by the Run's gx,
+        the step before (the Run's initial state for the first) and its weights; a reader of every step's state
+        (fn.reads_steps: the layer output) gets an edge from each step, any other reader (h_n) from the last."""
+        ops, leaf_index, pending, seen, runs = {}, {}, [], set(), {}
         for r in self.roots:
             if r.grad_fn is None:
                 self.root_nodes.append(self._leaf(r, leaf_index))
@@ -98,9 +101,16 @@ class Walk:
             while stack:
                 fn, expanded = stack.pop()
                 if expanded:
+                    steps = fn.steps
+                    if steps:
+                        run = runs[id(fn)] = [Op(len(self.ops) + k, st) for k, st in enumerate(steps)]
+                        self.ops += run
+                        ops[id(fn)] = run[-1]
+                        pending.append((fn, run))
+                        continue
                     op = ops[id(fn)] = Op(len(self.ops), fn)
                     self.ops.append(op)
-                    pending.append(op)
+                    pending.append((fn, op))
                     continue
                 if id(fn) in seen:
                     continue
@@ -110,10 +120,25 @@ class Walk:
                     if p.grad_fn is not None and id(p.grad_fn) not in seen:
                         stack.append((p.grad_fn, False))
             self.root_nodes.append(ops[id(r.grad_fn)])
-        for op in pending:
-            for slot, p in enumerate(inputs_of(op.fn)):
-                src = ops[id(p.grad_fn)] if p.grad_fn is not None else self._leaf(p, leaf_index)
-                self.edges.append(Edge(src, op, slot))
+        def source(p):
+            return ops[id(p.grad_fn)] if p.grad_fn is not None else self._leaf(p, leaf_index)
+
+        for fn, op in pending:
+            parents = inputs_of(fn)
+            if type(op) is list:  # a Run's steps
+                for k, step in enumerate(op):
+                    for slot, p in enumerate(parents):
+                        self.edges.append(Edge(op[k - 1] if slot == 1 and k else source(p), step, slot))
+                continue
+            for slot, p in enumerate(parents):
+                run = runs.get(id(p.grad_fn)) if p.grad_fn is not None else None
+                if run is None or not getattr(fn, "reads_steps", False):
+                    self.edges.append(Edge(source(p), op, slot))
+                    continue
+                norms = fn.step_grad_norms[slot] if fn.step_grad_norms else None
+                for step in sorted(run, key=lambda o: o.step):
+                    norm = norms[step.step] if norms else None
+                    self.edges.append(Edge(step, op, slot * len(run) + step.step, norm, given=True))
         # leaves are numbered by first use, so names like input_3 do not depend on id()
         seen = []
         for e in self.edges:

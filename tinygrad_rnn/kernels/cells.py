@@ -1,7 +1,7 @@
 """The recurrent cell steps (tanh/relu RNN, LSTM, GRU in both forms) as single Functions: each cell's forward and
 backward written once, with its derivation, for every backend (B's out= vocabulary: in place on NumPy and CuPy).
 Each has a twin made of primitives in twins.py (the readable specification); kernels/workspace.py holds one layer
-direction's arrays. Imports: backend, grads, autograd, ops, kernels.workspace.
+direction's arrays. Imports: backend, autograd, ops, kernels.workspace.
 
 Layout. A step's Tensors are batch-major as the user sees them: gx (T, N, G), the state (N, W). Inside a step of a
 cell with gates (LSTM, GRU) every array is feature-major, one column per sequence: the gate block of step t is
@@ -12,17 +12,11 @@ are the transposes of the batch-major arrays (views, no copies): the input proje
 strided, computes batch-major (Cell.feature_major = False)."""
 
 from .. import backend as B
-from .. import grads as _grads
 from ..autograd import Function, IndexGrad, OuterGrad
 from ..ops import gate_sigmoid_, relu_grad, sigmoid_grad, tanh_grad
 from .workspace import columns, input_rows, saved_rows, scratch, weight_t
 
 xp = B.xp
-
-# A layer direction's steps take their own gradients in one loop (Cell.chain, the engine's extension point). False:
-# each step is an ordinary node (bench_charlm --ablate turns it off).
-CHAIN = True
-
 
 def _split_mask(g, mask):
     """(gradient for the columns that ran this step, gradient passed straight to the previous state)."""
@@ -100,50 +94,6 @@ class Cell(Function):
     def other_grads(self, need):
         """The gradients of gx and the weights (every parent but the state), after step_backward."""
         return (self.gx_grad(self.da) if need[0] else None,) + self.weight_grads(need)
-
-    def chain(self, g, pending):
-        """Function.chain (the engine's extension point): this step's backward and then each earlier step of the
-        same layer direction (same Workspace), in one loop. A step's state feeds only the next step and the layer's
-        stacked output (nn's layers hand out only the last one), so once the engine reaches the latest step, every
-        earlier step's gradient is whole as soon as its successor has run: pending.take_into adds what the stacked
-        output sent it. gx gets one gradient, the workspace's gradient block, when the run covers every step, and
-        each weight one OuterGrad over the run (else the steps' own). Returns (parents, gradients, index of the state
-        gradient made afresh, steps run), or None without a workspace (then the engine calls backward())."""
-        if CHAIN is False or self.ws is None:
-            return None
-        cls, ws, fn, done = type(self), self.ws, self, []
-        g = self.cols(g)
-        while True:
-            prev = fn.parents[1].grad_fn
-            if type(prev) is not cls or prev.ws is not ws or prev.retained is not None:
-                prev = None  # the run starts at fn: its state gradient goes back to the engine
-            ds = fn.step_backward(g, prev is not None or fn.needs_input_grad[1])
-            done.append(fn)
-            if prev is None:
-                break
-            pending.take_into(prev, self.cols(ds))
-            g, fn = ds, prev
-        need, parents, grads = self.needs_input_grad, [], []
-        if need[0]:
-            whole = len(done) == ws.T
-            parents += [self.parents[0]] * (1 if whole else len(done))
-            grads += [ws.blocks["grads"]] if whole else [f.gx_grad(f.da) for f in done]
-        ends = (done[0].weight_grads(need), done[-1].weight_grads(need))  # the run's spans: what joins it
-        per_step = None
-        for j, p in enumerate(self.parents[2:]):
-            if not need[2 + j]:
-                continue
-            one = _grads.joined_run(ends[0][j], ends[1][j], len(done))
-            if one is None:
-                per_step = per_step or [f.weight_grads(need) for f in done]
-            parents += [p] * (len(done) if one is None else 1)
-            grads += [w[j] for w in per_step] if one is None else [one]
-        fresh = -1
-        if ds is not None and fn.needs_input_grad[1]:
-            fresh = len(grads)
-            parents.append(fn.parents[1])
-            grads.append(self.cols(ds))
-        return parents, grads, fresh, done
 
 
 # ----------------------------------------------------------------------------------------- tanh / relu RNN

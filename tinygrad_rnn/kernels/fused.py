@@ -1,6 +1,7 @@
 """Where the layers' recurrent steps are dispatched: the step helpers nn calls, the one table of step Functions and
-their twins, and the input projection and output stacker Functions. Imports: backend, autograd, kernels.cells,
-kernels.twins (never tensor: twins call ops.X.apply on the Tensors they are given).
+their twins, the Run node (a layer direction's steps as one node), and the input projection and output stacker
+Functions. Imports: backend, grads, autograd, ops, kernels.cells, kernels.twins (never tensor: twins call ops.X.apply
+on the Tensors they are given).
 
 Step interface (what nn/rnn.py calls; Tensors batch-major, gate blocks contiguous column ranges, PyTorch's row order):
   gx = linear(x, w_ih, b_ih, b_hh, hh_rows, kind)  # x (T, N, I) -> (T, N, G*H): every step's input part in ONE
@@ -11,19 +12,22 @@ Step interface (what nn/rnn.py calls; Tensors batch-major, gate blocks contiguou
   s = lstm_step(gx, s, w_hh, w_hr, t=t)            # state s = [h | c], (N, P + H): one output per node
   h = gru_step(gx, h, w_hh, b_hn, t=t)             # reset_after=False: gru_step(gx, h, (w_rz, w_n), t=t)
   ws = step_workspace(h0, T, width, reverse, kind, gx)  # one direction's arrays (workspace.Workspace; None: twins)
-  outs, last = run_steps(kind, gx, s0, weights, times, masks, tag, ws)  # every step of one layer direction
-  y = stack_states(states, width=P, directions=D)  # states ordered by direction, then original time -> (T, N, D*P)
+  part, last = run_direction(kind, gx, s0, weights, times, masks, tag, ws)  # every step of one layer direction:
+                                                   # one Run node with a workspace, else run_steps' node per step
+  y = stack_states(parts, width=P, directions=D)   # the directions' parts -> (T, N, D*P)
 `t` picks gx[t] (t=None: gx is already (N, G*H)); its gradient is an IndexGrad into the workspace's gradient block,
-and dW_hh an OuterGrad, so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps (with a workspace the
-steps' Cell.chain hands the engine these already joined). `mask` (N, 1) bool marks rows whose sequence is still
+and dW_hh an OuterGrad, so the engine does ONE (G*H, T*N) @ (T*N, H) product for all steps (a Run node returns
+these already joined). `mask` (N, 1) bool marks rows whose sequence is still
 running: other rows keep their state and pass its gradient through untouched.
 
 tr.use_primitives() (per thread; or TINYGRAD_RNN_FUSED=0 at import) makes these helpers build the twins instead,
 with a `kind` tag per gate, so the visualizer can draw the gates."""
 
 from .. import backend as B
-from ..autograd import Function, IndexGrad, current_tag, modes, use_primitives
+from .. import ops
+from ..autograd import Function, IndexGrad, current_tag, grad_norm, modes, use_primitives
 from ..autograd import tag as _tag_ctx
+from ..grads import Accumulator, dense_grad, joined_run
 from .cells import GRUCell, GRUCellResetBefore, LSTMCell, RNNCell
 from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 from .workspace import Workspace
@@ -128,6 +132,143 @@ class StackStates(Function):
         return tuple(out)
 
 
+# ----------------------------------------------------------------------------------------- a direction as one node
+# nn's layers build ONE Run node per layer direction when a workspace serves its steps (fused steps, no masks). False:
+# one node per step, as for masked runs (bench_charlm --ablate turns it off).
+ONE_NODE_PER_RUN = True
+
+
+class Run(Function):
+    """Every step of one layer direction as one graph node. forward runs the cell's forward (cells.py) once per step
+    on plain cell objects, which keep what their backward needs (no node and no Tensor per step); backward runs their
+    step_backward from the step run last back to the first, each step's state gradient being the one the next step
+    sent plus the step's share of the result's gradient, and returns the gradients of gx (the workspace's gradient
+    block), of the initial state and of each weight (one product over all steps: grads.joined_run).
+    parents: (gx, s0, *weights) as a step's; result: the states (T, N, W) in time order, a view of the workspace.
+    Graph API: fn.steps, one record per step in the order run (name, tag with "step", out_shape, dtype, released, and
+    grad_norms / out_grad_norm after a backward inside record_grad_norms(), as a step node has): step k reads
+    parents[0], the state step k-1 wrote (parents[1] for k = 0) and parents[2:]; the visualizer draws them."""
+
+    def forward(self, gx, s0, *weights, kind=None, times=None, ws=None, kw=None, tag=None):
+        cls, needs, new, kw = STEPS[kind][0], self.needs_input_grad, object.__new__, kw or {}
+        cells, s = [], s0
+        for t in times:
+            c = new(cls)
+            c.needs_input_grad = needs
+            s = c.forward(gx, s, *weights, t=t, mask=None, ws=ws, **kw)
+            cells.append(c)
+        self.cells, self.ws = cells, ws
+        self.step_info = StepInfo(cls.__name__, times, tag, s.shape, s.dtype)
+        r, st = ws.rev, ws.states
+        out = st[1 - r:ws.T + 1 - r, ...]
+        return xp.permute_dims(out, (0, 2, 1)) if ws.fm else out
+
+    @property
+    def name(self):
+        return self.step_info.name + "Run"
+
+    @property
+    def steps(self):
+        return self.step_info.records(self)
+
+    def backward(self, g):
+        cells, need, ws = self.cells, self.needs_input_grad, self.ws
+        norms = [] if modes().record_norms else None
+        ds = None
+        for k in range(len(cells) - 1, -1, -1):
+            c = cells[k]
+            gt = c.cols(g[c.t, ...])
+            if ds is not None:
+                B.add_into(ds, gt)  # ds is the previous (later) step's fresh state gradient: the sum in place
+                gt = ds
+            ds = c.step_backward(gt, k > 0 or need[1])
+            if norms is not None:
+                norms.append(self._step_norms(c, gt, ds, k > 0 or need[1]))
+        if norms is not None:
+            self.step_info.norms = norms[::-1]
+        out = [ws.blocks["grads"] if need[0] else None, cells[0].cols(ds) if need[1] else None]
+        ends = (cells[0].weight_grads(need), cells[-1].weight_grads(need))
+        for j, p in enumerate(self.parents[2:]):
+            one = joined_run(ends[0][j], ends[1][j], len(cells)) if need[2 + j] else None
+            if need[2 + j] and one is None:  # factors with no place in a block (W_hr, the paper's GRU): summed here
+                acc = Accumulator(p.shape, p.dtype)
+                for c in cells:
+                    acc.add(c.weight_grads(need)[j])
+                one = acc.value()
+            out.append(one)
+        return tuple(out)
+
+    def _step_norms(self, c, g, ds, has_ds):
+        """(norm of the gradient reaching step c's state, the norms it sends to each parent): what a step node records
+        inside record_grad_norms()."""
+        need = self.needs_input_grad
+        sent = [grad_norm(c.cols(c.da)) if need[0] else None, grad_norm(ds) if has_ds else None]
+        for j, d in enumerate(c.weight_grads(need)):
+            sent.append(None if d is None else grad_norm(dense_grad(d, self.parents[2 + j])))
+        return grad_norm(g), tuple(sent)
+
+
+class StepInfo:
+    """What a Run node keeps of its steps for the Graph API after backward freed them (see Run.steps): the cell's
+    name, the step order, the tag, the state's shape and dtype, and the norms a recorded backward found per step."""
+
+    __slots__ = ("name", "times", "tag", "shape", "dtype", "norms")
+
+    def __init__(self, name, times, tag, shape, dtype):
+        self.name, self.times, self.tag, self.shape, self.dtype = name, times, tag or {}, tuple(shape), dtype
+        self.norms = None
+
+    def records(self, fn):
+        return [Step(self, k, fn) for k in range(len(self.times))]
+
+
+class Step:
+    """Step k of a Run node as the Graph API shows a node: name, tag, out_shape, dtype, released, and after a
+    backward inside record_grad_norms() grad_norms (gx, the state read, the weights) and out_grad_norm."""
+
+    __slots__ = ("info", "k", "run", "tag")
+
+    def __init__(self, info, k, run):
+        self.info, self.k, self.run = info, k, run
+        self.tag = {**info.tag, "step": info.times[k]}
+
+    name = property(lambda self: self.info.name)
+    out_shape = property(lambda self: self.info.shape)
+    dtype = property(lambda self: self.info.dtype)
+    released = property(lambda self: self.run.released)
+    out_grad_norm = property(lambda self: None if self.info.norms is None else self.info.norms[self.k][0])
+    grad_norms = property(lambda self: None if self.info.norms is None else self.info.norms[self.k][1])
+
+    def __repr__(self):
+        return f"<{self.name} {self.out_shape} {self.tag}>"
+
+
+class StackRuns(Function):
+    """The layer output (T, N, D*P) from its directions' Run nodes: the h rows of their states, views of the
+    workspaces (ws.outputs), concatenated for two directions. backward: each Run gets its slice of g (the c rows of
+    an LSTM state get nothing: an IndexGrad); inside record_grad_norms() it also keeps, per direction, the norm of
+    each step's slice (step_grad_norms: the edges from the steps to the output in the visualizer's drawing)."""
+
+    saves_inputs = saves_output = False
+    reads_steps = True  # Graph API: draw an edge from every step of each Run parent
+
+    def forward(self, *runs, width=None, workspaces=None):
+        self.width, self.full = width, runs[0].shape[2] == width
+        parts = [ws.outputs(width) for ws in workspaces]
+        return parts[0] if len(parts) == 1 else xp.concat(parts, axis=2)
+
+    def backward(self, g):
+        P, D, out = self.width, len(self.parents), []
+        cols = (slice(None), slice(None), slice(0, P))
+        for d in range(D):
+            gd = g if D == 1 else g[:, :, d * P:(d + 1) * P]
+            out.append(gd if self.full else IndexGrad(cols, gd))
+        if modes().record_norms:
+            self.step_grad_norms = tuple(tuple(grad_norm(gd[t, ...]) for t in range(gd.shape[0]))
+                                         for gd in (g[:, :, d * P:(d + 1) * P] for d in range(D)))
+        return tuple(out)
+
+
 # ----------------------------------------------------------------------------------------- dispatch
 def _tagged(out, tag):
     fn = out.grad_fn
@@ -217,9 +358,31 @@ def run_steps(kind, gx, s, weights, times, masks=None, tag=None, ws=None, **kw):
     return outs, s
 
 
+def run_direction(kind, gx, s, weights, times, masks=None, tag=None, ws=None, **kw):
+    """Every step of one layer direction (run_steps' arguments): ONE Run node when a workspace serves them (fused
+    steps, no masks), else a node per step (run_steps). Returns (the direction's part of the layer output for
+    stack_states: the Run's result or the list of per-step states, the final state)."""
+    if ws is None or masks is not None or not ONE_NODE_PER_RUN or modes().primitives:
+        outs, last = run_steps(kind, gx, s, weights, times, masks, tag, ws, **kw)
+        return outs, last
+    if kind == "gru":
+        kind, weights = _gru_kind(*weights)
+    with B.quiet():
+        base = {**current_tag(), **(tag or {})}
+        out = Run.apply(gx, s, *[w for w in weights if w is not None], kind=kind, times=times, ws=ws, kw=kw, tag=base)
+    last = ops.GetItem.apply(out, idx=(times[-1],))  # the final state: drawn as part of the last step (its tag)
+    if out.grad_fn is not None:
+        out.grad_fn.tag, last.grad_fn.tag = base, {**base, "step": times[-1]}
+    return out, last
+
+
 def stack_states(states, width, directions=1, valid=None, tag=None, workspaces=None):
-    """Per-step states (by direction, then original time) -> the layer output (T, N, D*width). `workspaces`: the
-    directions' step_workspace() when every step wrote its state there (the output is then a view of them)."""
+    """The directions' parts from run_direction (Run results, or lists of per-step states in original time) -> the
+    layer output (T, N, D*width). `workspaces`: the directions' step_workspace() when every step wrote its state
+    there (the output is then a view of them)."""
+    if not isinstance(states[0], list):  # Run nodes (each has a workspace)
+        return _tagged(StackRuns.apply(*states, width=width, workspaces=workspaces), tag)
+    states = [s for part in states for s in part]
     if modes().primitives:
         with _tag_ctx(**(tag or {})):
             return stack_twin(states, width, directions, valid)

@@ -219,9 +219,9 @@ class RNNBase(Module):
                 if ws is not None:
                     spaces.append(ws)
                 base = {**current_tag(), "module": mname, "layer": k, "direction": d, "kind": "cell"}
-                out, s = fused.run_steps(kind, gx, s, weights, range(T) if d == 0 else range(T - 1, -1, -1),
-                                         masks, base, ws, **kw)
-                seq.extend(out)
+                part, s = fused.run_direction(kind, gx, s, weights, range(T) if d == 0 else range(T - 1, -1, -1),
+                                              masks, base, ws, **kw)
+                seq.append(part)
                 finals.append(s)
             tag = {"module": mname, "layer": k, "kind": "output"} if tagging else None
             layer_in = fused.stack_states(seq, P, D, valid, tag=tag, workspaces=spaces if len(spaces) == D else None)
