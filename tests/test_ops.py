@@ -23,7 +23,7 @@ OPS = [
     "reshape", "permute", "transpose", "T", "unsqueeze", "squeeze", "flatten", "expand", "getitem",
     "cat", "stack", "split", "chunk", "where", "softmax", "log_softmax", "logsumexp", "astype",
     "std", "amax", "amin", "gather", "scatter_add", "bmm", "einsum", "t", "repeat", "narrow", "select", "unbind",
-    "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum",
+    "tril", "triu", "masked_fill", "masked_select", "sort", "topk", "expand_as", "cumsum", "clone",
 ]
 # In-place ops (test_inplace.py has their semantics): each case writes into a non-leaf copy of an input.
 OPS += ["unsqueeze_", "squeeze_", "transpose_", "t_"]  # in-place shape changes
@@ -141,10 +141,12 @@ def build_cases():
           Case("mul", "method", lambda x, y: x.mul(y), lambda x, y: x * y, [(2, 3), ()]),
           Case("truediv", "div-free", lambda x, y: tr.div(x, y), lambda x, y: x / y, [(2, 3), P(3)]),
           Case("pow", "method", lambda x: x.pow(2), lambda x: x**2, [(2, 3)]),
-          Case("neg", "free", lambda x: tr.neg(x), lambda x: -x, [(2, 3)])]
+          Case("neg", "free", lambda x: tr.neg(x), lambda x: -x, [(2, 3)]),
+          Case("clone", "free", lambda x: tr.clone(x), lambda x: x.copy(), [TR(2, 3)])]
     for s in UNARY_SHAPES:
         sid = str(s)
-        c += [Case("neg", sid, lambda x: -x, None, [s]),
+        c += [Case("clone", sid, lambda x: x.clone(), lambda x: x.copy(), [s]),
+              Case("neg", sid, lambda x: -x, None, [s]),
               Case("exp", sid, lambda x: x.exp(), np.exp, [s]),
               Case("log", sid, lambda x: x.log(), np.log, [_pos(s)]),
               Case("tanh", sid, lambda x: x.tanh(), np.tanh, [s]),
@@ -457,6 +459,23 @@ def test_every_primitive_function_is_reached():
 
 
 # ----- specific gradients the table cannot pin down
+def test_clone_is_new_memory_in_the_graph():
+    """clone() copies (writing into the copy leaves the original as it was) and gradients flow back through it;
+    a memory_format, which tensors here do not have, is refused by name."""
+    x = tr.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = x.clone()
+    assert y.grad_fn is not None and y.grad_fn.name == "Clone"
+    y.detach()[0, 0] = 10.0  # writes the clone's own storage
+    c = x.detach().clone()
+    c[1, 1] = -1.0
+    np.testing.assert_array_equal(x.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    assert y.detach()[0, 0].item() == 10.0
+    (y * tr.Tensor([[1.0, 2.0], [3.0, 4.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(TypeError, match="memory_format"):
+        x.clone(memory_format="channels_last")
+
+
 def test_max_ties_share_gradient_and_maximum_ties_split():
     x = tr.Tensor([1.0, 3.0, 3.0, -2.0], requires_grad=True)
     x.max().backward()

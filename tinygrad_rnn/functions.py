@@ -10,7 +10,7 @@ from . import ops
 from .helpers import dim_alias, normalize_dim
 from .tensor import Tensor
 
-__all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip",
+__all__ = ["abs", "add", "amax", "amin", "argmax", "argmin", "argsort", "bmm", "cat", "chunk", "clamp", "clip", "clone",
            "concat", "concatenate", "cumsum", "div", "einsum", "exp", "flatten", "gather", "log", "log_softmax",
            "logsumexp", "masked_fill", "masked_select", "matmul", "max", "maximum", "mean", "min", "minimum", "mul",
            "narrow", "neg", "numel", "permute", "pow", "relu", "reshape", "scatter_add", "select", "sigmoid",
@@ -221,6 +221,10 @@ def minimum(input, other):
 
 def exp(input):
     return _t(input).exp()
+
+
+def clone(input, *, memory_format=None):
+    return _t(input).clone(memory_format=memory_format)
 
 
 def log(input):

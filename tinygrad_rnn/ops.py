@@ -164,6 +164,18 @@ class Neg(Function):
         return -g
 
 
+class Clone(Function):
+    """A copy in new memory, in the graph: the gradient passes through unchanged."""
+
+    saves_inputs = saves_output = False
+
+    def forward(self, a):
+        return B.copy(a)
+
+    def backward(self, g):
+        return g
+
+
 class Exp(Function):
     saves_inputs = False
 

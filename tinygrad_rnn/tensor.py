@@ -214,6 +214,14 @@ class Tensor(ConvertMixin, ReduceMixin, MovementMixin, inplace.InplaceMixin):
         t._vc = autograd.version_counter(self)
         return t
 
+    def clone(self, *, memory_format=None):
+        """A copy in new memory that stays in the graph (gradients flow back to self), as torch's clone(); tensors
+        here have no user-visible memory formats, so memory_format takes only None."""
+        if memory_format is not None:
+            raise TypeError(f"clone: memory_format is not supported (tensors have no user-visible strides here), "
+                            f"got {memory_format!r}; drop the argument")
+        return ops.Clone.apply(self)
+
     def requires_grad_(self, flag=True):
         if flag and not B.is_floating(self.array.dtype):
             raise TypeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
