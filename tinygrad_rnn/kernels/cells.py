@@ -1,7 +1,7 @@
 """The recurrent cell steps (tanh/relu RNN, LSTM, GRU in both forms) as single Functions: each cell's forward and
 backward written once, with its derivation, for every backend (B's out= vocabulary: in place on NumPy and CuPy).
 Each has a twin made of primitives in twins.py (the readable specification); kernels/workspace.py holds one layer
-direction's arrays. Imports: backend, autograd, ops, kernels.workspace.
+direction's arrays. Imports: backend, grads, autograd, ops, kernels.workspace.
 
 Layout. A step's Tensors are batch-major as the user sees them: gx (T, N, G), the state (N, W). Inside a step of a
 cell with gates (LSTM, GRU) every array is feature-major, one column per sequence: the gate block of step t is
@@ -13,6 +13,7 @@ strided, computes batch-major (Cell.feature_major = False)."""
 
 from .. import backend as B
 from ..autograd import Function, IndexGrad, OuterGrad
+from ..grads import Accumulator, joined_run
 from ..ops import gate_sigmoid_, relu_grad, sigmoid_grad, tanh_grad
 from .workspace import columns, input_rows, saved_rows, scratch, weight_t
 
@@ -94,6 +95,21 @@ class Cell(Function):
     def other_grads(self, need):
         """The gradients of gx and the weights (every parent but the state), after step_backward."""
         return (self.gx_grad(self.da) if need[0] else None,) + self.weight_grads(need)
+
+    @staticmethod
+    def run_weight_grads(cells, weights, need):
+        """The weights' gradients over a Run's steps (every step of a workspace, in the order run), one per weight:
+        one product over all steps read from the blocks (grads.joined_run), else the steps' products summed."""
+        ends, out = (cells[0].weight_grads(need), cells[-1].weight_grads(need)), []
+        for j, p in enumerate(weights):
+            one = joined_run(ends[0][j], ends[1][j], len(cells)) if need[2 + j] else None
+            if need[2 + j] and one is None:  # factors with no place in a block (W_hr, the paper's GRU)
+                acc = Accumulator(p.shape, p.dtype)
+                for c in cells:
+                    acc.add(c.weight_grads(need)[j])
+                one = acc.value()
+            out.append(one)
+        return out
 
 
 # ----------------------------------------------------------------------------------------- tanh / relu RNN
@@ -241,7 +257,10 @@ class GRUCell(Cell):
     forward:  q = W_hh h + [0; 0; b_hn];  r, z = sigmoid(gx_rz + q_rz);  n = tanh(gx_n + r * q_n);  h' = n + z*(h-n)
     backward: dn_pre, dz_pre as _gru_gates_backward;  dr_pre = dn_pre * q_n * r(1-r)
               dq = [dr_pre; dz_pre; dn_pre * r];  dh = W_hh^T dq + dh' * z;  dW_hh = dq h^T
-              db_hn = sum_N(dn_pre * r) (an OuterGrad with a ones column);  dgx_t = da = [dr; dz; dn]_pre"""
+              db_hn = sum_N(dn_pre * r) (an OuterGrad with a ones column);  dgx_t = da = [dr; dz; dn]_pre
+    In a Run (ws.run) a step keeps only dn_pre * r in the second gradient block (H rows, not 3H): dq's r, z rows
+    are da's, already in the first block, and run_weight_grads reads them there (one copy a step into a strided
+    block less: those copies are the backward's largest cost after the products)."""
 
     def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
@@ -273,24 +292,50 @@ class GRUCell(Cell):
         dr *= drn
         dr *= self.qn
         dq[:2 * H, ...] = da[:2 * H, :]
-        self.da, self.dq = self.keep_grad(da), self.keep_grad(dq, "grads2")
+        self.da = self.keep_grad(da)
+        run = self.ws is not None and self.ws.run
+        self.dq = None if run else self.keep_grad(dq, "grads2")
+        self.drn = self.keep_grad(drn, "grads2") if run else self.dq[2 * H:, :]
         if not need_dh:
             return None
         return _gru_state_grad(B.matmul(weight_t(self.ws, "w_hh_t", self.w_hh), dq), g, z, tmp)
 
     def weight_grads(self, need):
-        out = (self.outer(self.dq, self.h, "grads2") if need[2] else None,)
+        out = (None,)
+        if need[2]:
+            if self.dq is None:  # in a Run: this step's dq again from its two slots (only the norms ask for it)
+                H = self.drn.shape[0]
+                out = (OuterGrad(columns(xp.concat((self.da[:2 * H, :], self.drn))), columns(self.h)),)
+            else:
+                out = (self.outer(self.dq, self.h, "grads2"),)
         if len(need) > 3:  # db_hn = column sums of drn, as the product ones^T drn
             out += (self.bias_grad() if need[3] else None,)
         return out
 
     def bias_grad(self):
         H = self.n.shape[0]
-        drn, ws = columns(self.dq[2 * H:, :]), self.ws
+        drn, ws = columns(self.drn), self.ws
         ones = B.ones_column(drn.shape[0], drn.dtype)
-        if ws is None:
+        if ws is None or self.dq is None:
             return OuterGrad(ones, drn)
         return OuterGrad(ones, drn, (ws_ones(ws, drn.dtype), drn_block(ws, H), self.t, self.t))
+
+    @staticmethod
+    def run_weight_grads(cells, weights, need):
+        """dW_hh over the whole run as two products, [dr; dz] rows from the first gradient block and dn_pre * r
+        rows from the second, against the states the steps read; db_hn the column sums of the second block."""
+        ws, out = cells[0].ws, [None] * len(weights)
+        right = ws.states_read()
+        drn = B.reshape(ws.blocks["grads2"], (-1, weights[0].shape[1]))  # (T*N, H)
+        if need[2]:
+            H = drn.shape[1]
+            rz = B.reshape(ws.blocks["grads"], (-1, 3 * H))[:, :2 * H]
+            dw = out[0] = B.empty(tuple(weights[0].shape), right.dtype)
+            B.matmul(xp.permute_dims(rz, (1, 0)), right, out=dw[:2 * H, :])
+            B.matmul(xp.permute_dims(drn, (1, 0)), right, out=dw[2 * H:, :])
+        if len(weights) > 1 and need[3]:
+            out[1] = B.reshape(B.col_sums(drn), tuple(weights[1].shape))
+        return out
 
 
 def ws_ones(ws, dtype):

@@ -27,7 +27,7 @@ from .. import backend as B
 from .. import ops
 from ..autograd import Function, IndexGrad, current_tag, grad_norm, modes, use_primitives
 from ..autograd import tag as _tag_ctx
-from ..grads import Accumulator, dense_grad, joined_run
+from ..grads import dense_grad
 from .cells import GRUCell, GRUCellResetBefore, LSTMCell, RNNCell
 from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 from .workspace import Workspace
@@ -143,7 +143,7 @@ class Run(Function):
     on plain cell objects, which keep what their backward needs (no node and no Tensor per step); backward runs their
     step_backward from the step run last back to the first, each step's state gradient being the one the next step
     sent plus the step's share of the result's gradient, and returns the gradients of gx (the workspace's gradient
-    block), of the initial state and of each weight (one product over all steps: grads.joined_run).
+    block), of the initial state and of each weight (one product over all steps: the cell's run_weight_grads).
     parents: (gx, s0, *weights) as a step's; result: the states (T, N, W) in time order, a view of the workspace.
     Graph API: fn.steps, one record per step in the order run (name, tag with "step", out_shape, dtype, released, and
     grad_norms / out_grad_norm after a backward inside record_grad_norms(), as a step node has): step k reads
@@ -151,7 +151,7 @@ class Run(Function):
 
     def forward(self, gx, s0, *weights, kind=None, times=None, ws=None, kw=None, tag=None):
         cls, needs, new, kw = STEPS[kind][0], self.needs_input_grad, object.__new__, kw or {}
-        cells, s = [], s0
+        cells, s, ws.run = [], s0, True
         for t in times:
             c = new(cls)
             c.needs_input_grad = needs
@@ -187,16 +187,7 @@ class Run(Function):
         if norms is not None:
             self.step_info.norms = norms[::-1]
         out = [ws.blocks["grads"] if need[0] else None, cells[0].cols(ds) if need[1] else None]
-        ends = (cells[0].weight_grads(need), cells[-1].weight_grads(need))
-        for j, p in enumerate(self.parents[2:]):
-            one = joined_run(ends[0][j], ends[1][j], len(cells)) if need[2 + j] else None
-            if need[2 + j] and one is None:  # factors with no place in a block (W_hr, the paper's GRU): summed here
-                acc = Accumulator(p.shape, p.dtype)
-                for c in cells:
-                    acc.add(c.weight_grads(need)[j])
-                one = acc.value()
-            out.append(one)
-        return tuple(out)
+        return tuple(out + type(cells[0]).run_weight_grads(cells, self.parents[2:], need))
 
     def _step_norms(self, c, g, ds, has_ds):
         """(norm of the gradient reaching step c's state, the norms it sends to each parent): what a step node records

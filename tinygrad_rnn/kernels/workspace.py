@@ -35,10 +35,11 @@ class Workspace:
     output, view or graph node), so no array a Tensor or graph node still holds is ever overwritten, and steady
     training allocates none."""
 
-    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks", "fm", "gx")
+    __slots__ = ("states", "hist", "h_states", "rev", "N", "T", "blocks", "fm", "gx", "run")
 
     def __init__(self, h0, T, width, reverse, feature_major=True, gx=None):
         self.rev, self.N, self.T, self.fm = int(reverse), h0.shape[0], T, feature_major
+        self.run = False  # True when one Run node runs every step (fused.Run): its backward joins the weight gradients
         i0 = T * self.rev
         self.blocks = {}
         # gx: the layer's input projection (T, N, G), stored (T, G, N), which only these steps read: each step writes
@@ -114,6 +115,12 @@ class Workspace:
     def span(self, left, t):
         """The place of OuterGrad(left[t], h_t): the engine joins consecutive steps' spans into one product."""
         return (left, self.h_states, t, t + self.rev)
+
+    def states_read(self):
+        """The h part of the state each step read, all T steps as one (T*N, P) view (in the gradient blocks' order:
+        row block t is what step t read): the right factor of the weight gradients' products over the run."""
+        h = self.h_states[self.rev:self.T + self.rev, ...]
+        return B.reshape(h, (-1, h.shape[-1]))
 
 
 def saved_rows(ws, name, t, width, N, dtype):
