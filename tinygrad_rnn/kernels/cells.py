@@ -255,7 +255,8 @@ def _gru_state_grad(dh, g, z, tmp):
 class GRUCell(Cell):
     """One GRU step, gate blocks r, z, n, the reset gate applied after W_hn (PyTorch's form), columns:
     forward:  q = W_hh h + [0; 0; b_hn];  r, z = sigmoid(gx_rz + q_rz);  n = tanh(gx_n + r * q_n);  h' = n + z*(h-n)
-    backward: dn_pre, dz_pre as _gru_gates_backward;  dr_pre = dn_pre * q_n * r(1-r)
+              (q itself is scratch: the backward needs only r * q_n, which the step keeps)
+    backward: dn_pre, dz_pre as _gru_gates_backward;  dr_pre = dn_pre * q_n * r(1-r) = dn_pre * (r * q_n) * (1-r)
               dq = [dr_pre; dz_pre; dn_pre * r];  dh = W_hh^T dq + dh' * z;  dW_hh = dq h^T
               db_hn = sum_N(dn_pre * r) (an OuterGrad with a ones column);  dgx_t = da = [dr; dz; dn]_pre
     In a Run (ws.run) a step keeps only dn_pre * r in the second gradient block (H rows, not 3H): dq's r, z rows
@@ -265,18 +266,18 @@ class GRUCell(Cell):
     def forward(self, gx, h, w_hh, b_hn=None, t=None, mask=None, ws=None):
         H, N, dt = h.shape[1], h.shape[0], h.dtype
         x, h, h2 = self._begin(gx, h, t, mask, ws, H)
-        q = B.matmul(w_hh, h, out=saved_rows(ws, "q", t, 3 * H, N, dt))
+        q = B.matmul(w_hh, h, out=scratch(ws, "q", 3 * H, N, dt))
         qn = q[2 * H:, :]
         if b_hn is not None:
             qn += b_hn.T
         rz = B.add(x[:2 * H, :], q[:2 * H, :], out=input_rows(ws, "rz", x, t, 0, 2 * H))
         gate_sigmoid_(rz)
         r, z = rz[:H, :], rz[H:, :]
-        n = B.mul(r, qn, out=scratch(ws, "tmp", H, N, dt))
-        n = B.add(x[2 * H:, :], n, out=input_rows(ws, "n", x, t, 2 * H, 3 * H))
+        rqn = B.mul(r, qn, out=saved_rows(ws, "rqn", t, H, N, dt))
+        n = B.add(x[2 * H:, :], rqn, out=input_rows(ws, "n", x, t, 2 * H, 3 * H))
         B.tanh(n, out=n)
         hmn = _gru_new_state(h, n, z, h2, saved_rows(ws, "hmn", t, H, N, dt))
-        self.h, self.w_hh, self.rz, self.n, self.qn, self.hmn = h, w_hh, rz, n, qn, hmn
+        self.h, self.w_hh, self.rz, self.n, self.rqn, self.hmn = h, w_hh, rz, n, rqn, hmn
         return self._end(h2, h)
 
     def step_backward(self, g, need_dh):
@@ -288,9 +289,9 @@ class GRUCell(Cell):
         tmp = scratch(self.ws, "tmp", H, N, g.dtype)
         _gru_gates_backward(g, z, self.n, self.hmn, dn, dz, tmp)
         drn = B.mul(dn, r, out=dq[2 * H:, :])
-        B.sub(1.0, r, out=dr)  # dr_pre = (dn_pre * r) * q_n * (1 - r): the sigmoid derivative r(1-r), r taken from drn
-        dr *= drn
-        dr *= self.qn
+        B.sub(1.0, r, out=dr)  # dr_pre = dn_pre * (r * q_n) * (1 - r): the sigmoid derivative r(1-r)
+        dr *= dn
+        dr *= self.rqn
         dq[:2 * H, ...] = da[:2 * H, :]
         self.da = self.keep_grad(da)
         run = self.ws is not None and self.ws.run
