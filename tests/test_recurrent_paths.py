@@ -10,7 +10,7 @@ import pytest
 from test_recurrent_core import _layer  # IN=3, H=4 there too
 
 import tinygrad_rnn as tr
-from tinygrad_rnn import autograd
+from tinygrad_rnn import autograd, grads
 from tinygrad_rnn.autograd import topological_order
 from tinygrad_rnn.kernels import cells, fused
 
@@ -171,3 +171,25 @@ def test_run_nodes_and_step_nodes_agree(kind, use_output, use_state, monkeypatch
     for a, b in zip(runs, nodes, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
+
+
+@pytest.mark.parametrize("kind", ("lstm", "lstm_proj", "gru"))
+def test_run_takes_its_result_gradient_in_parts(kind, monkeypatch):
+    # the layer output's gradient covers only the h rows of an LSTM's states and the final state's one step: the
+    # Run node (lazy_grad) adds each part where its step needs it; no array of the whole (T, N, W) result is made
+    layer = _layer(kind)
+    _, x = _inputs()
+    seen, made = [], []
+    backward, value = fused.Run.backward, grads.Accumulator.value
+    monkeypatch.setattr(fused.Run, "backward", lambda self, g: (seen.append(type(g).__name__), backward(self, g))[1])
+    monkeypatch.setattr(grads.Accumulator, "value", lambda self: (made.append(tuple(self.shape)), value(self))[1])
+    lazy = _grads(layer, x)
+    out, _ = layer(x)
+    whole = next(tuple(fn.out_shape) for fn in topological_order(out.grad_fn) if fn.steps)  # the Run's result
+    assert seen == ["Accumulator"] and whole == (T, N, layer.proj_size + H if kind == "lstm_proj" else
+                                                 (2 * H if kind == "lstm" else H)) and whole not in made
+    with autograd.record_grad_norms():  # a hook watches every node: the dense gradient, the same numbers
+        watched = _grads(layer, x)
+    assert seen[-1] != "Accumulator" and whole in made
+    for a, b in zip(lazy, watched, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -24,7 +24,8 @@ Graph API (what visualize/ reads):
                              per Run parent, the norm of each step's slice of the gradient (in time order).
 
 The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
-into a gradient its producer marked fresh). Norm recording and anomaly checks are hooks on each node.
+into a gradient its producer marked fresh; a node with lazy_grad takes the parts unsummed). Norm recording and anomaly
+checks are hooks on each node.
 """
 
 import contextlib
@@ -179,11 +180,16 @@ def _user_frame():
 class Function:
     """One differentiable op. Subclasses define forward(*arrays, **kw) -> array and backward(grad) ->
     one gradient per parent (None where `needs_input_grad` is False); they save what backward needs on self. A run
-    of recurrent steps is one Function (kernels/fused.py Run): the engine needs no hook for it."""
+    of recurrent steps is one Function (kernels/fused.py Run). A Function with lazy_grad = True may receive, instead
+    of the dense gradient of its result, the engine's Accumulator of the parts that reached it (dense arrays and
+    IndexGrads not yet added up: a Run's result gets its steps' slices, which the Run adds where it needs them; no
+    array of the whole result is made), unless a hook (record_grad_norms(), detect_anomaly()) or retain_grad() asks
+    for the dense one."""
 
     tensor_type = None  # set by tensor.py (the Tensor class), to avoid an import cycle
     released = False    # True once backward freed the saved arrays
     retained = None     # a weakref to the result Tensor once it called retain_grad()
+    lazy_grad = False   # backward may take the gradient of its result as the engine's Accumulator (class docstring)
     steps = None        # the per-step records of a node that runs recurrent steps (Graph API above)
     reads_steps = False
     step_grad_norms = None
@@ -306,7 +312,7 @@ def backward(root, grad, retain_graph=False):
     # B.quiet(): an inf or NaN gradient is a value, as in PyTorch, not a NumPy warning; detect_anomaly() finds it.
     with _ModeBlock(grad=False), B.quiet():
         for fn in reversed(order):
-            g = pending.take(fn)
+            g = pending.take(fn, fn.lazy_grad and not hooks and fn.retained is None)
             if g is None:
                 continue
             if fn.retained is not None:

@@ -142,12 +142,13 @@ class Pending(dict):
     """The engine's map Function -> the gradient of its result so far: a bare array or IndexGrad while exactly one
     dense or indexed gradient has arrived (the common cases: no accumulator object, no copy), else an Accumulator."""
 
-    def take(self, fn):
-        """Remove and return fn's summed gradient (a dense array), or None if none arrived."""
+    def take(self, fn, lazy=False):
+        """Remove and return fn's summed gradient (a dense array), or None if none arrived. lazy: the gradient as
+        held, a dense array or an Accumulator whose parts (dense, indexed, based) are not yet added up."""
         a = self.pop(fn, None)
         if type(a) is IndexGrad:
             a = Accumulator(fn.out_shape, fn.dtype).added(a)
-        return a.value() if type(a) is Accumulator else a
+        return a.value() if type(a) is Accumulator and not lazy else a
 
     def route(self, p, d, fresh, leaves):
         """Add gradient d (an array, IndexGrad or OuterGrad) to what tensor p has received so far (by producing

@@ -27,7 +27,7 @@ from .. import backend as B
 from .. import ops
 from ..autograd import Function, IndexGrad, current_tag, grad_norm, modes, use_primitives
 from ..autograd import tag as _tag_ctx
-from ..grads import dense_grad
+from ..grads import Accumulator, dense_grad
 from .cells import GRUCell, GRUCellResetBefore, LSTMCell, RNNCell
 from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 from .workspace import Workspace
@@ -171,15 +171,19 @@ class Run(Function):
     def steps(self):
         return self.step_info.records(self)
 
+    lazy_grad = True  # the result's gradient as its parts: the layer output's h rows, the final state's
+
     def backward(self, g):
         cells, need, ws = self.cells, self.needs_input_grad, self.ws
         norms = [] if modes().record_norms else None
-        ds = None
+        parts, ds = _step_parts(g, ws.T), None
         for k in range(len(cells) - 1, -1, -1):
             c = cells[k]
-            gt = c.cols(g[c.t, ...])
-            if ds is not None:
-                B.add_into(ds, gt)  # ds is the previous (later) step's fresh state gradient: the sum in place
+            if ds is None:  # the step run last: its gradient is what reached its state alone
+                gt = c.cols(_step_grad(parts[c.t], ws.N, g))
+            else:  # ds, the later step's fresh state gradient, plus what reached this step's state: summed in place
+                for idx, v in parts[c.t]:
+                    B.add_at_index(c.cols(ds), idx, v)
                 gt = ds
             ds = c.step_backward(gt, k > 0 or need[1])
             if norms is not None:
@@ -197,6 +201,46 @@ class Run(Function):
         for j, d in enumerate(c.weight_grads(need)):
             sent.append(None if d is None else grad_norm(dense_grad(d, self.parents[2 + j])))
         return grad_norm(g), tuple(sent)
+
+
+_WHOLE = (slice(None),)
+
+
+def _step_parts(g, T):
+    """The gradient of a Run's result (T, N, W) as the engine gives it (an array, or an Accumulator of dense arrays
+    and IndexGrads: lazy_grad) as a list per step t of (index into step t's (N, W) state, values) to add there."""
+    parts = [[] for _ in range(T)]
+    if isinstance(g, Accumulator):
+        if g.lefts or any(not _steps_index(d.idx) for d in g.indexed + g.based):
+            g = g.value()  # (a form no layer sends: summed the plain way)
+        else:
+            for d in g.indexed + g.based:
+                first, rest = d.idx[0], tuple(d.idx[1:]) or _WHOLE
+                if isinstance(first, int):
+                    parts[first % T].append((rest, d.values))
+                else:
+                    for j, t in enumerate(range(*first.indices(T))):
+                        parts[t].append((rest, d.values[j, ...]))
+            g = g.dense
+    if g is not None:
+        for t in range(T):
+            parts[t].append((_WHOLE, g[t, ...]))
+    return parts
+
+
+def _steps_index(idx):
+    """True for a basic index whose first entry picks steps (an int or a slice) and whose others are ints or slices."""
+    return isinstance(idx, tuple) and idx and all(isinstance(i, (int, slice)) for i in idx)
+
+
+def _step_grad(parts, N, g):
+    """One step's state gradient (N, W) from its parts: the one dense slice itself (read only), else their sum."""
+    if len(parts) == 1 and parts[0][0] is _WHOLE:
+        return parts[0][1]
+    out = B.zeros((N, g.shape[-1]), g.dtype)
+    for idx, v in parts:
+        B.add_at_index(out, idx, v)
+    return out
 
 
 class StepInfo:
