@@ -86,20 +86,11 @@ def _set(obj, name, value):
     return ctx
 
 
-def _both(a, b):
-    @contextlib.contextmanager
-    def ctx():
-        with a(), b():
-            yield
-    return ctx
-
-
 # Each speed mechanism of the library and how to turn it off (the rest of the code then takes its plain path).
 MECHANISMS = {
     "workspace reuse": _set(backend, "REUSE", False),                   # fresh workspace arrays every forward
     "workspace": _set(fused, "step_workspace", lambda *a, **k: None),   # per-step arrays, a stacked copy
-    "joined products": _both(_set(grads, "_joined_spans", lambda spans: None),  # dW_hh from concatenated factors
-                             _set(grads, "joined_run", lambda *a: None)),
+    "joined products": _set(grads, "JOIN", False),                      # dW_hh from concatenated factors
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(workspace, "CONTIGUOUS_WT", False),     # steps read the transposed view

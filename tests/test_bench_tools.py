@@ -127,3 +127,42 @@ def test_bench_worker_runs_a_system_in_a_process_of_its_own():
     finally:
         w.close()
     assert not w.proc.is_alive()
+
+
+@pytest.mark.parametrize("cell", ("lstm", "gru", "rnn"))
+def test_every_ablation_switch_changes_the_code_that_runs_and_no_gradient(cell):
+    """bench_charlm --ablate turns each speed mechanism off in turn: each switch must reach the code the training step
+    runs (the lines executed in tinygrad_rnn differ) and leave every gradient as it was."""
+    import numpy as np
+
+    import tinygrad_rnn as tr
+    import tinygrad_rnn.nn.functional as F
+
+    bc = _load("bench_charlm")
+    package = os.path.dirname(tr.__file__)
+    rng = np.random.default_rng(0)
+    tokens, targets = rng.integers(0, 7, (5, 3)), rng.integers(0, 7, 15)
+
+    def run():
+        tr.manual_seed(0)
+        model = bc.CharLM(cell, 7, 3, 4).double()
+        lines = set()
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_filename.startswith(package):
+                lines.add((frame.f_code.co_filename, frame.f_lineno))
+                return tracer
+            return None
+        sys.settrace(tracer)
+        try:
+            F.cross_entropy(model(tr.tensor(tokens)).reshape(-1, 7), tr.tensor(targets)).backward()
+        finally:
+            sys.settrace(None)
+        return lines, [p.grad.numpy().copy() for p in model.parameters()]
+    on_lines, on_grads = run()
+    for name, off in bc.MECHANISMS.items():
+        with off():
+            off_lines, off_grads = run()
+        assert off_lines != on_lines, f"turning off {name!r} changed no line the step runs"
+        for a, b in zip(on_grads, off_grads, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)

@@ -193,3 +193,21 @@ def test_run_takes_its_result_gradient_in_parts(kind, monkeypatch):
     assert seen[-1] != "Accumulator" and whole in made
     for a, b in zip(lazy, watched, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ("rnn", "rnn_relu", "lstm", "gru"))  # (W_hr and the paper's GRU have no blocks)
+def test_joined_weight_products_and_concatenated_factors_agree(kind, monkeypatch):
+    # with grads.JOIN (what bench_charlm --ablate turns off) a Run's dW_hh is one product read from its blocks; off,
+    # the steps' factors are concatenated first (an Accumulator of T OuterGrads). Same gradients either way.
+    layer = _layer(kind, num_layers=2, bidirectional=True)
+    _, x = _inputs()
+    factors, value = [], grads.Accumulator.value
+    monkeypatch.setattr(grads.Accumulator, "value", lambda self: (factors.append(len(self.lefts)), value(self))[1])
+    joined = _grads(layer, x)
+    assert max(factors, default=0) <= 1
+    monkeypatch.setattr(grads, "JOIN", False)
+    factors.clear()
+    apart = _grads(layer, x)
+    assert max(factors) == T  # a weight's T per-step products, concatenated
+    for a, b in zip(joined, apart, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

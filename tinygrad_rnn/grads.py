@@ -29,9 +29,16 @@ class OuterGrad:
         self.left, self.right, self.span = left, right, span
 
 
+# Consecutive steps' weight-gradient factors are read from the blocks they live in, as one product (joined_run,
+# _joined_spans, and the GRU's run_weight_grads). False: their factors are concatenated first (bench_charlm --ablate).
+JOIN = True
+
+
 def joined_run(first, last, steps):
     """One OuterGrad for `steps` consecutive steps' OuterGrads given the two at the ends of the run (either order),
     read from their spans' bases; None when they have no spans or the bases differ."""
+    if not JOIN:
+        return None
     a, b = first.span, last.span
     if a is None or b is None or a[0] is not b[0] or a[1] is not b[1] or a[3] - a[2] != b[3] - b[2]:
         return None
@@ -48,6 +55,8 @@ def _span_views(lb, rb, lo, hi, off):
 
 def _joined_spans(spans):
     """(left, right) 2-D views over the bases when `spans` are consecutive steps of one pair of bases, else None."""
+    if not JOIN:
+        return None
     lb, rb, i0, j0 = spans[0]
     off, idx = j0 - i0, set()
     for s in spans:

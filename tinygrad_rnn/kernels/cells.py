@@ -12,8 +12,8 @@ are the transposes of the batch-major arrays (views, no copies): the input proje
 strided, computes batch-major (Cell.feature_major = False)."""
 
 from .. import backend as B
+from .. import grads as _grads
 from ..autograd import Function, IndexGrad, OuterGrad
-from ..grads import Accumulator, joined_run
 from ..ops import gate_sigmoid_, relu_grad, sigmoid_grad, tanh_grad
 from .workspace import columns, input_rows, saved_rows, scratch, weight_t
 
@@ -102,9 +102,9 @@ class Cell(Function):
         one product over all steps read from the blocks (grads.joined_run), else the steps' products summed."""
         ends, out = (cells[0].weight_grads(need), cells[-1].weight_grads(need)), []
         for j, p in enumerate(weights):
-            one = joined_run(ends[0][j], ends[1][j], len(cells)) if need[2 + j] else None
+            one = _grads.joined_run(ends[0][j], ends[1][j], len(cells)) if need[2 + j] else None
             if need[2 + j] and one is None:  # factors with no place in a block (W_hr, the paper's GRU)
-                acc = Accumulator(p.shape, p.dtype)
+                acc = _grads.Accumulator(p.shape, p.dtype)
                 for c in cells:
                     acc.add(c.weight_grads(need)[j])
                 one = acc.value()
@@ -325,6 +325,8 @@ class GRUCell(Cell):
     def run_weight_grads(cells, weights, need):
         """dW_hh over the whole run as two products, [dr; dz] rows from the first gradient block and dn_pre * r
         rows from the second, against the states the steps read; db_hn the column sums of the second block."""
+        if not _grads.JOIN:
+            return Cell.run_weight_grads(cells, weights, need)
         ws, out = cells[0].ws, [None] * len(weights)
         right = ws.states_read()
         drn = B.reshape(ws.blocks["grads2"], (-1, weights[0].shape[1]))  # (T*N, H)
