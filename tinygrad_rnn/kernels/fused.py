@@ -149,6 +149,8 @@ class Run(Function):
     grad_norms / out_grad_norm after a backward inside record_grad_norms(), as a step node has): step k reads
     parents[0], the state step k-1 wrote (parents[1] for k = 0) and parents[2:]; the visualizer draws them."""
 
+    lazy_grad = True  # the result's gradient as its parts: the layer output's h rows, the final state's
+
     def forward(self, gx, s0, *weights, kind=None, times=None, ws=None, kw=None, tag=None):
         cls, needs, new, kw = STEPS[kind][0], self.needs_input_grad, object.__new__, kw or {}
         cells, s, ws.run = [], s0, True
@@ -170,8 +172,6 @@ class Run(Function):
     @property
     def steps(self):
         return self.step_info.records(self)
-
-    lazy_grad = True  # the result's gradient as its parts: the layer output's h rows, the final state's
 
     def backward(self, g):
         cells, need, ws = self.cells, self.needs_input_grad, self.ws
@@ -398,8 +398,7 @@ def run_direction(kind, gx, s, weights, times, masks=None, tag=None, ws=None, **
     steps, no masks), else a node per step (run_steps). Returns (the direction's part of the layer output for
     stack_states: the Run's result or the list of per-step states, the final state)."""
     if ws is None or masks is not None or not ONE_NODE_PER_RUN or modes().primitives:
-        outs, last = run_steps(kind, gx, s, weights, times, masks, tag, ws, **kw)
-        return outs, last
+        return run_steps(kind, gx, s, weights, times, masks, tag, ws, **kw)
     if kind == "gru":
         kind, weights = _gru_kind(*weights)
     with B.quiet():
