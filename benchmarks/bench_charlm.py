@@ -92,6 +92,7 @@ MECHANISMS = {
     "workspace": _set(fused, "step_workspace", lambda *a, **k: None),   # per-step arrays, a stacked copy
     "joined products": _set(grads, "JOIN", False),                      # dW_hh from concatenated factors
     "one-hot embedding": _set(backend, "ONEHOT_EMBEDDING_MAX", 0),      # embedding backward by segment sums
+    "embedding rows first": _set(grads, "ROWS_FIRST", False),          # the input projection's products over all rows
     "plain cross-entropy": _set(loss.CrossEntropy, "plain", False),  # the general path with a one-hot
     "contiguous W_hh^T": _set(workspace, "CONTIGUOUS_WT", False),     # steps read the transposed view
     "one node per run": _set(fused, "ONE_NODE_PER_RUN", False),      # a graph node per step

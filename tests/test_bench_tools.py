@@ -141,11 +141,11 @@ def test_every_ablation_switch_changes_the_code_that_runs_and_no_gradient(cell):
     bc = _load("bench_charlm")
     package = os.path.dirname(tr.__file__)
     rng = np.random.default_rng(0)
-    tokens, targets = rng.integers(0, 7, (5, 3)), rng.integers(0, 7, 15)
+    tokens, targets = rng.integers(0, 7, (8, 6)), rng.integers(0, 7, 48)  # enough rows per table row for rows first
 
     def run():
         tr.manual_seed(0)
-        model = bc.CharLM(cell, 7, 3, 4).double()
+        model = bc.CharLM(cell, 7, 12, 4).double()
         lines = set()
 
         def tracer(frame, event, arg):

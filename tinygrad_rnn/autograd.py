@@ -23,8 +23,9 @@ Graph API (what visualize/ reads):
   fn.step_grad_norms         (an edge from each step when drawn); after a recorded backward step_grad_norms holds,
                              per Run parent, the norm of each step's slice of the gradient (in time order).
 
-The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad sums, in place
-into a gradient its producer marked fresh; a node with lazy_grad takes the parts unsummed). Norm recording and anomaly
+The engine sums a node's incoming gradients before its backward runs (lazy IndexGrad/OuterGrad/RowsGrad sums, in
+place into a gradient its producer marked fresh; a node with lazy_grad takes the parts unsummed: a Run its steps'
+slices, an embedding the RowsGrads of the linear maps that read it). Norm recording and anomaly
 checks are hooks on each node.
 """
 

@@ -476,7 +476,12 @@ def embedding_backward(indices, grad, num_embeddings):
             onehot, rows = cols
             onehot[indices, rows] = 1  # a zero buffer kept between calls: set, multiply, clear again
             try:
-                out = np.matmul(onehot, grad)
+                if grad.strides[0] < grad.strides[1] and grad.shape[1] > 2 * num_embeddings:
+                    # wide rows stored column-major (a recurrent layer's gate gradients): (grad.T @ onehot.T).T reads
+                    # both as stored, 25-35% quicker than onehot @ grad there (rows of 384-1536, 65 table rows)
+                    out = np.matmul(grad.T, onehot.T).T
+                else:
+                    out = np.matmul(onehot, grad)
             finally:
                 onehot[indices, rows] = 0
             if np.isfinite(out).all():  # else 0 * inf made NaN in rows that never saw it: redo by segments

@@ -1,5 +1,5 @@
-"""The engine's gradient values: the lazy gradients a backward may return (IndexGrad, OuterGrad), the sum of the
-gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending). Imports:
+"""The engine's gradient values: the lazy gradients a backward may return (IndexGrad, OuterGrad, RowsGrad), the sum
+of the gradients reaching one tensor (Accumulator) and the pending map the backward sweep keeps (Pending). Imports:
 backend."""
 
 from . import backend as B
@@ -27,6 +27,56 @@ class OuterGrad:
 
     def __init__(self, left, right, span=None):
         self.left, self.right, self.span = left, right, span
+
+
+# A linear map reading an embedding's output takes its gradients through the table's rows (rows_first, RowsGrad).
+# False: the plain products over every row (bench_charlm --ablate).
+ROWS_FIRST = True
+
+
+class RowsGrad:
+    """The gradient g @ w ((M, G) @ (G, E), seen as `shape`) of a tensor whose M rows are rows `index` of a (V, E)
+    table (an embedding's output), sent by the linear map that read it, kept as its factors and dP = the rows of g
+    summed per table row (V, G): the table's gradient, the rows of g @ w summed per table row, is dP @ w (a V x G x E
+    product instead of M x G x E). Whoever needs the gradient itself (retain_grad, a second reader of the tensor, the
+    norm and anomaly checks) gets g @ w (value())."""
+
+    __slots__ = ("g", "w", "index", "dP", "shape")
+
+    def __init__(self, g, w, index, dP, shape):
+        self.g, self.w, self.index, self.dP, self.shape = g, w, index, dP, tuple(shape)
+
+    def value(self):
+        return B.reshape(B.xp.matmul(self.g, self.w), self.shape)
+
+    def table_grad(self):
+        return B.xp.matmul(self.dP, self.w)
+
+
+def rows_first(g2, w, x2, x):
+    """The gradients of y = x2 @ w.T (x2 = x's rows as (M, E), g2 = y's gradient as (M, G)) taken through the table
+    when x is an embedding's output (its grad_fn has rows_of = (index, V): row m of x is row index[m] of a (V, E)
+    table) and that costs less: with dP = g2's rows summed per table row (V, G) and R = the table's rows as x holds
+    them, dw = g2.T @ x2 = dP.T @ R and the table's gradient is dP @ w (RowsGrad), two small products and one
+    (V, M) @ (M, G) one-hot product instead of two M x G x E products and the embedding's own one-hot product.
+    Returns (dx as a RowsGrad, dw, dP: its column sums are the bias gradient), or None: the plain products (other
+    inputs, a changed x, a large table or wide rows, a non-finite row)."""
+    src = getattr(x.grad_fn, "rows_of", None)
+    if src is None or not ROWS_FIRST or B.NAME != "numpy" or getattr(x, "_vc", None) is not None and x._vc.version:
+        return None
+    index, V = src
+    (M, G), E = g2.shape, w.shape[1]
+    if index.shape[0] != M or V > B.ONEHOT_EMBEDDING_MAX or V * M * G + 2 * V * G * E > 0.8 * (2 * M * G * E
+                                                                                              + V * M * E):
+        return None
+    np = B.xp
+    seen, first = np.unique(index, return_index=True)
+    rows = np.zeros((V, E), x2.dtype)
+    rows[seen] = x2[first]  # row v of the table as x holds it (tokens absent from x: zero rows, as dP's are)
+    if not np.isfinite(rows).all():  # 0 * inf in the products would make NaN where the row sums had none
+        return None
+    dP = B.embedding_backward(index, g2, V)
+    return RowsGrad(g2, w, index, dP, x.shape), np.matmul(dP.T, rows), dP
 
 
 # Consecutive steps' weight-gradient factors are read from the blocks they live in, as one product (joined_run,
@@ -71,14 +121,15 @@ def _joined_spans(spans):
 
 class Accumulator:
     """Sum of the gradients reaching one tensor: dense arrays, IndexGrads (added in place into a buffer we
-    own, or taken whole when they tile a base) and OuterGrads (kept as factors until the value is needed).
-    After value(), `owned` says whether the result is a fresh array nobody else holds."""
+    own, or taken whole when they tile a base), OuterGrads (kept as factors until the value is needed) and RowsGrads
+    (`rows`: their values are made only when the value is needed). After value(), `owned` says whether the result is
+    a fresh array nobody else holds."""
 
-    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based", "indexed")
+    __slots__ = ("shape", "dtype", "dense", "owned", "lefts", "rights", "spans", "based", "indexed", "rows")
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype, self.dense, self.owned = shape, dtype, None, False
-        self.lefts, self.rights, self.spans, self.based, self.indexed = [], [], [], [], []
+        self.lefts, self.rights, self.spans, self.based, self.indexed, self.rows = [], [], [], [], [], []
 
     def add(self, d, fresh=False):
         """Add gradient d; `fresh`: d is a new array nobody else holds (it may become our buffer)."""
@@ -88,6 +139,8 @@ class Accumulator:
             self.spans.append(d.span)
         elif isinstance(d, IndexGrad):
             (self.indexed if d.base is None else self.based).append(d)
+        elif isinstance(d, RowsGrad):
+            self.rows.append(d)
         elif self.dense is None:
             self.dense, self.owned = d, fresh
         elif self.owned and d.dtype == self.dense.dtype and tuple(d.shape) == tuple(self.dense.shape):
@@ -119,7 +172,17 @@ class Accumulator:
         for d in based:
             B.add_at_index(self.dense, d.idx, d.values)
 
+    def only_rows(self, index):
+        """The RowsGrads held when they are all this holds and each reads the rows `index` (else None)."""
+        if not self.rows or self.dense is not None or self.lefts or self.based or self.indexed:
+            return None
+        return self.rows if all(r.index is index for r in self.rows) else None
+
     def value(self):
+        if self.rows:
+            rows, self.rows = self.rows, []
+            for r in rows:
+                self.add(r.value(), fresh=True)
         if self.based:
             self._take_based()
         if self.indexed:
@@ -172,9 +235,9 @@ class Pending(dict):
             return
         target = self.get(pfn)
         td = type(d)
-        lazy = td is IndexGrad or td is OuterGrad
+        lazy = td is IndexGrad or td is OuterGrad or td is RowsGrad
         if target is None:
-            self[pfn] = Accumulator(p.shape, p.dtype).added(d) if td is OuterGrad else d
+            self[pfn] = Accumulator(p.shape, p.dtype).added(d) if td is OuterGrad or td is RowsGrad else d
         elif type(target) is Accumulator:
             target.add(d, fresh and not lazy)
         elif lazy or type(target) is IndexGrad:
@@ -188,7 +251,7 @@ class Pending(dict):
 
 def dense_grad(d, p):
     """The array a lazy gradient stands for (used only by the optional norm and anomaly checks)."""
-    if isinstance(d, (IndexGrad, OuterGrad)):
+    if isinstance(d, (IndexGrad, OuterGrad, RowsGrad)):
         a = Accumulator(p.shape, p.dtype)
         a.add(d)
         return a.value()

@@ -27,7 +27,7 @@ from .. import backend as B
 from .. import ops
 from ..autograd import Function, IndexGrad, current_tag, grad_norm, modes, use_primitives
 from ..autograd import tag as _tag_ctx
-from ..grads import Accumulator, dense_grad
+from ..grads import Accumulator, dense_grad, rows_first
 from .cells import GRUCell, GRUCellResetBefore, LSTMCell, RNNCell
 from .twins import gru_before_twin, gru_twin, linear_twin, lstm_twin, rnn_twin, stack_twin
 from .workspace import Workspace
@@ -56,7 +56,7 @@ class Linear(Function):
     is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
     contiguous (cells.py's layout), or batch-major (feature_major=False, for the RNN cell).
     backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2 (B.col_sums), db_hh = the first hh_rows of those
-    sums."""
+    sums; through the table's rows when x is an embedding's output (grads.rows_first: dx a RowsGrad)."""
 
     def forward(self, x, w, *biases, has_ih=True, hh_rows=None, feature_major=True):
         b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
@@ -84,8 +84,12 @@ class Linear(Function):
     def backward(self, g):
         need = self.needs_input_grad
         g2 = B.reshape(g, (-1, g.shape[-1]))
-        dx = B.reshape(B.matmul_pooled(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
-        dw = xp.matmul(g2.T, self.x2) if need[1] else None
+        by_rows = rows_first(g2, self.w, self.x2, self.parents[0]) if need[0] and need[1] else None
+        if by_rows is not None:  # x is an embedding's output: through the table's rows (grads.rows_first)
+            dx, dw, g2 = by_rows
+        else:
+            dx = B.reshape(B.matmul_pooled(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
+            dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:
             db = B.col_sums(g2)

@@ -11,6 +11,7 @@ from .. import checks
 from ..autograd import Function, OuterGrad, no_grad
 from ..functions import cat as _cat
 from ..functions import where
+from ..grads import Accumulator, rows_first
 from ..helpers import broadcast_shape
 from ..helpers import normalize_dim as _normalize_dim
 from ..kernels import loss as fused_loss
@@ -34,7 +35,7 @@ _dtype_name = B.dtype_name
 class LinearFn(Function):
     """y = x @ W.T + b for x (..., in), W (out, in), b (out,). One node: dx = g @ W, db = sum of g over rows (one
     product, B.col_sums), and dW = g2.T @ x2 returned as an OuterGrad, so a layer applied at T time steps costs one
-    weight product."""
+    weight product. On an embedding's output: through the table's rows (grads.rows_first)."""
 
     saves_output = False
     saved_inputs = Function._saved_crosswise
@@ -50,8 +51,12 @@ class LinearFn(Function):
     def backward(self, g):
         needs = self.needs_input_grad
         g2 = B.reshape(g, (-1, self.w.shape[0]))
-        dx = B.reshape(B.matmul_pooled(g2, self.w), self.shape) if needs[0] else None
-        dw = OuterGrad(g2, self.x2) if needs[1] else None
+        by_rows = rows_first(g2, self.w, self.x2, self.parents[0]) if needs[0] and needs[1] else None
+        if by_rows is not None:  # x is an embedding's output: through the table's rows (grads.rows_first)
+            dx, dw, g2 = by_rows
+        else:
+            dx = B.reshape(B.matmul_pooled(g2, self.w), self.shape) if needs[0] else None
+            dw = OuterGrad(g2, self.x2) if needs[1] else None
         if len(needs) == 2:
             return dx, dw
         return dx, dw, (B.col_sums(g2) if needs[2] else None)
@@ -59,23 +64,37 @@ class LinearFn(Function):
 
 class EmbeddingFn(Function):
     """Rows of the table W (V, E) picked by integer `indices` (...): out (..., E). backward scatter-adds the
-    rows of the gradient into a (V, E) table (repeated indices accumulate); the padding row gets none."""
+    rows of the gradient into a (V, E) table (repeated indices accumulate); the padding row gets none.
+    rows_of = (the flat indices, V): what a linear map reading the output may take its gradients through
+    (grads.rows_first); the RowsGrads it sends then give the table's gradient as one small product each (lazy_grad:
+    the engine hands them over unsummed)."""
 
     saves_inputs = saves_output = False
+    lazy_grad = True
 
     def forward(self, w, indices=None, padding_idx=None):
         self.flat = B.reshape(indices, (-1,))
         self.num, self.padding_idx = w.shape[0], padding_idx
+        self.rows_of = (self.flat, self.num)
         return B.reshape(B.take_rows(w, self.flat), tuple(indices.shape) + (w.shape[1],))
 
     def backward(self, g):
+        if isinstance(g, Accumulator):
+            rows = g.only_rows(self.flat)
+            if rows is not None:  # every gradient came from linear maps through the table's rows
+                out = rows[0].table_grad()
+                for r in rows[1:]:
+                    out += r.table_grad()
+                if self.padding_idx is not None:
+                    out[self.padding_idx] = 0
+                return out
+            g = g.value()
         g2 = B.reshape(g, (-1, g.shape[-1]))
         if self.padding_idx is not None:
             g2 = xp.where(B.reshape(self.flat == self.padding_idx, (-1, 1)), 0.0, g2)
         return B.embedding_backward(self.flat, g2, self.num)
 
 
-# ----- layers
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias. input (..., in), weight (out, in), bias (out,) -> (..., out)."""
     _tensor("linear", input)
