@@ -38,15 +38,16 @@ def _tokens(T=12, N=10, V=9, seed=1):
     return tr.tensor(np.random.default_rng(seed).integers(0, V, (T, N)))
 
 
-def _lm(cell, bidirectional=False, padding_idx=None, V=9, E=16, H=6, use=None):
+def _lm(cell, bidirectional=False, padding_idx=None, V=9, E=16, H=6, use=None, batch_first=False):
     """Embedding -> recurrent layer -> Linear -> cross-entropy backward in float64; the gradients of every parameter
     (and whatever `use` returns from the embedding's output e, added to the loss or read after backward)."""
     def run():
         tr.manual_seed(0)
         emb = nn.Embedding(V, E, padding_idx=padding_idx).double()
-        rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](E, H, bidirectional=bidirectional).double()
+        rnn = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell](E, H, bidirectional=bidirectional,
+                                                                    batch_first=batch_first).double()
         fc = nn.Linear(H * (2 if bidirectional else 1), V).double()
-        x = _tokens(V=V)
+        x = _tokens(V=V, N=7 if batch_first else 10)  # (T, N), read as (N, T) with batch_first: T != N
         e = emb(x)
         extra = use(e) if use else None
         out, _ = rnn(e)
@@ -64,6 +65,17 @@ def _lm(cell, bidirectional=False, padding_idx=None, V=9, E=16, H=6, use=None):
 def test_recurrent_layer_on_an_embedding_gets_the_plain_gradients(cell, bidirectional, monkeypatch, table_grads):
     on, off = _both(_lm(cell, bidirectional), monkeypatch)
     assert len(table_grads) == (2 if bidirectional else 1)  # each direction's projection went through the rows
+    _assert_same(on, off)
+
+
+@pytest.mark.parametrize("cell", ("lstm", "rnn"))
+def test_batch_first_layer_on_an_embedding_reads_it_directly(cell, monkeypatch, table_grads):
+    """batch_first: the first layer's projection reads the (N, T, E) embedding output itself (no transposed copy
+    in between), so its gradients go through the table's rows too, and equal the plain ones."""
+    on, off = _both(_lm(cell, bidirectional=True, batch_first=True), monkeypatch)
+    assert len(table_grads) == 2
+    _assert_same(on, off)
+    on, off = _both(_lm(cell, batch_first=True, use=lambda e: e.retain_grad()), monkeypatch)  # e.grad (N, T, E)
     _assert_same(on, off)
 
 

@@ -41,20 +41,25 @@ class RowsGrad:
     product instead of M x G x E). Whoever needs the gradient itself (retain_grad, a second reader of the tensor, the
     norm and anomaly checks) gets g @ w (value())."""
 
-    __slots__ = ("g", "w", "index", "dP", "shape")
+    __slots__ = ("g", "w", "index", "dP", "shape", "swap")
 
-    def __init__(self, g, w, index, dP, shape):
-        self.g, self.w, self.index, self.dP, self.shape = g, w, index, dP, tuple(shape)
+    def __init__(self, g, w, index, dP, shape, swap=False):
+        self.g, self.w, self.index, self.dP, self.shape, self.swap = g, w, index, dP, tuple(shape), swap
 
     def value(self):
-        return B.reshape(B.xp.matmul(self.g, self.w), self.shape)
+        """g @ w as the tensor's shape (swap: g's rows run over the tensor's first two axes swapped)."""
+        if not self.swap:
+            return B.reshape(B.xp.matmul(self.g, self.w), self.shape)
+        n, t = self.shape[:2]
+        return B.xp.permute_dims(B.reshape(B.xp.matmul(self.g, self.w), (t, n) + self.shape[2:]), (1, 0, 2))
 
     def table_grad(self):
         return B.xp.matmul(self.dP, self.w)
 
 
-def rows_first(g2, w, x2, x):
-    """The gradients of y = x2 @ w.T (x2 = x's rows as (M, E), g2 = y's gradient as (M, G)) taken through the table
+def rows_first(g2, w, x2, x, swap=False):
+    """The gradients of y = x2 @ w.T (x2 = x's rows as (M, E), g2 = y's gradient as (M, G); swap: the rows of x2 and
+    g2 run over x's first two axes swapped, a batch-first x read time-major) taken through the table
     when x is an embedding's output (its grad_fn has rows_of = (index, V): row m of x is row index[m] of a (V, E)
     table) and that costs less: with dP = g2's rows summed per table row (V, G) and R = the table's rows as x holds
     them, dw = g2.T @ x2 = dP.T @ R and the table's gradient is dP @ w (RowsGrad), two small products and one
@@ -70,13 +75,16 @@ def rows_first(g2, w, x2, x):
                                                                                               + V * M * E):
         return None
     np = B.xp
+    src = index
+    if swap:  # x2's rows in (t, n) order: the indices in the same order
+        index = B.reshape(np.permute_dims(B.reshape(index, x.shape[:2]), (1, 0)), (-1,))
     seen, first = np.unique(index, return_index=True)
     rows = np.zeros((V, E), x2.dtype)
     rows[seen] = x2[first]  # row v of the table as x holds it (tokens absent from x: zero rows, as dP's are)
     if not np.isfinite(rows).all():  # 0 * inf in the products would make NaN where the row sums had none
         return None
     dP = B.embedding_backward(index, g2, V)
-    return RowsGrad(g2, w, index, dP, x.shape), np.matmul(dP.T, rows), dP
+    return RowsGrad(g2, w, src, dP, x.shape, swap), np.matmul(dP.T, rows), dP
 
 
 # Consecutive steps' weight-gradient factors are read from the blocks they live in, as one product (joined_run,

@@ -56,10 +56,14 @@ class Linear(Function):
     is stored feature-major per leading index, (..., G, N) seen as (..., N, G), so a step's gate block gx[t].T is
     contiguous (cells.py's layout), or batch-major (feature_major=False, for the RNN cell).
     backward: dx = g @ w, dw = g2.T @ x2, db_ih = column sums of g2 (B.col_sums), db_hh = the first hh_rows of those
-    sums; through the table's rows when x is an embedding's output (grads.rows_first: dx a RowsGrad)."""
+    sums; through the table's rows when x is an embedding's output (grads.rows_first: dx a RowsGrad). batch_first:
+    x (N, T, I) is read as its time-major view and dx given back as x's shape."""
 
-    def forward(self, x, w, *biases, has_ih=True, hh_rows=None, feature_major=True):
+    def forward(self, x, w, *biases, has_ih=True, hh_rows=None, feature_major=True, batch_first=False):
         b_ih, b_hh = (biases + (None, None))[:2] if has_ih else (None, biases[0] if biases else None)
+        self.bf = batch_first  # x is (N, T, I): the steps' (T, N, ...) layout is made from its time-major view
+        if batch_first:
+            x = xp.permute_dims(x, (1, 0, 2))
         self.lead, self.hh_rows, self.has_ih = x.shape[:-1], hh_rows, b_ih is not None
         self.x2, self.w = B.reshape(x, (-1, x.shape[-1])), w
         if b_hh is not None and hh_rows is not None and hh_rows != b_hh.shape[0]:
@@ -84,11 +88,13 @@ class Linear(Function):
     def backward(self, g):
         need = self.needs_input_grad
         g2 = B.reshape(g, (-1, g.shape[-1]))
-        by_rows = rows_first(g2, self.w, self.x2, self.parents[0]) if need[0] and need[1] else None
+        by_rows = rows_first(g2, self.w, self.x2, self.parents[0], self.bf) if need[0] and need[1] else None
         if by_rows is not None:  # x is an embedding's output: through the table's rows (grads.rows_first)
             dx, dw, g2 = by_rows
         else:
             dx = B.reshape(B.matmul_pooled(g2, self.w), self.lead + (self.w.shape[1],)) if need[0] else None
+            if dx is not None and self.bf:
+                dx = xp.permute_dims(dx, (1, 0, 2))
             dw = xp.matmul(g2.T, self.x2) if need[1] else None
         out = [dx, dw]
         if len(need) > 2:
@@ -332,15 +338,17 @@ def _one_step(kind, gx, s, weights, t, mask, tag, ws, kw):
         return _step(kind, gx, s, weights, t, mask, tag, ws, kw)
 
 
-def linear(x, w, b_ih=None, b_hh=None, hh_rows=None, kind="lstm"):
+def linear(x, w, b_ih=None, b_hh=None, hh_rows=None, kind="lstm", batch_first=False):
     """x @ w.T + b_ih + b_hh[:hh_rows] over any leading dims (the input part of every step at once), laid out for the
-    steps of `kind` (any layout gives the same values; the right one saves the steps strided reads)."""
+    steps of `kind` (any layout gives the same values; the right one saves the steps strided reads). batch_first:
+    x is (N, T, I) and the result (T, N, G), as for x.transpose(0, 1), with x itself the node's parent (so an
+    embedding's output stays the input whose rows the gradients go through: grads.rows_first)."""
     if modes().primitives:
-        return linear_twin(x, w, b_ih, b_hh, hh_rows)
+        return linear_twin(x.transpose(0, 1) if batch_first else x, w, b_ih, b_hh, hh_rows)
     # Function.apply takes parents positionally; has_ih says whether the first bias is b_ih or b_hh.
     biases = tuple(b for b in (b_ih, b_hh) if b is not None)
     return Linear.apply(x, w, *biases, has_ih=b_ih is not None, hh_rows=hh_rows,
-                        feature_major=STEPS[kind][0].feature_major)
+                        feature_major=STEPS[kind][0].feature_major, batch_first=batch_first)
 
 
 def step_workspace(h0, T, width, reverse=False, kind="lstm", gx=None):

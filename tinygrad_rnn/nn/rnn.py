@@ -171,7 +171,9 @@ class RNNBase(Module):
         check_dtype(name, x, self.weight_ih_l0)
         valid, masks = self._masks(lengths, T, N)
         states = self._initial(hx, batched, N, x.dtype)
-        output, finals = self._run(x, states, valid, masks)
+        # batch_first: the first layer's projection reads the input itself (fused.linear's batch_first)
+        first = input if not packed and batched and self.batch_first else None
+        output, finals = self._run(x, states, valid, masks, first)
 
         P = self.proj_size or self.hidden_size
         if self.mode == "LSTM":
@@ -189,8 +191,9 @@ class RNNBase(Module):
             output = output.transpose(0, 1)
         return output, hidden
 
-    def _run(self, x, states, valid, masks):
-        """All layers and directions over time-major x (T, N, I). Returns (output (T, N, D*H_out), final states)."""
+    def _run(self, x, states, valid, masks, first=None):
+        """All layers and directions over time-major x (T, N, I) (first: the same input batch-first, (N, T, I), for
+        the first layer's projection). Returns (output (T, N, D*H_out), final states)."""
         D, H, T = 2 if self.bidirectional else 1, self.hidden_size, x.shape[0]
         P = self.proj_size or H
         params, mode, tagging = self._parameters, self.mode, is_grad_enabled()
@@ -211,7 +214,10 @@ class RNNBase(Module):
                 else:
                     rows = None
                     kind, weights, kw = "rnn", (w_hh,), {"nonlinearity": self.nonlinearity}
-                gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows, kind=kind)
+                if k == 0 and first is not None:
+                    gx = fused.linear(first, w_ih, b_ih, b_hh, hh_rows=rows, kind=kind, batch_first=True)
+                else:
+                    gx = fused.linear(layer_in, w_ih, b_ih, b_hh, hh_rows=rows, kind=kind)
                 s = states[k * D + d]
                 # a workspace (one array for all states of a direction) serves runs without masks
                 # gx is read by these steps only: they may write their gate activations over it
