@@ -1,5 +1,7 @@
 # A linear map that reads an embedding's output takes its gradients through the table's rows (grads.rows_first):
 # the same gradients as the plain products over every row, in every case the path is taken or refused.
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -156,3 +158,21 @@ def test_gradcheck_through_the_table_rows(table_grads):
     b = tr.Tensor(np.random.default_rng(4).standard_normal(5), requires_grad=True, dtype=tr.float64)
     assert tr.gradcheck(lambda t, w, b: F.linear(F.embedding(idx, t), w, b), [table, w, b])
     assert table_grads
+
+
+def test_norm_recording_and_anomaly_modes_get_dense_gradients_with_the_same_values(table_grads):
+    """record_grad_norms() and detect_anomaly() read every gradient densely: same table gradient as rows first."""
+    def table_grad(ctx):
+        tr.manual_seed(0)
+        emb, lstm, fc = nn.Embedding(9, 16).double(), nn.LSTM(16, 6).double(), nn.Linear(6, 9).double()
+        x = _tokens()
+        with ctx:
+            out, _ = lstm(emb(x))
+            F.cross_entropy(fc(out).reshape(-1, 9), x.reshape(-1)).backward()
+        return emb.weight.grad.numpy()
+    plain = table_grad(contextlib.nullcontext())
+    assert table_grads
+    del table_grads[:]
+    for ctx in (tr.record_grad_norms(), tr.detect_anomaly()):
+        np.testing.assert_allclose(table_grad(ctx), plain, rtol=1e-12, atol=1e-13)
+    assert not table_grads
