@@ -95,6 +95,7 @@ class EmbeddingFn(Function):
         return B.embedding_backward(self.flat, g2, self.num)
 
 
+# ----- layers
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias. input (..., in), weight (out, in), bias (out,) -> (..., out)."""
     _tensor("linear", input)
