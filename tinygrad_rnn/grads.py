@@ -66,25 +66,26 @@ def rows_first(g2, w, x2, x, swap=False):
     (V, M) @ (M, G) one-hot product instead of two M x G x E products and the embedding's own one-hot product.
     Returns (dx as a RowsGrad, dw, dP: its column sums are the bias gradient), or None: the plain products (other
     inputs, a changed x, a large table or wide rows, a non-finite row)."""
-    src = getattr(x.grad_fn, "rows_of", None)
-    if src is None or not ROWS_FIRST or B.NAME != "numpy" or getattr(x, "_vc", None) is not None and x._vc.version:
+    rows_of = getattr(x.grad_fn, "rows_of", None)
+    if rows_of is None or not ROWS_FIRST or B.NAME != "numpy" or x._version:  # x changed in place: rows may differ
         return None
-    index, V = src
+    source, V = rows_of
     (M, G), E = g2.shape, w.shape[1]
-    if index.shape[0] != M or V > B.ONEHOT_EMBEDDING_MAX or V * M * G + 2 * V * G * E > 0.8 * (2 * M * G * E
-                                                                                              + V * M * E):
+    rows_first_cost = V * M * G + 2 * V * G * E  # the one-hot product, then dP @ w and dP.T @ R
+    plain_cost = 2 * M * G * E + V * M * E       # g @ w, g.T @ x2, then the embedding's one-hot product
+    if source.shape[0] != M or V > B.ONEHOT_EMBEDDING_MAX or rows_first_cost > 0.8 * plain_cost:
         return None
     np = B.xp
-    src = index
+    index = source
     if swap:  # x2's rows in (t, n) order: the indices in the same order
-        index = B.reshape(np.permute_dims(B.reshape(index, x.shape[:2]), (1, 0)), (-1,))
+        index = B.reshape(np.permute_dims(B.reshape(source, x.shape[:2]), (1, 0)), (-1,))
     seen, first = np.unique(index, return_index=True)
     rows = np.zeros((V, E), x2.dtype)
     rows[seen] = x2[first]  # row v of the table as x holds it (tokens absent from x: zero rows, as dP's are)
     if not np.isfinite(rows).all():  # 0 * inf in the products would make NaN where the row sums had none
         return None
     dP = B.embedding_backward(index, g2, V)
-    return RowsGrad(g2, w, src, dP, x.shape, swap), np.matmul(dP.T, rows), dP
+    return RowsGrad(g2, w, source, dP, x.shape, swap), np.matmul(dP.T, rows), dP
 
 
 # Consecutive steps' weight-gradient factors are read from the blocks they live in, as one product (joined_run,
